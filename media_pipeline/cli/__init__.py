@@ -1,0 +1,80 @@
+"""The command line: each command loads, calls the library, renders. Errors become one line each.
+
+Every command lives in a module of this package and is registered below; its docstring is its
+`--help` and ends with an example.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from .. import __version__
+from ..errors import PipelineError
+from ._common import CONTEXT_SETTINGS, setup_logging
+
+
+@click.group(context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, prog_name="media-pipeline")
+@click.option("--root", type=click.Path(file_okay=False, exists=True), default=None,
+              help="Workspace folder (holds media-pipeline.toml). Default: found from here upwards.")
+@click.option("-v", "--verbose", count=True, help="More detail on stderr; twice shows every ffmpeg command.")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json writes one JSON object per log line, for log collectors.")
+@click.pass_context
+def cli(ctx: click.Context, root: str | None, verbose: int, quiet: bool, log_format: str) -> None:
+    """Publish podcast episodes and webinar recordings: loudness-normalise, encode, tag,
+    upload, and rebuild the shows' RSS feeds.
+
+    Run the commands inside a workspace, a folder with media-pipeline.toml, feeds/ and
+    episodes/. Each command's --help shows an example.
+
+    \b
+    Example:
+        media-pipeline check
+        media-pipeline publish --all
+    """
+    setup_logging(verbose, quiet, log_format)
+    ctx.ensure_object(dict)
+    ctx.obj.update(root=root, verbose=verbose, quiet=quiet)
+
+
+def _register() -> None:
+    from . import check, feed, new, publish, serve
+
+    for module in (new, check, publish, feed, serve):
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_register()
+
+
+def main() -> None:
+    """Entry point: library errors become one line each on stderr and exit 1; usage errors exit 2."""
+    try:
+        code = cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except PipelineError as exc:
+        for line in str(exc).splitlines():
+            click.echo(f"error: {line}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+    except SystemExit:
+        raise
+    else:
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+__all__ = ["cli", "main"]
+logging.getLogger(__name__).addHandler(logging.NullHandler())

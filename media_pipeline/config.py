@@ -1,0 +1,505 @@
+"""Loading and validating the workspace, show and episode files into the model.
+
+Every problem in a file is collected with its key and reason, and reported together before any
+work starts, so a producer fixes a file in one go rather than one error per run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from .errors import ConfigError, Problem, ValidationError
+from .model import AudioSettings, Category, Chapter, Episode, Owner, Person, Show, Workspace
+
+WORKSPACE_FILE = "media-pipeline.toml"
+ENV_STORAGE = "MEDIA_PIPELINE_STORAGE"
+ENV_PUBLIC_URL = "MEDIA_PIPELINE_PUBLIC_URL"
+ENV_TIMEZONE = "MEDIA_PIPELINE_TIMEZONE"
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
+_MISSING = object()
+
+
+class _Fields:
+    """Reads typed keys from one mapping, recording problems instead of raising.
+
+    `finish()` reports the keys nobody asked for: an unknown key is almost always a typo, and
+    silently ignoring it would publish something other than what the producer wrote.
+    """
+
+    def __init__(self, data: Any, path: Path | str, problems: list[Problem], prefix: str = ""):
+        self.path = str(path)
+        self.problems = problems
+        self.prefix = prefix
+        if not isinstance(data, dict):
+            self.error(None, f"must be a table of keys, not {_type_name(data)}")
+            data = {}
+        self.data = data
+        self.seen: set[str] = set()
+
+    def name(self, key: str | None) -> str | None:
+        if key is None:
+            return self.prefix.rstrip(".") or None
+        return f"{self.prefix}{key}"
+
+    def error(self, key: str | None, reason: str) -> None:
+        self.problems.append(Problem(self.path, self.name(key), reason))
+
+    def raw(self, key: str, required: bool = False) -> Any:
+        self.seen.add(key)
+        value = self.data.get(key, _MISSING)
+        if value is None:
+            value = _MISSING
+        if value is _MISSING and required:
+            self.error(key, "is required")
+        return value
+
+    def str(self, key: str, default: Any = None, required: bool = False, choices: tuple[str, ...] = ()) -> Any:
+        value = self.raw(key, required)
+        if value is _MISSING:
+            return default
+        if not isinstance(value, str):
+            self.error(key, f"must be text, not {_type_name(value)}")
+            return default
+        value = value.strip()
+        if required and not value:
+            self.error(key, "must not be empty")
+            return default
+        if choices and value not in choices:
+            self.error(key, f"must be one of {', '.join(choices)}, not {value!r}")
+            return default
+        return value
+
+    def int(self, key: str, default: Any = None, required: bool = False, minimum: int | None = None) -> Any:
+        value = self.raw(key, required)
+        if value is _MISSING:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.error(key, f"must be a whole number, not {_type_name(value)}")
+            return default
+        if minimum is not None and value < minimum:
+            self.error(key, f"must be at least {minimum}, not {value}")
+            return default
+        return value
+
+    def float(self, key: str, default: Any = None, required: bool = False) -> Any:
+        value = self.raw(key, required)
+        if value is _MISSING:
+            return default
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.error(key, f"must be a number, not {_type_name(value)}")
+            return default
+        return float(value)
+
+    def bool(self, key: str, default: Any = None, required: bool = False) -> Any:
+        value = self.raw(key, required)
+        if value is _MISSING:
+            return default
+        if not isinstance(value, bool):
+            self.error(key, f"must be true or false, not {_type_name(value)}")
+            return default
+        return value
+
+    def str_list(self, key: str) -> tuple[str, ...]:
+        value = self.raw(key)
+        if value is _MISSING:
+            return ()
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.error(key, "must be a list of text")
+            return ()
+        return tuple(v.strip() for v in value)
+
+    def table_list(self, key: str, read: Callable[["_Fields"], Any]) -> tuple[Any, ...]:
+        value = self.raw(key)
+        if value is _MISSING:
+            return ()
+        if not isinstance(value, list):
+            self.error(key, f"must be a list, not {_type_name(value)}")
+            return ()
+        items = []
+        for i, item in enumerate(value):
+            fields = _Fields(item, self.path, self.problems, f"{self.name(key)}[{i}].")
+            result = read(fields)
+            fields.finish()
+            if result is not None:
+                items.append(result)
+        return tuple(items)
+
+    def table(self, key: str, required: bool = False) -> "_Fields":
+        value = self.raw(key, required)
+        return _Fields({} if value is _MISSING else value, self.path, self.problems, f"{self.name(key)}.")
+
+    def path_value(self, key: str, base: Path, required: bool = False, must_exist: bool = True) -> Path | None:
+        value = self.str(key, required=required)
+        if not value:
+            return None
+        if "://" in value:
+            self.error(key, "must be a file path in the workspace; URLs are not supported")
+            return None
+        path = (base / value).resolve() if not Path(value).is_absolute() else Path(value)
+        if must_exist and not path.exists():
+            self.error(key, f"file not found: {value}")
+        return path
+
+    def finish(self) -> None:
+        for key in self.data:
+            if key not in self.seen:
+                self.error(str(key), "unknown key")
+
+
+def _type_name(value: Any) -> str:
+    return {str: "text", int: "a number", float: "a number", bool: "true/false", list: "a list",
+            dict: "a table"}.get(type(value), type(value).__name__)
+
+
+# -- workspace ---------------------------------------------------------------------------------
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The nearest folder at or above `start` that holds `media-pipeline.toml`."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / WORKSPACE_FILE).is_file():
+            return folder
+    raise ConfigError(f"no {WORKSPACE_FILE} here or in any parent folder; run inside a workspace or pass --root",
+                      path=str(here))
+
+
+def load_workspace(root: Path | None = None, environ: dict[str, str] | None = None) -> Workspace:
+    """Read `media-pipeline.toml`; environment variables override storage, public URL and zone."""
+    environ = os.environ if environ is None else environ
+    root = (root.resolve() if root else find_root())
+    path = root / WORKSPACE_FILE
+    problems: list[Problem] = []
+    data = _read_toml(path, problems) if path.exists() else {}
+    f = _Fields(data, path, problems)
+    storage = environ.get(ENV_STORAGE) or f.str("storage", "file://./public")
+    public_url = environ.get(ENV_PUBLIC_URL) or f.str("public_url", "http://127.0.0.1:8000")
+    timezone = environ.get(ENV_TIMEZONE) or f.str("timezone", "Europe/Helsinki")
+    cache = f.str("cache_dir")
+    f.finish()
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(Problem(str(path), "timezone", f"unknown time zone {timezone!r}"))
+    if problems:
+        raise ValidationError(problems)
+    return Workspace(root=root, storage_url=storage, public_url=public_url.rstrip("/"), timezone=timezone,
+                     cache_dir=(root / cache) if cache else None)
+
+
+def _read_toml(path: Path, problems: list[Problem]) -> dict:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        problems.append(Problem(str(path), None, f"not valid TOML: {exc}"))
+    except OSError as exc:
+        problems.append(Problem(str(path), None, f"cannot read: {exc.strerror}"))
+    return {}
+
+
+# -- shows -------------------------------------------------------------------------------------
+
+
+def show_slugs(ws: Workspace) -> list[str]:
+    return sorted(p.stem for p in ws.feeds_dir.glob("*.toml"))
+
+
+def load_show(ws: Workspace, slug: str, problems: list[Problem] | None = None) -> Show:
+    """Load `feeds/<slug>.toml`. With `problems` given, findings are appended, not raised."""
+    collect = problems is not None
+    problems = [] if problems is None else problems
+    path = ws.feeds_dir / f"{slug}.toml"
+    if not path.is_file():
+        known = ", ".join(show_slugs(ws)) or "none"
+        raise ConfigError(f"no such show (known shows: {known})", path=_rel(ws, path))
+    start = len(problems)
+    f = _Fields(_read_toml(path, problems), _rel(ws, path), problems)
+    owner_f = f.table("owner", required=True)
+    owner = Owner(owner_f.str("name", "", required=True), owner_f.str("email", "", required=True))
+    owner_f.finish()
+    funding_f = f.table("funding")
+    funding_url, funding_text = funding_f.str("url"), funding_f.str("text")
+    funding_f.finish()
+    show = Show(
+        slug=slug,
+        path=path,
+        title=f.str("title", "", required=True),
+        subtitle=f.str("subtitle"),
+        description=f.str("description", "", required=True),
+        language=f.str("language", "", required=True),
+        author=f.str("author", "", required=True),
+        owner=owner,
+        categories=tuple(_category(f, c) for c in f.str_list("categories")),
+        artwork=f.path_value("artwork", ws.root, required=True) or Path(),
+        link=f.str("link", "", required=True),
+        explicit=f.bool("explicit", False),
+        show_type=f.str("type", "episodic", choices=("episodic", "serial")),
+        medium=f.str("medium", "podcast"),
+        copyright=f.str("copyright"),
+        license=f.str("license"),
+        license_url=f.str("license_url"),
+        funding_url=funding_url,
+        funding_text=funding_text,
+        persons=f.table_list("persons", _person),
+        keywords=f.str_list("keywords"),
+        public_url=f.str("public_url"),
+        new_feed_url=f.str("new_feed_url"),
+        podcast_guid=f.str("podcast_guid"),
+        block=f.bool("block", False),
+        complete=f.bool("complete", False),
+        locked=f.bool("locked", True),
+        transcripts_required=f.bool("transcripts_required", False),
+        id3_version=f.int("id3_version", 3),
+        feed_cache_seconds=f.int("feed_cache_seconds", 300, minimum=0),
+        audio=_audio(f.table("audio"), ws),
+    )
+    f.finish()
+    if show.id3_version not in (3, 4):
+        problems.append(Problem(_rel(ws, path), "id3_version", f"must be 3 or 4, not {show.id3_version}"))
+    if not collect and len(problems) > start:
+        raise ValidationError(problems[start:])
+    return show
+
+
+def _category(f: _Fields, text: str) -> Category:
+    name, _, sub = (part.strip() for part in text.partition(">"))
+    return Category(name, sub or None)
+
+
+def _person(f: _Fields) -> Person | None:
+    name = f.str("name", required=True)
+    person = Person(name=name or "", role=f.str("role", "host").lower(), group=f.str("group", "cast").lower(),
+                    href=f.str("href"), img=f.str("img"))
+    return person if name else None
+
+
+def _audio(f: _Fields, ws: Workspace) -> AudioSettings:
+    d = AudioSettings()
+    audio = AudioSettings(
+        target_lufs=f.float("target_lufs", d.target_lufs),
+        true_peak_db=f.float("true_peak", d.true_peak_db),
+        tolerance_lu=f.float("tolerance", d.tolerance_lu),
+        channels=f.int("channels", d.channels),
+        sample_rate=f.int("sample_rate", d.sample_rate),
+        bitrate_kbps=f.int("bitrate", d.bitrate_kbps, minimum=32),
+        formats=f.str_list("formats") or d.formats,
+        trim_silence=f.bool("trim_silence", d.trim_silence),
+        silence_threshold_db=f.float("silence_threshold", d.silence_threshold_db),
+        silence_min_seconds=f.float("silence_min_duration", d.silence_min_seconds),
+        highpass_hz=f.float("highpass"),
+        intro=f.path_value("intro", ws.root),
+        outro=f.path_value("outro", ws.root),
+        video_audio_bitrate_kbps=f.int("video_audio_bitrate", d.video_audio_bitrate_kbps, minimum=32),
+    )
+    f.finish()
+    if audio.channels not in (1, 2):
+        f.error("channels", f"must be 1 (mono) or 2 (stereo), not {audio.channels}")
+    if not -40 <= audio.target_lufs <= -5:
+        f.error("target_lufs", f"must be between -40 and -5 LUFS, not {audio.target_lufs}")
+    if audio.true_peak_db > 0:
+        f.error("true_peak", f"must be at or below 0 dBTP, not {audio.true_peak_db}")
+    for fmt in audio.formats:
+        if fmt not in ("mp3", "m4a"):
+            f.error("formats", f"unknown format {fmt!r}; use mp3 or m4a")
+    return audio
+
+
+# -- episodes ----------------------------------------------------------------------------------
+
+
+def episode_paths(ws: Workspace, show: str) -> list[Path]:
+    return sorted((ws.episodes_dir / show).glob("*.md"))
+
+
+def split_front_matter(text: str) -> tuple[str, str] | None:
+    """(yaml, body) of a Markdown file with `---` front matter, or None when it has none."""
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return None
+    return match.group(1), text[match.end():]
+
+
+def load_episode(ws: Workspace, show: str, path: Path, problems: list[Problem] | None = None) -> Episode | None:
+    """Load one episode file. With `problems` given, findings are appended and None may return."""
+    collect = problems is not None
+    problems = [] if problems is None else problems
+    start = len(problems)
+    rel = _rel(ws, path)
+    episode = _read_episode(ws, show, path, rel, problems)
+    if len(problems) > start:
+        if not collect:
+            raise ValidationError(problems[start:])
+        if any(p.severity == "error" for p in problems[start:]):
+            return None
+    return episode
+
+
+def _read_episode(ws: Workspace, show: str, path: Path, rel: str, problems: list[Problem]) -> Episode | None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(Problem(rel, None, f"cannot read as UTF-8 text: {exc}"))
+        return None
+    parts = split_front_matter(text)
+    if parts is None:
+        problems.append(Problem(rel, None, "has no YAML front matter (a block between --- lines at the top)"))
+        return None
+    try:
+        data = yaml.safe_load(parts[0]) or {}
+    except yaml.YAMLError as exc:
+        problems.append(Problem(rel, None, f"front matter is not valid YAML: {exc}"))
+        return None
+    f = _Fields(data, rel, problems)
+    zone = ZoneInfo(ws.timezone)
+    title = f.str("title", "", required=True)
+    publish_at = parse_time(f, "publish_at", zone, required=True)
+    source = f.path_value("source", ws.root, required=True)
+    episode = Episode(
+        show=show,
+        slug=path.stem,
+        path=path,
+        title=title,
+        publish_at=publish_at or dt.datetime.min.replace(tzinfo=dt.timezone.utc),
+        source=source or Path(),
+        notes=parts[1].strip(),
+        summary=f.str("summary"),
+        number=f.int("number", minimum=0),
+        season=f.int("season", minimum=0),
+        episode_type=f.str("episode_type", "full", choices=("full", "trailer", "bonus")),
+        explicit=f.bool("explicit"),
+        persons=f.table_list("persons", _person),
+        chapters=f.table_list("chapters", lambda c: _chapter(c, ws)),
+        transcript=f.path_value("transcript", ws.root),
+        artwork=f.path_value("artwork", ws.root),
+        guid=f.str("guid"),
+        keywords=f.str_list("keywords"),
+    )
+    f.finish()
+    starts = [c.start for c in episode.chapters]
+    if starts != sorted(starts):
+        f.error("chapters", "must be in order of start time")
+    if starts and starts[0] != 0:
+        f.error("chapters", "the first chapter must start at 00:00:00 (players and the JSON chapters spec expect it)")
+    return episode
+
+
+def _chapter(f: _Fields, ws: Workspace) -> Chapter | None:
+    start = parse_duration(f, "start", required=True)
+    end = parse_duration(f, "end")
+    title = f.str("title", required=True)
+    chapter = Chapter(start=start if start is not None else 0.0, title=title or "", end=end,
+                      url=f.str("url"), image=f.path_value("image", ws.root))
+    if start is None or not title:
+        return None
+    if end is not None and end <= start:
+        f.error("end", "must be after start")
+    return chapter
+
+
+_DURATION = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:\.\d+)?)$")
+
+
+def parse_duration(f: _Fields, key: str, required: bool = False) -> float | None:
+    """Seconds from `HH:MM:SS(.mmm)`, `MM:SS` or a number of seconds."""
+    value = f.raw(key, required)
+    if value is _MISSING:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+        return float(value)
+    if isinstance(value, str):
+        match = _DURATION.match(value.strip())
+        if match:
+            hours, minutes, seconds = match.groups()
+            return int(hours or 0) * 3600 + int(minutes) * 60 + float(seconds)
+    f.error(key, f"must be a time like 00:12:30 or 750.5 seconds, not {value!r}")
+    return None
+
+
+def parse_time(f: _Fields, key: str, zone: ZoneInfo, required: bool = False) -> dt.datetime | None:
+    """An aware datetime; a time written without an offset is read in the workspace time zone."""
+    value = f.raw(key, required)
+    if value is _MISSING:
+        return None
+    if isinstance(value, dt.datetime):
+        parsed = value
+    elif isinstance(value, dt.date):
+        parsed = dt.datetime(value.year, value.month, value.day)
+    elif isinstance(value, str):
+        try:
+            parsed = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            f.error(key, f"cannot read {value!r} as a date and time; write it like 2026-03-05T09:00:00+02:00")
+            return None
+    else:
+        f.error(key, f"must be a date and time like 2026-03-05T09:00:00+02:00, not {_type_name(value)}")
+        return None
+    return localize(parsed, zone)
+
+
+def localize(moment: dt.datetime, zone: ZoneInfo) -> dt.datetime:
+    """Attach `zone` to a naive time, correctly across daylight-saving changes.
+
+    A wall-clock time that happens twice (autumn) is taken at its first occurrence (fold=0). One
+    that never happens (the spring gap) is moved forward by the gap, as a wall clock would show
+    it: in Europe/Helsinki 03:30 on the last Sunday of March is 04:30 EEST, 01:30 UTC.
+    """
+    if moment.tzinfo is not None:
+        return moment
+    aware = moment.replace(tzinfo=zone, fold=0)
+    roundtrip = aware.astimezone(dt.timezone.utc).astimezone(zone)
+    if roundtrip.replace(tzinfo=None) != moment:  # in the spring gap: normalise to the real instant
+        return roundtrip
+    return aware
+
+
+def _rel(ws: Workspace, path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(ws.root))
+    except ValueError:
+        return str(path)
+
+
+# -- whole-workspace loading -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Every show and its episodes, validated."""
+
+    shows: dict[str, Show]
+    episodes: dict[str, tuple[Episode, ...]]
+
+    def find_episode(self, ref: str) -> Episode:
+        for episodes in self.episodes.values():
+            for episode in episodes:
+                if ref in (episode.key, str(episode.path)) or Path(ref).resolve() == episode.path.resolve():
+                    return episode
+        raise ConfigError("no such episode; name it as SHOW/EPISODE or by its file path", path=ref)
+
+
+def load_catalog(ws: Workspace, shows: list[str] | None = None) -> tuple[Catalog, list[Problem]]:
+    """Load shows and episodes, returning every problem found instead of stopping at the first."""
+    problems: list[Problem] = []
+    loaded_shows: dict[str, Show] = {}
+    loaded_episodes: dict[str, tuple[Episode, ...]] = {}
+    for slug in shows or show_slugs(ws):
+        try:
+            show = load_show(ws, slug, problems)
+        except ConfigError as exc:
+            problems.append(Problem(exc.path or "", exc.field, exc.reason))
+            continue
+        loaded_shows[slug] = show
+        episodes = [load_episode(ws, slug, p, problems) for p in episode_paths(ws, slug)]
+        loaded_episodes[slug] = tuple(sorted((e for e in episodes if e), key=lambda e: e.publish_at))
+    return Catalog(loaded_shows, loaded_episodes), problems

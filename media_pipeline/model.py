@@ -1,0 +1,218 @@
+"""The domain model: frozen dataclasses with no I/O, shared by every stage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+EpisodeType = Literal["full", "trailer", "bonus"]
+ShowType = Literal["episodic", "serial"]
+
+
+@dataclass(frozen=True)
+class Owner:
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class Category:
+    """An Apple Podcasts category, optionally with one subcategory."""
+
+    name: str
+    subcategory: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.name} > {self.subcategory}" if self.subcategory else self.name
+
+
+@dataclass(frozen=True)
+class Person:
+    """A Podcasting 2.0 person: role and group follow the podcast-taxonomy list."""
+
+    name: str
+    role: str = "host"
+    group: str = "cast"
+    href: str | None = None
+    img: str | None = None
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """A chapter mark; times are seconds from the start of the published audio."""
+
+    start: float
+    title: str
+    end: float | None = None
+    url: str | None = None
+    image: Path | None = None
+
+
+@dataclass(frozen=True)
+class AudioSettings:
+    """How a show's audio is normalised and encoded (EBU R128 / ITU-R BS.1770-4 targets)."""
+
+    target_lufs: float = -16.0
+    true_peak_db: float = -1.0
+    tolerance_lu: float = 0.5
+    channels: int = 2
+    sample_rate: int = 44100
+    bitrate_kbps: int = 128
+    formats: tuple[str, ...] = ("mp3",)
+    trim_silence: bool = False
+    silence_threshold_db: float = -50.0
+    silence_min_seconds: float = 0.5
+    highpass_hz: float | None = None
+    intro: Path | None = None
+    outro: Path | None = None
+    video_audio_bitrate_kbps: int = 128
+
+
+@dataclass(frozen=True)
+class Show:
+    """A podcast channel, loaded from `feeds/<slug>.toml`."""
+
+    slug: str
+    path: Path
+    title: str
+    description: str
+    language: str
+    author: str
+    owner: Owner
+    categories: tuple[Category, ...]
+    artwork: Path
+    link: str
+    explicit: bool = False
+    show_type: ShowType = "episodic"
+    medium: str = "podcast"
+    subtitle: str | None = None
+    copyright: str | None = None
+    license: str | None = None
+    license_url: str | None = None
+    funding_url: str | None = None
+    funding_text: str | None = None
+    persons: tuple[Person, ...] = ()
+    keywords: tuple[str, ...] = ()
+    public_url: str | None = None
+    new_feed_url: str | None = None
+    podcast_guid: str | None = None
+    block: bool = False
+    complete: bool = False
+    locked: bool = True
+    transcripts_required: bool = False
+    id3_version: int = 3
+    feed_cache_seconds: int = 300
+    audio: AudioSettings = field(default_factory=AudioSettings)
+
+
+@dataclass(frozen=True)
+class Episode:
+    """One episode, loaded from `episodes/<show>/<slug>.md` (YAML front matter + Markdown notes)."""
+
+    show: str
+    slug: str
+    path: Path
+    title: str
+    publish_at: datetime  # always time-zone aware
+    source: Path
+    notes: str = ""  # the Markdown body
+    summary: str | None = None
+    number: int | None = None
+    season: int | None = None
+    episode_type: EpisodeType = "full"
+    explicit: bool | None = None  # None: the show's setting
+    persons: tuple[Person, ...] = ()
+    chapters: tuple[Chapter, ...] = ()
+    transcript: Path | None = None
+    artwork: Path | None = None
+    guid: str | None = None
+    keywords: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """`show/slug`, how logs and errors name an episode."""
+        return f"{self.show}/{self.slug}"
+
+
+@dataclass(frozen=True)
+class Stream:
+    index: int
+    kind: Literal["audio", "video", "subtitle", "data", "attachment"]
+    codec: str
+    sample_rate: int | None = None
+    channels: int | None = None
+    width: int | None = None
+    height: int | None = None
+    attached_pic: bool = False
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    """What probe found in a media file."""
+
+    path: Path
+    container: str
+    duration: float
+    streams: tuple[Stream, ...]
+
+    @property
+    def audio(self) -> Stream | None:
+        return next((s for s in self.streams if s.kind == "audio"), None)
+
+    @property
+    def video(self) -> Stream | None:
+        return next((s for s in self.streams if s.kind == "video" and not s.attached_pic), None)
+
+    @property
+    def has_video(self) -> bool:
+        return self.video is not None
+
+
+@dataclass(frozen=True)
+class Loudness:
+    """An EBU R128 measurement: integrated (LUFS), range (LU), true peak (dBTP)."""
+
+    integrated: float
+    lra: float
+    true_peak: float
+    threshold: float | None = None
+
+
+@dataclass(frozen=True)
+class Rendition:
+    """One processed output file of an episode, ready to tag and store."""
+
+    path: Path
+    mime_type: str
+    role: Literal["audio", "video"]
+    duration: float
+    loudness: Loudness | None = None
+
+    @property
+    def suffix(self) -> str:
+        return self.path.suffix
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A producer's folder: `media-pipeline.toml`, `feeds/`, `episodes/`."""
+
+    root: Path
+    storage_url: str = "file://./public"
+    public_url: str = "http://127.0.0.1:8000"
+    timezone: str = "Europe/Helsinki"
+    cache_dir: Path | None = None
+
+    @property
+    def feeds_dir(self) -> Path:
+        return self.root / "feeds"
+
+    @property
+    def episodes_dir(self) -> Path:
+        return self.root / "episodes"
+
+    @property
+    def build_dir(self) -> Path:
+        return self.cache_dir or self.root / ".media-pipeline" / "cache"
