@@ -216,3 +216,28 @@ class Workspace:
     @property
     def build_dir(self) -> Path:
         return self.cache_dir or self.root / ".media-pipeline" / "cache"
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file as published: where listeners fetch it and what they get."""
+
+    key: str  # storage key below the storage prefix, e.g. "ihmiskeskeisyys/001.mp3"
+    url: str  # public URL
+    length: int  # bytes, exact (Apple: enclosure length)
+    mime_type: str
+    sha256: str = ""
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """One item of a feed: the episode's metadata and its published files."""
+
+    episode: Episode
+    guid: str
+    enclosure: StoredFile  # the primary enclosure: video/mp4 for webinars, audio/mpeg otherwise
+    duration: float  # seconds
+    alternates: tuple[StoredFile, ...] = ()  # every rendition, for podcast:alternateEnclosure
+    chapters: StoredFile | None = None  # JSON chapters (application/json+chapters)
+    transcripts: tuple[StoredFile, ...] = ()  # text/vtt first, then others
+    image_url: str | None = None  # episode artwork

@@ -1,0 +1,50 @@
+"""EBU R128 / ITU-R BS.1770-4 measurement with ffmpeg's ebur128 filter (gated, true peak oversampled)."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from . import ffmpeg
+from .errors import MediaError
+from .model import Loudness
+
+_NUMBER = r"(-?[\d.]+|-?inf|nan)"
+_FIELDS = {
+    "integrated": re.compile(rf"I:\s+{_NUMBER} LUFS"),
+    "threshold": re.compile(rf"Threshold:\s+{_NUMBER} LUFS"),
+    "lra": re.compile(rf"LRA:\s+{_NUMBER} LU\b"),
+    "true_peak": re.compile(rf"Peak:\s+{_NUMBER} dBFS"),
+}
+
+
+def measure(path: str | os.PathLike, *, what: str | os.PathLike | None = None, audio_filter: str | None = None,
+            progress: ffmpeg.Progress | None = None, duration: float | None = None) -> Loudness:
+    """Integrated loudness, loudness range and true peak of the first audio stream of `path`.
+
+    `audio_filter` is applied before measuring (for example the gain a normaliser intends).
+    """
+    chain = f"{audio_filter}," if audio_filter else ""
+    result = ffmpeg.run(
+        ["-i", path, "-map", "0:a:0", "-vn", "-sn", "-dn", "-af", f"{chain}ebur128=peak=true:framelog=quiet",
+         "-f", "null", "-"],
+        what=what or path, progress=progress, duration=duration,
+    )
+    return parse_summary(result.stderr, what or path)
+
+
+def parse_summary(stderr: str, what: str | os.PathLike) -> Loudness:
+    """Read the Summary block ebur128 prints at the end of its run."""
+    start = stderr.rfind("Summary:")
+    values = {}
+    for name, pattern in _FIELDS.items():
+        match = pattern.search(stderr, start) if start >= 0 else None
+        if not match:
+            raise MediaError("could not measure loudness: the ebur128 filter printed no summary", path=str(what))
+        values[name] = float(match.group(1))
+    integrated = values["integrated"]
+    if integrated != integrated or integrated <= -70.0:  # NaN or below the absolute gate
+        raise MediaError("no audible programme: the audio is digital silence or too quiet to measure",
+                         path=str(what))
+    return Loudness(**values)

@@ -1,0 +1,79 @@
+"""Synthetic test and demo media made with ffmpeg's lavfi sources: speech-like audio and webinars.
+
+The speech model is band-limited pink noise shaped into syllables (about 4 per second) and
+phrases with pauses, which gives realistic loudness gating and range without any recording.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from . import ffmpeg, loudness
+
+_CODECS = {
+    ".wav": ["-c:a", "pcm_s16le"],
+    ".flac": ["-c:a", "flac"],
+    ".mp3": ["-c:a", "libmp3lame", "-b:a", "192k"],
+    ".m4a": ["-c:a", "aac", "-b:a", "192k"],
+    ".opus": ["-c:a", "libopus", "-b:a", "96k"],
+    ".ogg": ["-c:a", "libopus", "-b:a", "96k"],
+}
+
+
+def speech_source(seconds: float, *, sample_rate: int = 48000, seed: int = 1) -> str:
+    """A lavfi graph of mono speech-like sound, about -29 LUFS before any gain."""
+    return (
+        f"anoisesrc=color=pink:sample_rate={sample_rate}:amplitude=0.6:seed={seed}:duration={seconds},"
+        "highpass=f=120,lowpass=f=3800,"
+        # syllables at 3.7 Hz inside phrases of ~4 s with pauses, and a slow drift of level that
+        # gives a loudness range like a conversation between two voices
+        "volume='(0.05+0.95*pow(max(0,sin(2*PI*3.7*t)*sin(2*PI*0.23*t+1)),0.6))"
+        "*(0.55+0.45*sin(2*PI*0.013*t))':eval=frame"
+    )
+
+
+def speech(path: str | os.PathLike, seconds: float = 20.0, *, level_lufs: float | None = None,
+           channels: int = 2, sample_rate: int = 48000, seed: int = 1) -> Path:
+    """Write a speech-like recording; `level_lufs` sets its integrated loudness (measured, then set).
+
+    At a loud level the 16-bit intermediate clips at 0 dBFS, like a hot recording.
+    """
+    path = Path(path)
+    codec = _CODECS.get(path.suffix.lower())
+    if codec is None:
+        raise ValueError(f"no codec for {path.suffix}")
+    gain = 0.0 if level_lufs is None else level_lufs - _unity_loudness(seconds, sample_rate, seed)
+    with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
+        wav = Path(tmp) / "speech.wav"
+        ffmpeg.run(["-f", "lavfi", "-i", speech_source(seconds, sample_rate=sample_rate, seed=seed),
+                    "-af", f"volume={gain:.3f}dB", "-ac", str(channels), "-c:a", "pcm_s16le", "-y", wav],
+                   what=path)
+        if path.suffix.lower() == ".wav":
+            os.replace(wav, path)
+        else:
+            ffmpeg.run(["-i", wav, *codec, "-y", path], what=path)
+    return path
+
+
+def _unity_loudness(seconds: float, sample_rate: int, seed: int) -> float:
+    """Integrated loudness of the source at unity gain (its first two minutes), to calibrate."""
+    with tempfile.TemporaryDirectory() as tmp:
+        wav = Path(tmp) / "calibrate.wav"
+        ffmpeg.run(["-f", "lavfi", "-i", speech_source(min(seconds, 120.0), sample_rate=sample_rate, seed=seed),
+                    "-c:a", "pcm_f32le", "-y", wav], what="synth")
+        return loudness.measure(wav).integrated
+
+
+def webinar(path: str | os.PathLike, seconds: float = 20.0, *, level_lufs: float | None = -26.0,
+            size: str = "640x360", rate: int = 25, seed: int = 1) -> Path:
+    """Write an MP4 like a meeting tool's export: H.264 video of slides and AAC speech audio."""
+    path = Path(path)
+    with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
+        audio = speech(Path(tmp) / "audio.wav", seconds, level_lufs=level_lufs, seed=seed)
+        ffmpeg.run(["-f", "lavfi", "-i", f"testsrc2=size={size}:rate={rate}:duration={seconds}",
+                    "-i", audio, "-map", "0:v", "-map", "1:a", "-c:v", "libx264", "-preset", "ultrafast",
+                    "-pix_fmt", "yuv420p", "-g", str(rate * 2), "-c:a", "aac", "-b:a", "128k",
+                    "-shortest", "-movflags", "+faststart", "-y", path], what=path)
+    return path
