@@ -43,11 +43,15 @@ def cli(ctx: click.Context, root: str | None, verbose: int, quiet: bool, log_for
 
 
 def _register() -> None:
-    from . import check, feed, new, publish, serve
+    """Add every command defined in this package's modules (a module lists its commands in COMMANDS)."""
+    import importlib
+    import pkgutil
 
-    for module in (new, check, publish, feed, serve):
-        for command in module.COMMANDS:
-            cli.add_command(command)
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if not info.name.startswith("_"):
+            module = importlib.import_module(f"{__name__}.{info.name}")
+            for command in getattr(module, "COMMANDS", ()):
+                cli.add_command(command)
 
 
 _register()
