@@ -1,0 +1,103 @@
+"""The storage contract: a few verbs over keys below one prefix, implemented by each backend.
+
+Keys are relative to the storage URL's prefix and use `/`. Keys under `_private/` are never
+public: staged (embargoed) media and the publishing manifest live there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Protocol
+
+from ..errors import StorageError
+
+PRIVATE_PREFIX = "_private/"
+
+# Content types listeners' apps and CDNs rely on (Apple checks enclosure types against them).
+CONTENT_TYPES = {
+    ".mp3": "audio/mpeg",
+    ".m4a": "audio/mp4",
+    ".mp4": "video/mp4",
+    ".xml": "application/rss+xml; charset=utf-8",
+    ".opml": "text/x-opml; charset=utf-8",
+    ".json": "application/json",
+    ".vtt": "text/vtt; charset=utf-8",
+    ".srt": "application/x-subrip",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".html": "text/html; charset=utf-8",
+}
+CHAPTERS_SUFFIX = ".chapters.json"
+CHAPTERS_TYPE = "application/json+chapters"  # Podcasting 2.0 JSON chapters
+
+
+def content_type_for(key: str) -> str:
+    if key.endswith(CHAPTERS_SUFFIX):
+        return CHAPTERS_TYPE
+    suffix = Path(key).suffix.lower()
+    return CONTENT_TYPES.get(suffix) or mimetypes.guess_type(key)[0] or "application/octet-stream"
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class PreconditionFailed(StorageError):
+    """A conditional write lost a race: the object changed since it was read."""
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    key: str
+    size: int
+    etag: str  # an opaque version token, for conditional writes
+    content_type: str | None = None
+    cache_control: str | None = None
+    sha256: str | None = None  # the checksum stored with the object, hex
+
+
+UploadProgress = Callable[[int, int], None]
+"""Called with (bytes sent so far, total bytes)."""
+
+
+class Storage(Protocol):
+    url: str
+
+    def head(self, key: str) -> ObjectInfo | None:
+        """The object's metadata, or None when it does not exist."""
+
+    def get_bytes(self, key: str) -> tuple[bytes, ObjectInfo] | None:
+        """A small object's content and metadata (feeds, manifests), or None."""
+
+    def put_file(self, key: str, path: Path, *, content_type: str, cache_control: str, sha256: str,
+                 progress: UploadProgress | None = None) -> ObjectInfo:
+        """Upload a file; readers see the old object or the whole new one, never a part.
+
+        The checksum is stored with the object and verified by the backend after upload.
+        """
+
+    def put_bytes(self, key: str, data: bytes, *, content_type: str, cache_control: str,
+                  if_match: str | None = None, if_absent: bool = False) -> ObjectInfo:
+        """Write a small object. With `if_match` (an etag) or `if_absent`, raise PreconditionFailed
+        when another writer got there first."""
+
+    def copy(self, source: str, dest: str, *, content_type: str, cache_control: str) -> ObjectInfo:
+        """A server-side copy (release from staging costs no second upload)."""
+
+    def delete(self, key: str) -> None:
+        """Remove the object; a missing object is not an error."""
+
+    def local_path(self, key: str) -> Path | None:
+        """Where a local backend keeps the object (for `serve`), None for remote storage."""

@@ -1,0 +1,135 @@
+"""Shared fixtures: a real S3-compatible server on 127.0.0.1 and generated workspaces."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+import pytest
+
+from media_pipeline import synth
+
+ENV_EXTERNAL_S3 = "MEDIA_PIPELINE_TEST_S3_ENDPOINT"
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """An S3-compatible HTTP server for the session: moto's server mode bound to 127.0.0.1 only
+    (its default binds every interface), or the endpoint named by $MEDIA_PIPELINE_TEST_S3_ENDPOINT
+    (for example a local MinIO), so the same tests run against another implementation."""
+    external = os.environ.get(ENV_EXTERNAL_S3)
+    if external:
+        yield external
+        return
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@dataclass
+class S3Env:
+    endpoint: str
+    bucket: str
+    client: object
+
+    def storage_url(self, prefix: str = "podcasts") -> str:
+        return f"s3://{self.bucket}/{prefix}"
+
+
+@pytest.fixture
+def s3(s3_endpoint, monkeypatch) -> S3Env:
+    """A fresh bucket on the test server, with the environment the AWS chain reads pointing at it."""
+    if not os.environ.get(ENV_EXTERNAL_S3):
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
+    monkeypatch.setenv("AWS_ENDPOINT_URL", s3_endpoint)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    client = boto3.client("s3", endpoint_url=s3_endpoint)
+    bucket = f"test-{uuid.uuid4().hex[:12]}"
+    client.create_bucket(Bucket=bucket)
+    return S3Env(s3_endpoint, bucket, client)
+
+
+SHOW_TOML = """\
+title = "Testiohjelma äö"
+description = "Ohjelma testejä varten."
+language = "fi"
+author = "Testaaja"
+link = "https://example.fi/testi"
+categories = ["Government", "Education > Courses"]
+artwork = "artwork/show.jpg"
+explicit = false
+license = "CC-BY-4.0"
+
+[owner]
+name = "Testaaja"
+email = "podcast@example.fi"
+
+[audio]
+target_lufs = -16.0
+true_peak = -1.0
+channels = 1
+bitrate = 64
+"""
+
+
+@dataclass
+class WorkspaceFactory:
+    root: Path
+
+    def write(self, relative: str, text: str) -> Path:
+        path = self.root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+        return path
+
+    def show(self, slug: str = "testi", toml: str = SHOW_TOML) -> Path:
+        artwork = self.root / "artwork" / "show.jpg"
+        if not artwork.exists():
+            make_jpeg(artwork, 1400)
+        return self.write(f"feeds/{slug}.toml", toml)
+
+    def episode(self, slug: str, *, show: str = "testi", title: str | None = None,
+                publish_at: str = "2026-01-15T09:00:00+02:00", seconds: float = 6.0, video: bool = False,
+                extra: str = "", notes: str = "Jakson *muistiinpanot*.") -> Path:
+        source = self.root / "media" / show / f"{slug}.{'mp4' if video else 'wav'}"
+        if not source.exists():
+            source.parent.mkdir(parents=True, exist_ok=True)
+            if video:
+                synth.webinar(source, seconds, size="320x180")
+            else:
+                synth.speech(source, seconds, level_lufs=-24, channels=1, seed=len(slug))
+        front = (f"title: \"{title or 'Jakso ' + slug}\"\npublish_at: {publish_at}\n"
+                 f"source: {source.relative_to(self.root)}\n{textwrap.dedent(extra)}")
+        return self.write(f"episodes/{show}/{slug}.md", f"---\n{front}---\n\n{notes}\n")
+
+
+def make_jpeg(path: Path, size: int) -> Path:
+    """A square RGB JPEG made with ffmpeg, so no image library is needed to set up a workspace."""
+    from media_pipeline import ffmpeg
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ffmpeg.run(["-f", "lavfi", "-i", f"testsrc2=size={size}x{size}:duration=1", "-frames:v", "1", "-q:v", "4",
+                "-y", path], what=path)
+    return path
+
+
+@pytest.fixture
+def workspace(tmp_path, monkeypatch) -> WorkspaceFactory:
+    """An empty workspace (media-pipeline.toml with local storage) in tmp_path."""
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "media-pipeline.toml").write_text(
+        'storage = "file://./public"\npublic_url = "http://127.0.0.1:8000"\ntimezone = "Europe/Helsinki"\n')
+    for name in ("MEDIA_PIPELINE_STORAGE", "MEDIA_PIPELINE_PUBLIC_URL", "MEDIA_PIPELINE_TIMEZONE"):
+        monkeypatch.delenv(name, raising=False)
+    return WorkspaceFactory(root)
