@@ -68,6 +68,8 @@ APPLE_CATEGORIES: dict[str, tuple[str, ...]] = {
     "TV & Film": ("After Shows", "Film History", "Film Interviews", "Film Reviews", "TV Reviews"),
 }
 
+TRANSCRIPT_SUFFIXES = (".vtt", ".srt")
+
 # Podcasting 2.0 <podcast:medium> values (the namespace's medium list; an "L" suffix marks a list feed).
 MEDIUMS = ("podcast", "music", "video", "film", "audiobook", "newsletter", "blog", "publisher", "course",
            "mixed", "podcastL", "musicL", "videoL", "filmL", "audiobookL", "newsletterL", "blogL",
@@ -453,6 +455,8 @@ def _read_episode(ws: Workspace, show: str, path: Path, rel: str, problems: list
         keywords=f.str_list("keywords"),
     )
     f.finish()
+    if episode.transcript and episode.transcript.suffix.lower() not in TRANSCRIPT_SUFFIXES:
+        f.error("transcript", "must be a WebVTT (.vtt) or SubRip (.srt) file")
     starts = [c.start for c in episode.chapters]
     if starts != sorted(starts):
         f.error("chapters", "must be in order of start time")
@@ -568,5 +572,10 @@ def load_catalog(ws: Workspace, shows: list[str] | None = None) -> tuple[Catalog
             continue
         loaded_shows[slug] = show
         episodes = [load_episode(ws, slug, p, problems) for p in episode_paths(ws, slug)]
+        if show.transcripts_required:  # accessibility: the show promises a transcript for every episode
+            missing = [e for e in episodes if e and e.transcript is None]
+            problems.extend(Problem(_rel(ws, e.path), "transcript", "is required: the show sets transcripts_required")
+                            for e in missing)
+            episodes = [e for e in episodes if e not in missing]
         loaded_episodes[slug] = tuple(sorted((e for e in episodes if e), key=lambda e: e.publish_at))
     return Catalog(loaded_shows, loaded_episodes), problems
