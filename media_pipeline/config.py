@@ -7,6 +7,7 @@ work starts, so a producer fixes a file in one go rather than one error per run.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 import tomllib
@@ -394,6 +395,38 @@ def split_front_matter(text: str) -> tuple[str, str] | None:
     if not match:
         return None
     return match.group(1), text[match.end():]
+
+
+def set_front_matter_value(path: Path, key: str, value: str) -> None:
+    """Write `key: value` into an episode file's front matter, keeping every other byte.
+
+    For values the pipeline assigns, such as the guid at first publish. An existing top-level
+    `key:` line is replaced, else a commented-out `# key:` line (as `new` writes them), else the
+    line is added at the end of the front matter. Written beside the file, then renamed.
+    """
+    text = path.read_text(encoding="utf-8")
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        raise ConfigError("has no YAML front matter (a block between --- lines at the top)", path=str(path))
+    line = f"{key}: {json.dumps(value, ensure_ascii=False)}"
+    front = match.group(1)
+    for pattern in (rf"^{re.escape(key)}:[^\n]*$", rf"^# {re.escape(key)}:[^\n]*$"):
+        if re.search(pattern, front, re.M):
+            front = re.sub(pattern, lambda _: line, front, count=1, flags=re.M)
+            break
+    else:
+        front = f"{front}\n{line}"
+    start, end = match.span(1)
+    _replace_text(path, text[:start] + front + text[end:])
+
+
+def _replace_text(path: Path, text: str) -> None:
+    temp = path.with_name(f".{path.name}.partial")
+    try:
+        temp.write_text(text, encoding="utf-8")
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
 
 
 def load_episode(ws: Workspace, show: str, path: Path, problems: list[Problem] | None = None) -> Episode | None:
