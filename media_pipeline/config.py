@@ -7,6 +7,7 @@ work starts, so a producer fixes a file in one go rather than one error per run.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 import tomllib
@@ -27,6 +28,53 @@ ENV_TIMEZONE = "MEDIA_PIPELINE_TIMEZONE"
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
 _MISSING = object()
+
+
+class FrontMatterLoader(yaml.SafeLoader):
+    """YAML without implicit timestamps: PyYAML turns `2026-02-30 10:00:00` into a ValueError
+    deep inside the parser (not a YAMLError), and reads offsets inconsistently; dates stay text
+    here and `parse_time` reads them, so a bad date is a problem report, never a crash."""
+
+
+FrontMatterLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+# Apple Podcasts categories and their subcategories (Apple Podcasts Connect, "Podcast categories").
+APPLE_CATEGORIES: dict[str, tuple[str, ...]] = {
+    "Arts": ("Books", "Design", "Fashion & Beauty", "Food", "Performing Arts", "Visual Arts"),
+    "Business": ("Careers", "Entrepreneurship", "Investing", "Management", "Marketing", "Non-Profit"),
+    "Comedy": ("Comedy Interviews", "Improv", "Stand-Up"),
+    "Education": ("Courses", "How To", "Language Learning", "Self-Improvement"),
+    "Fiction": ("Comedy Fiction", "Drama", "Science Fiction"),
+    "Government": (),
+    "History": (),
+    "Health & Fitness": ("Alternative Health", "Fitness", "Medicine", "Mental Health", "Nutrition", "Sexuality"),
+    "Kids & Family": ("Education for Kids", "Parenting", "Pets & Animals", "Stories for Kids"),
+    "Leisure": ("Animation & Manga", "Automotive", "Aviation", "Crafts", "Games", "Hobbies", "Home & Garden",
+                "Video Games"),
+    "Music": ("Music Commentary", "Music History", "Music Interviews"),
+    "News": ("Business News", "Daily News", "Entertainment News", "News Commentary", "Politics", "Sports News",
+             "Tech News"),
+    "Religion & Spirituality": ("Buddhism", "Christianity", "Hinduism", "Islam", "Judaism", "Religion",
+                                "Spirituality"),
+    "Science": ("Astronomy", "Chemistry", "Earth Sciences", "Life Sciences", "Mathematics", "Natural Sciences",
+                "Nature", "Physics", "Social Sciences"),
+    "Society & Culture": ("Documentary", "Personal Journals", "Philosophy", "Places & Travel", "Relationships"),
+    "Sports": ("Baseball", "Basketball", "Cricket", "Fantasy Sports", "Football", "Golf", "Hockey", "Rugby",
+               "Running", "Soccer", "Swimming", "Tennis", "Volleyball", "Wilderness", "Wrestling"),
+    "Technology": (),
+    "True Crime": (),
+    "TV & Film": ("After Shows", "Film History", "Film Interviews", "Film Reviews", "TV Reviews"),
+}
+
+TRANSCRIPT_SUFFIXES = (".vtt", ".srt")
+
+# Podcasting 2.0 <podcast:medium> values (the namespace's medium list; an "L" suffix marks a list feed).
+MEDIUMS = ("podcast", "music", "video", "film", "audiobook", "newsletter", "blog", "publisher", "course",
+           "mixed", "podcastL", "musicL", "videoL", "filmL", "audiobookL", "newsletterL", "blogL",
+           "publisherL", "courseL")
 
 
 class _Fields:
@@ -182,10 +230,15 @@ def load_workspace(root: Path | None = None, environ: dict[str, str] | None = No
     problems: list[Problem] = []
     data = _read_toml(path, problems) if path.exists() else {}
     f = _Fields(data, path, problems)
-    storage = environ.get(ENV_STORAGE) or f.str("storage", "file://./public")
-    public_url = environ.get(ENV_PUBLIC_URL) or f.str("public_url", "http://127.0.0.1:8000")
-    timezone = environ.get(ENV_TIMEZONE) or f.str("timezone", "Europe/Helsinki")
+    # Read every key before applying overrides: a key shadowed by the environment is still known,
+    # and a wrong type in the file is still worth reporting.
+    storage = f.str("storage", "file://./public")
+    public_url = f.str("public_url", "http://127.0.0.1:8000")
+    timezone = f.str("timezone", "Europe/Helsinki")
     cache = f.str("cache_dir")
+    storage = environ.get(ENV_STORAGE) or storage
+    public_url = environ.get(ENV_PUBLIC_URL) or public_url
+    timezone = environ.get(ENV_TIMEZONE) or timezone
     f.finish()
     try:
         ZoneInfo(timezone)
@@ -224,7 +277,11 @@ def load_show(ws: Workspace, slug: str, problems: list[Problem] | None = None) -
         known = ", ".join(show_slugs(ws)) or "none"
         raise ConfigError(f"no such show (known shows: {known})", path=_rel(ws, path))
     start = len(problems)
-    f = _Fields(_read_toml(path, problems), _rel(ws, path), problems)
+    unreadable: list[Problem] = []
+    data = _read_toml(path, unreadable)
+    if unreadable:  # nothing below could be read: report that alone, not every key as missing
+        raise ConfigError(unreadable[0].reason, path=_rel(ws, path))
+    f = _Fields(data, _rel(ws, path), problems)
     owner_f = f.table("owner", required=True)
     owner = Owner(owner_f.str("name", "", required=True), owner_f.str("email", "", required=True))
     owner_f.finish()
@@ -240,12 +297,12 @@ def load_show(ws: Workspace, slug: str, problems: list[Problem] | None = None) -
         language=f.str("language", "", required=True),
         author=f.str("author", "", required=True),
         owner=owner,
-        categories=tuple(_category(f, c) for c in f.str_list("categories")),
+        categories=tuple(_category(f, c) for c in f.str_list("categories")),  # checked below
         artwork=f.path_value("artwork", ws.root, required=True) or Path(),
         link=f.str("link", "", required=True),
         explicit=f.bool("explicit", False),
         show_type=f.str("type", "episodic", choices=("episodic", "serial")),
-        medium=f.str("medium", "podcast"),
+        medium=f.str("medium", "podcast", choices=MEDIUMS),
         copyright=f.str("copyright"),
         license=f.str("license"),
         license_url=f.str("license_url"),
@@ -265,6 +322,16 @@ def load_show(ws: Workspace, slug: str, problems: list[Problem] | None = None) -
         audio=_audio(f.table("audio"), ws),
     )
     f.finish()
+    # Apple: at most one category per <itunes:category>, names from its list, spelled exactly.
+    for category in show.categories:
+        subs = APPLE_CATEGORIES.get(category.name)
+        if subs is None:
+            f.error("categories", f"{category.name!r} is not an Apple Podcasts category")
+        elif category.subcategory and category.subcategory not in subs:
+            hint = f" (choose from {', '.join(subs)})" if subs else " (it has none)"
+            f.error("categories", f"{category.subcategory!r} is not a subcategory of {category.name!r}{hint}")
+    if show.funding_text and not show.funding_url:
+        problems.append(Problem(_rel(ws, path), "funding.url", "is required when funding.text is given"))
     if show.id3_version not in (3, 4):
         problems.append(Problem(_rel(ws, path), "id3_version", f"must be 3 or 4, not {show.id3_version}"))
     if not collect and len(problems) > start:
@@ -330,6 +397,38 @@ def split_front_matter(text: str) -> tuple[str, str] | None:
     return match.group(1), text[match.end():]
 
 
+def set_front_matter_value(path: Path, key: str, value: str) -> None:
+    """Write `key: value` into an episode file's front matter, keeping every other byte.
+
+    For values the pipeline assigns, such as the guid at first publish. An existing top-level
+    `key:` line is replaced, else a commented-out `# key:` line (as `new` writes them), else the
+    line is added at the end of the front matter. Written beside the file, then renamed.
+    """
+    text = path.read_text(encoding="utf-8")
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        raise ConfigError("has no YAML front matter (a block between --- lines at the top)", path=str(path))
+    line = f"{key}: {json.dumps(value, ensure_ascii=False)}"
+    front = match.group(1)
+    for pattern in (rf"^{re.escape(key)}:[^\n]*$", rf"^# {re.escape(key)}:[^\n]*$"):
+        if re.search(pattern, front, re.M):
+            front = re.sub(pattern, lambda _: line, front, count=1, flags=re.M)
+            break
+    else:
+        front = f"{front}\n{line}"
+    start, end = match.span(1)
+    _replace_text(path, text[:start] + front + text[end:])
+
+
+def _replace_text(path: Path, text: str) -> None:
+    temp = path.with_name(f".{path.name}.partial")
+    try:
+        temp.write_text(text, encoding="utf-8")
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
 def load_episode(ws: Workspace, show: str, path: Path, problems: list[Problem] | None = None) -> Episode | None:
     """Load one episode file. With `problems` given, findings are appended and None may return."""
     collect = problems is not None
@@ -356,9 +455,12 @@ def _read_episode(ws: Workspace, show: str, path: Path, rel: str, problems: list
         problems.append(Problem(rel, None, "has no YAML front matter (a block between --- lines at the top)"))
         return None
     try:
-        data = yaml.safe_load(parts[0]) or {}
+        data = yaml.load(parts[0], Loader=FrontMatterLoader) or {}
     except yaml.YAMLError as exc:
         problems.append(Problem(rel, None, f"front matter is not valid YAML: {exc}"))
+        return None
+    if not isinstance(data, dict):
+        problems.append(Problem(rel, None, f"front matter must be keys and values, not {_type_name(data)}"))
         return None
     f = _Fields(data, rel, problems)
     zone = ZoneInfo(ws.timezone)
@@ -386,6 +488,8 @@ def _read_episode(ws: Workspace, show: str, path: Path, rel: str, problems: list
         keywords=f.str_list("keywords"),
     )
     f.finish()
+    if episode.transcript and episode.transcript.suffix.lower() not in TRANSCRIPT_SUFFIXES:
+        f.error("transcript", "must be a WebVTT (.vtt) or SubRip (.srt) file")
     starts = [c.start for c in episode.chapters]
     if starts != sorted(starts):
         f.error("chapters", "must be in order of start time")
@@ -501,5 +605,10 @@ def load_catalog(ws: Workspace, shows: list[str] | None = None) -> tuple[Catalog
             continue
         loaded_shows[slug] = show
         episodes = [load_episode(ws, slug, p, problems) for p in episode_paths(ws, slug)]
+        if show.transcripts_required:  # accessibility: the show promises a transcript for every episode
+            missing = [e for e in episodes if e and e.transcript is None]
+            problems.extend(Problem(_rel(ws, e.path), "transcript", "is required: the show sets transcripts_required")
+                            for e in missing)
+            episodes = [e for e in episodes if e not in missing]
         loaded_episodes[slug] = tuple(sorted((e for e in episodes if e), key=lambda e: e.publish_at))
     return Catalog(loaded_shows, loaded_episodes), problems

@@ -1,0 +1,179 @@
+"""docs/formats.md documents every key the loaders accept, the demo shows use every show key, and
+`new` names every episode key. The keys are read from config.py's own source, so a key added to
+the loader without docs fails here."""
+
+from __future__ import annotations
+
+import ast
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+from config_support import REPO, copy_workspace, front_matter
+from media_pipeline import config
+from media_pipeline.config import load_workspace
+from media_pipeline.scaffold import new_episode
+
+DOCS = (REPO / "docs" / "formats.md").read_text(encoding="utf-8")
+_READERS = {"str", "int", "float", "bool", "str_list", "table_list", "table", "path_value", "raw"}
+
+# Which file and which table each key-reading function of config.py reads.
+_FUNCTIONS = {
+    "load_workspace": ("workspace", ""),
+    "load_show": ("show", ""),
+    "_audio": ("show", "audio."),
+    "_person": ("person", ""),
+    "_read_episode": ("episode", ""),
+    "_chapter": ("episode", "chapters."),
+}
+
+
+def loader_keys() -> dict[str, set[str]]:
+    """{kind: {dotted key}} of every key config.py reads, found in its syntax tree."""
+    tree = ast.parse(Path(config.__file__).read_text(encoding="utf-8"))
+    found: dict[str, set[str]] = {}
+    for func in (n for n in tree.body if isinstance(n, ast.FunctionDef)):
+        tables: dict[str, str] = {}  # owner_f = f.table("owner") -> {"owner_f": "owner."}
+        keys: set[str] = set()
+        for node in ast.walk(func):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+                call = node.value
+                if (isinstance(call.func, ast.Attribute) and call.func.attr == "table"
+                        and isinstance(node.targets[0], ast.Name)):
+                    tables[node.targets[0].id] = f"{call.args[0].value}."
+        for node in ast.walk(func):
+            if not isinstance(node, ast.Call):
+                continue
+            key = None
+            if isinstance(node.func, ast.Attribute) and node.func.attr in _READERS and node.args:
+                first = node.args[0]
+                owner = node.func.value.id if isinstance(node.func.value, ast.Name) else ""
+                if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                    key = tables.get(owner, "") + first.value
+            elif isinstance(node.func, ast.Name) and node.func.id in ("parse_time", "parse_duration"):
+                key = node.args[1].value
+            if key is not None:
+                keys.add(key)
+        if keys:
+            assert func.name in _FUNCTIONS, f"config.{func.name} reads keys; add it to this test's _FUNCTIONS"
+            kind, prefix = _FUNCTIONS[func.name]
+            found.setdefault(kind, set()).update(prefix + k for k in keys)
+    # a table read by the top-level function is a heading, not a key
+    found["show"] -= {"owner", "funding", "audio", "persons"}
+    found["show"] |= {f"persons.{k}" for k in found["person"]}
+    found["episode"] |= {f"persons.{k}" for k in found["person"]}
+    return found
+
+
+def section(heading: str) -> str:
+    """The text of a docs section, from its heading to the next heading of any level."""
+    match = re.search(rf"^#+ {re.escape(heading)}\n(.*?)(?=^#+ )", DOCS + "\n# end", re.S | re.M)
+    assert match, f"docs/formats.md has no section {heading!r}"
+    return match.group(1)
+
+
+_SECTIONS = {
+    ("workspace", ""): "media-pipeline.toml",
+    ("show", ""): "Show files: feeds/&lt;show&gt;.toml",
+    ("show", "owner"): "[owner] (required)",
+    ("show", "funding"): "[funding]",
+    ("show", "persons"): "[[persons]]",
+    ("show", "audio"): "[audio]",
+    ("episode", ""): "Episode files: episodes/&lt;show&gt;/&lt;episode&gt;.md",
+    ("episode", "persons"): "[[persons]]",
+    ("episode", "chapters"): "Chapters",
+}
+
+
+def test_the_loader_keys_are_found():
+    keys = loader_keys()
+    # a sample of each kind, so a broken syntax-tree walk cannot pass by finding nothing
+    assert {"storage", "public_url", "timezone", "cache_dir"} == keys["workspace"]
+    assert {"title", "owner.email", "funding.url", "audio.target_lufs", "persons.href", "type"} <= keys["show"]
+    assert {"publish_at", "source", "chapters.start", "chapters.image", "persons.img", "guid"} <= keys["episode"]
+
+
+@pytest.mark.parametrize("kind", ["workspace", "show", "episode"])
+def test_every_key_is_in_a_table_row_of_its_section(kind):
+    undocumented = []
+    for dotted in sorted(loader_keys()[kind]):
+        table, _, key = dotted.rpartition(".")
+        if f"| `{key}` |" not in section(_SECTIONS[(kind, table)]):
+            undocumented.append(dotted)
+    assert undocumented == []
+
+
+def test_environment_variables_are_documented():
+    for name in (config.ENV_STORAGE, config.ENV_PUBLIC_URL, config.ENV_TIMEZONE):
+        assert f"| `{name}` |" in section("Environment variables")
+
+
+def toml_keys(path: Path) -> set[str]:
+    """Dotted keys of a TOML file, counting commented-out `# key = ...` lines as documented."""
+    keys, table = set(), ""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        header = re.match(r"^\[\[?([a-z_]+)\]\]?", line)
+        if header:
+            table = header.group(1) + "."
+            continue
+        key = re.match(r"^(?:# )?([a-z0-9_]+) = ", line)
+        if key:
+            keys.add(table + key.group(1))
+    return keys
+
+
+@pytest.mark.parametrize("show", ["ihmiskeskeisyys", "tekoalywebinaarit"])
+def test_each_demo_show_names_every_show_key(show):
+    path = REPO / "feeds" / f"{show}.toml"
+    named = toml_keys(path)
+    assert named == loader_keys()["show"]
+    # and the keys left commented out are only those that would move or re-identify the feed,
+    # or add clips to every episode
+    assert named - active_toml_keys(path) == {"public_url", "new_feed_url", "podcast_guid", "audio.intro",
+                                              "audio.outro"}
+
+
+def active_toml_keys(path: Path) -> set[str]:
+    keys = set()
+    for key, value in tomllib.loads(path.read_text(encoding="utf-8")).items():
+        if isinstance(value, dict):
+            keys |= {f"{key}.{k}" for k in value}
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            keys |= {f"{key}.{k}" for item in value for k in item}
+        else:
+            keys.add(key)
+    return keys
+
+
+def test_the_scaffold_of_new_names_every_episode_key(tmp_path):
+    ws = load_workspace(copy_workspace(tmp_path / "ws"), environ={})
+    path = new_episode(ws, "ihmiskeskeisyys", title="T")
+    text = path.read_text(encoding="utf-8")
+    uncommented = "\n".join(line[2:] if re.match(r"^# [a-z_]+:|^#   ", line) else line
+                            for line in text.splitlines())
+    path.write_text(uncommented, encoding="utf-8")
+    data = front_matter(path)
+    named = set(data) | {f"persons.{k}" for p in data["persons"] for k in p} | {
+        f"chapters.{k}" for c in data["chapters"] for k in c}
+    assert named == loader_keys()["episode"]
+
+
+def test_the_demo_episodes_use_every_top_level_key_but_guid_and_artwork():
+    used = set()
+    for path in (REPO / "episodes").glob("*/*.md"):
+        used |= set(front_matter(path))
+    top_level = {k for k in loader_keys()["episode"] if "." not in k}
+    assert used == top_level - {"guid", "artwork"}
+
+
+def test_the_documented_toml_and_yaml_examples_parse():
+    blocks = re.findall(r"```(toml|yaml)\n(.*?)```", DOCS, re.S)
+    assert len(blocks) >= 6
+    for lang, body in blocks:
+        if lang == "toml":
+            tomllib.loads(body)
+        else:
+            yaml.load(body.split("---")[1], Loader=config.FrontMatterLoader)
