@@ -19,6 +19,8 @@ from typing import Any, Callable
 import mutagen
 import mutagen.apev2
 from mutagen import id3
+from mutagen.id3._specs import EncodedTextSpec, EncodingSpec, Latin1TextSpec  # specs have no public home
+from mutagen.id3._tags import save_frame
 from mutagen.mp4 import MP4, MP4Cover
 
 from . import artwork, chapters, ffmpeg
@@ -96,8 +98,50 @@ class WFED(id3.TextFrame):
     despite its W name, and Apple-compatible readers expect that, so it is one here too."""
 
 
-_ID3_FRAMES = {**id3.Frames, "WFED": WFED}
+class _BareLatin1(Latin1TextSpec):
+    """A URL as ID3 lays it out: the frame's last field, ended by the frame size rather than a $00
+    (mutagen writes one, and readers such as eyeD3 then show it as part of the URL)."""
+
+    def write(self, config, frame, value):
+        return value.encode("latin1")
+
+
+class WOAF(id3.UrlFrame):
+    "Official audio file web page"
+    _framespec = [_BareLatin1("url")]
+
+
+class WCOP(id3.UrlFrame):
+    "Copyright and legal information (the licence)"
+    _framespec = [_BareLatin1("url")]
+
+
+class WXXX(id3.WXXX):
+    "User-defined URL: a chapter's link"
+    _framespec = [EncodingSpec("encoding", default=id3.Encoding.UTF16), EncodedTextSpec("desc"), _BareLatin1("url")]
+
+
+_ID3_FRAMES = {**id3.Frames, "WFED": WFED, "WOAF": WOAF, "WCOP": WCOP, "WXXX": WXXX}
 _UTF8 = id3.Encoding.UTF8  # saved as UTF-16 in ID3v2.3, which has no UTF-8
+
+
+# Frame order in the file. mutagen orders frames by size, but libavformat (ffmpeg, mpv, many
+# players) lists CHAP frames in file order, so chapters go in time order; small text frames come
+# first so a reader that stops early still sees them, pictures last.
+_ID3_ORDER = ["TIT2", "TPE1", "TALB", "TPE2", "TRCK", "TPOS", "TDRC", "TYER", "TDAT", "TIME", "TCON",
+              "COMM", "TDES", "TLAN", "TCOP", "WCOP", "TLEN", "WOAF", "WFED", "TGID", "TKWD", "PCST",
+              "CTOC", "CHAP", "APIC"]
+
+
+class OrderedID3(id3.ID3):
+    """An ID3 tag that writes its frames in _ID3_ORDER, chapters by start time."""
+
+    def _write(self, config):
+        def key(frame):
+            rank = _ID3_ORDER.index(frame.FrameID) if frame.FrameID in _ID3_ORDER else len(_ID3_ORDER)
+            return rank, getattr(frame, "start_time", 0), frame.HashKey
+
+        return bytearray().join(save_frame(frame, config=config) for frame in sorted(self.values(), key=key))
 
 
 @dataclass(frozen=True)
@@ -177,7 +221,7 @@ class ID3Chapters:
         for element_id, mark in zip(ids, value):
             sub = [id3.TIT2(encoding=_UTF8, text=[mark.title])]
             if mark.url:
-                sub.append(id3.WXXX(encoding=_UTF8, desc="", url=mark.url))
+                sub.append(WXXX(encoding=_UTF8, desc="", url=mark.url))
             if mark.image is not None:
                 mime, data = artwork.embeddable(mark.image)
                 sub.append(id3.APIC(encoding=_UTF8, mime=mime, type=id3.PictureType.OTHER, desc="", data=data))
@@ -398,11 +442,11 @@ def plain_text(markdown: str | None) -> str:
     """Show notes as plain text for tag frames: Markdown marks removed, links kept as URLs."""
     if not markdown:
         return ""
-    text = re.sub(r"<!--.*?-->|<[^>\n]+>", "", markdown, flags=re.S)
+    text = re.sub(r"<(https?://[^>\s]+)>", r"\1", markdown)  # autolinks before HTML tags go
+    text = re.sub(r"<!--.*?-->|<[^>\n]+>", "", text, flags=re.S)
     text = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", text)
     text = re.sub(r"\[([^\]]+)\]\(\s*(\S+?)(?:\s+\"[^\"]*\")?\s*\)",
                   lambda m: m[1] if m[1] == m[2] else f"{m[1]} ({m[2]})", text)
-    text = re.sub(r"<(https?://[^>]+)>", r"\1", text)
     text = re.sub(r"^[ \t]{0,3}(#{1,6}[ \t]*|>[ \t]?)", "", text, flags=re.M)
     text = re.sub(r"^([ \t]*)[*+][ \t]+", r"\1- ", text, flags=re.M)
     text = re.sub(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1", r"\2", text)
@@ -472,17 +516,46 @@ def _write_id3(path: Path, tmp: Path, data: TagData, version: int, progress: ffm
         # a fresh tag, not the old one edited: frames are replaced, never duplicated, and the
         # result does not depend on what tagged the file before (ID3v1 and APEv2 go too)
         mutagen.apev2.delete(tmp)
-        tags = id3.ID3()
+        tags = OrderedID3()
         for how, value in _values(data, "id3"):
             how.write(tags, value, data)
         if version == 3:
             tags.update_to_v23()
+        else:
+            _fit_chapters_for_libavformat(tags, path)
         tags.save(tmp, v2_version=version, v23_sep="/", v1=id3.ID3v1SaveOptions.REMOVE,
                   padding=lambda info: ID3_PADDING)
     except mutagen.MutagenError as exc:
         raise MediaError(f"cannot write ID3 tags: {exc}", path=path) from exc
     if progress:
         progress(1.0)
+
+
+_SYNCSAFE_SAME = 128  # sizes below this read the same as syncsafe (v2.4) and plain (v2.3) integers
+
+
+def _fit_chapters_for_libavformat(tags: id3.ID3, path: Path) -> None:
+    """ID3v2.4 only: leave out chapter sub-frames that ffmpeg-based players would choke on.
+
+    libavformat reads the sizes of frames inside CHAP as plain integers even in v2.4, where they
+    are syncsafe; a sub-frame of 128 bytes or more (any image, a long link) makes it drop the whole
+    chapter. ID3v2.3 has no such problem, which is one reason it is the default.
+    """
+    dropped = 0
+    for chap in tags.getall("CHAP"):
+        for key in list(chap.sub_frames):
+            frame = chap.sub_frames[key]
+            size = len(frame.data) + 64 if isinstance(frame, id3.APIC) else \
+                len(str(frame.url if isinstance(frame, id3.WXXX) else frame).encode("utf-8")) + 8
+            if size >= _SYNCSAFE_SAME and not isinstance(frame, id3.TIT2):
+                del chap.sub_frames[key]
+                dropped += 1
+            elif size >= _SYNCSAFE_SAME:
+                log.warning("%s: chapter %r has a title too long for ffmpeg-based players to read in "
+                            "ID3v2.4; ID3v2.3 has no such limit", path, str(frame))
+    if dropped:
+        log.warning("%s: left out %d chapter image(s) or link(s) that ffmpeg-based players cannot read in "
+                    "ID3v2.4; use ID3v2.3 (the default) to keep them", path, dropped)
 
 
 def _write_mp4(path: Path, tmp: Path, data: TagData, version: int, progress: ffmpeg.Progress | None) -> None:
