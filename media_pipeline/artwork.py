@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 MIN_PX = 1400
 MAX_PX = 3000
 FORMATS = ("JPEG", "PNG")
+_SUFFIXES = {"JPEG": (".jpg", ".jpeg"), "PNG": (".png",)}
 # Embedded covers: players show at most about 1400 px, and every extra byte is downloaded with
 # every episode, so the embedded copy is capped at 1400 px and about 500 KB.
 EMBED_PX = 1400
@@ -59,6 +60,10 @@ def check_artwork(path: Path, label: str, *, field: str = "artwork") -> list[Pro
     problems = []
     if fmt not in FORMATS:
         problems.append(problem(f"is {fmt}; Apple Podcasts needs JPEG or PNG"))
+    elif Path(path).suffix.lower() not in _SUFFIXES[fmt]:
+        # Apple: the file extension must match the image type
+        problems.append(problem(f"is a {fmt} file named {Path(path).suffix or 'without an extension'}; "
+                                f"name it {_SUFFIXES[fmt][0]}"))
     if width != height:
         problems.append(problem(f"is {width}x{height} px; Apple Podcasts needs square artwork"))
     if not (MIN_PX <= width <= MAX_PX and MIN_PX <= height <= MAX_PX):

@@ -57,6 +57,9 @@ def test_transparency_greyscale_format_and_unreadable_files(tmp_path):
     assert len(artwork.check_artwork(text, "art.jpg")) == 1 and "cannot be read as an image" in \
         str(artwork.check_artwork(text, "art.jpg")[0])
     assert reasons(artwork.check_artwork(tmp_path / "gone.jpg", "gone.jpg")) == ["gone.jpg: artwork: file not found"]
+    misnamed = make_image(tmp_path / "cover.jpg", 1400, fmt="PNG", noise=False)
+    assert reasons(artwork.check_artwork(misnamed, "cover.jpg")) == [
+        "cover.jpg: artwork: is a PNG file named .jpg; name it .png"]
 
 
 def test_large_png_with_alpha_becomes_a_compliant_jpeg(tmp_path):
