@@ -1,4 +1,4 @@
-"""Test helpers for tagging, chapters and artwork: images, a show and episode, independent readers."""
+"""Shared by the tagging, chapters and artwork tests: images, a show and episode, independent readers."""
 
 from __future__ import annotations
 
