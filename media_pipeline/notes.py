@@ -19,7 +19,7 @@ ALLOWED_TAGS = frozenset({
     "a", "p", "br", "ul", "ol", "li", "em", "strong", "b", "i", "code", "pre", "blockquote",
     "h1", "h2", "h3", "h4", "h5", "h6",
 })
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
 # No javascript:, data: or relative URLs: a feed has no base URL, and apps open links outside it.
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 # These elements lose their content too, not just their tags: their text is never meant to be read.
@@ -89,7 +89,8 @@ class _TextWriter(HTMLParser):
         if tag in _BLOCKS:
             self._break(1 if tag in ("ul", "ol") and self.lists else 2)
         if tag in ("ul", "ol"):
-            self.lists.append([tag == "ol", 0])
+            start = dict(attrs).get("start") or "1"
+            self.lists.append([tag == "ol", int(start) - 1 if start.isdigit() else 0])
         elif tag == "li":
             self._break(1)
             depth = max(len(self.lists) - 1, 0)
