@@ -113,7 +113,9 @@ def category_problem(name: str, subcategory: str | None) -> str | None:
     import difflib
 
     if name not in APPLE_CATEGORIES:
-        close = difflib.get_close_matches(name, APPLE_CATEGORIES, n=1, cutoff=0.6)
+        lowered = {c.lower(): c for c in APPLE_CATEGORIES}
+        close = [lowered[c] for c in difflib.get_close_matches(name.lower(), lowered, n=1, cutoff=0.6)]
+        close = close or [c for c in APPLE_CATEGORIES if name and c.lower().startswith(name.lower())]
         parents = [p for p, subs in APPLE_CATEGORIES.items() if name in subs]
         hint = (f"; it is a subcategory, write \"{parents[0]} > {name}\"" if parents
                 else f"; did you mean {close[0]!r}?" if close else "")
@@ -255,8 +257,8 @@ def lint(ws: Workspace, catalog: Catalog, *, durations: Mapping[str, float] | No
         show_path = _rel(ws, show.path)
         out.extend(show_problems(show, path=show_path))
         if not SAFE_NAME.match(slug):
-            out.append(_error(show_path, None, f"the show's file name {slug!r} becomes part of every URL; "
-                                               "use only a-z, 0-9, '-', '_' and '.'"))
+            out.append(_error(show_path, "file name", f"{slug!r} becomes part of every URL of the show; "
+                                                      "use only ASCII letters, digits, '-', '_' and '.'"))
         out.extend(artwork_problems(show.artwork, show_path, "artwork"))
         episodes = catalog.episodes.get(slug, ())
         for episode in episodes:
@@ -269,8 +271,8 @@ def _episode_file_problems(ws: Workspace, show: Show, episode: Episode, duration
     path = _rel(ws, episode.path)
     out = episode_problems(show, episode, path=path)
     if not SAFE_NAME.match(episode.slug):
-        out.append(_error(path, None, f"the file name {episode.slug!r} becomes the media file's name and URL; "
-                                      "use only ASCII letters, digits, '-', '_' and '.' (no spaces or ä, ö)"))
+        out.append(_error(path, "file name", f"{episode.slug!r} becomes the media file's name and URL; "
+                                             "use only ASCII letters, digits, '-', '_' and '.' (no spaces or ä, ö)"))
     if episode.transcript is None:
         reason = ("has none; the show requires a transcript for every episode" if show.transcripts_required
                   else "has none; public-sector audio needs a text alternative (set transcript)")
