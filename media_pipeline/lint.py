@@ -210,8 +210,6 @@ def episode_problems(show: Show, episode: Episode, *, path: str | None = None) -
     if _UNSAFE_NOTES.search(episode.notes):
         out.append(_warning(path, "notes", "contain a script, an event handler or a javascript: link; "
                                            "they are removed from the feed"))
-    elif episode.notes.strip() and not render_notes(episode.notes).text:
-        out.append(_warning(path, "notes", "have no text left after removing unsafe HTML"))
     out.extend(_person_problems(episode.persons, path))
     if episode.persons and not any(p.role in ("host", "co-host", "guest host") for p in episode.persons):
         # Podcasting 2.0: persons on an episode replace the show's, so the host would disappear.
@@ -270,6 +268,8 @@ def lint(ws: Workspace, catalog: Catalog, *, durations: Mapping[str, float] | No
 def _episode_file_problems(ws: Workspace, show: Show, episode: Episode, duration: float | None) -> list[Problem]:
     path = _rel(ws, episode.path)
     out = episode_problems(show, episode, path=path)
+    if episode.notes.strip() and not render_notes(episode.notes).text:
+        out.append(_warning(path, "notes", "have no text left once unsafe HTML is removed"))
     if not SAFE_NAME.match(episode.slug):
         out.append(_error(path, "file name", f"{episode.slug!r} becomes the media file's name and URL; "
                                              "use only ASCII letters, digits, '-', '_' and '.' (no spaces or ä, ö)"))
