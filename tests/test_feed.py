@@ -304,3 +304,22 @@ def test_episode_number_zero_and_bad_urls_are_refused():
     assert "004-jakso.md: number: must be 1 or more" in text
     assert "004-jakso.md: enclosure: " in text and "percent-encode" in text
     assert "004-jakso.md: artwork: public URL '/relative.jpg' must be an absolute" in text
+
+
+def test_webinar_lengths_are_the_sizes_of_real_renditions(tmp_path):
+    from media_pipeline import ffmpeg, synth
+    from media_pipeline.model import StoredFile
+
+    video = synth.webinar(tmp_path / "03-kysymykset.mp4", 5.0)
+    audio = tmp_path / "03-kysymykset.mp3"
+    ffmpeg.run(["-i", video, "-vn", "-c:a", "libmp3lame", "-b:a", "64k", "-y", audio], what=audio)
+    files = [StoredFile(f"tekoalywebinaarit/{p.name}", f"{BASE}/tekoalywebinaarit/{p.name}", p.stat().st_size, mime)
+             for p, mime in ((video, "video/mp4"), (audio, "audio/mpeg"))]
+    show = webinar_show()
+    entry = dataclasses.replace(webinar_feed_entries(show)[0], enclosure=files[0], alternates=tuple(files), duration=5.0)
+    xml = build_feed(show, [entry], feed_url=WEBINAR_FEED_URL, artwork_url=WEBINAR_ART,
+                     podcast_guid=podcast_guid_for(WEBINAR_FEED_URL))
+    episode = pp(xml, WEBINAR_FEED_URL)["episodes"][0]
+    assert episode["enclosures"] == [{"url": files[0].url, "file_size": video.stat().st_size, "mime_type": "video/mp4"}]
+    alternates = {a.get("type"): int(a.get("length")) for a in xpath(xml, "//item/podcast:alternateEnclosure")}
+    assert alternates == {"video/mp4": video.stat().st_size, "audio/mpeg": audio.stat().st_size}
