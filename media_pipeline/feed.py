@@ -117,12 +117,15 @@ def build_feed(show: Show, entries: Sequence[FeedEntry], *, feed_url: str, artwo
     for entry in ordered:
         _add_item(fg, show, entry)
 
-    feed, _ = fg._create_rss()
+    xml = fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
     if last_build is None:
-        # No episodes and no time given: a date would be made up and break byte-identity.
+        # No episodes and no time given: feedgen's default (now) would break byte-identity.
+        feed = etree.fromstring(xml)
         for element in feed[0].findall("lastBuildDate"):
             feed[0].remove(element)
-    return etree.tostring(feed, pretty_print=True, encoding="UTF-8", xml_declaration=True)
+        xml = etree.tostring(feed, pretty_print=True, encoding="UTF-8", xml_declaration=True)
+    log.debug("built the feed of %s: %d episodes, %d bytes", show.slug, len(ordered), len(xml))
+    return xml
 
 
 def _add_item(fg: FeedGenerator, show: Show, entry: FeedEntry) -> None:

@@ -226,7 +226,8 @@ def _person_problems(persons: tuple[Person, ...], path: str) -> list[Problem]:
     for i, person in enumerate(persons):
         where = f"persons[{i}]"
         if len(person.name) > PODCAST_TEXT_MAX:
-            out.append(_warning(path, f"{where}.name", f"is longer than {PODCAST_TEXT_MAX} characters; apps may cut it"))
+            out.append(_warning(path, f"{where}.name",
+                                f"is longer than {PODCAST_TEXT_MAX} characters; apps may cut it"))
         if person.role.lower() not in PERSON_ROLES:
             out.append(_warning(path, f"{where}.role", f"{person.role!r} is not a role of the podcast taxonomy "
                                                        "(host, co-host, guest, producer, ...)"))
@@ -334,7 +335,8 @@ def artwork_problems(path: Path, where: str, field: str) -> list[Problem]:
     out: list[Problem] = []
     suffix = Path(path).suffix.lower()
     if (kind == "jpeg") != (suffix in (".jpg", ".jpeg")) or (kind == "png") != (suffix == ".png"):
-        out.append(_error(where, field, f"{Path(path).name} is a {kind.upper()} file; name it .{'jpg' if kind == 'jpeg' else 'png'}"))
+        right = "jpg" if kind == "jpeg" else "png"
+        out.append(_error(where, field, f"{Path(path).name} is a {kind.upper()} file; name it .{right}"))
     if width != height:
         out.append(_error(where, field, f"is {width}x{height}; Apple Podcasts needs a square image"))
     if not ARTWORK_MIN_PX <= min(width, height) or max(width, height) > ARTWORK_MAX_PX:

@@ -67,7 +67,8 @@ def webinar_show(root: Path = Path("/srv/workspace"), **changes) -> Show:
         slug="tekoalywebinaarit",
         path=root / "feeds" / "tekoalywebinaarit.toml",
         title="Tekoälywebinaarisarja",
-        description="AuroraAI-ohjelman webinaarisarja tekoälystä julkisissa palveluissa: perustason oppisisältöä kaikille.",
+        description=("AuroraAI-ohjelman webinaarisarja tekoälystä julkisissa palveluissa: "
+                     "perustason oppisisältöä kaikille."),
         language="fi",
         author="AuroraAI-ohjelma",
         owner=Owner("AuroraAI-ohjelma", "webinaarit@example.fi"),

@@ -97,7 +97,7 @@ def test_channel_fields_round_trip():
     # lastBuildDate defaults to the newest episode's publish time
     newest = max(e.episode.publish_at for e in entries)
     assert calendar.timegm(fp.updated_parsed) == int(newest.timestamp())
-    assert [l.href for l in fp.links if l.rel == "self"] == [AUDIO_FEED_URL]
+    assert [link.href for link in fp.links if link.rel == "self"] == [AUDIO_FEED_URL]
     assert one(xml, "/rss/channel/atom:link[@rel='self']/@type") == "application/rss+xml"
 
     assert pc["itunes_author"] == "AuroraAI-ohjelma"
@@ -120,7 +120,8 @@ def test_channel_fields_round_trip():
     person = one(xml, "/rss/channel/podcast:person")
     assert (person.text, person.get("href")) == ("Maria Virtanen", "https://example.fi/maria")
     # optional tags stay out unless set
-    assert xpath(xml, "/rss/channel/itunes:block | /rss/channel/itunes:complete | /rss/channel/itunes:new-feed-url") == []
+    optional = "/rss/channel/itunes:block | /rss/channel/itunes:complete | /rss/channel/itunes:new-feed-url"
+    assert xpath(xml, optional) == []
 
 
 def test_optional_channel_tags_when_set():
@@ -148,7 +149,7 @@ def test_items_newest_first_and_item_fields_round_trip():
     expected = sorted(entries, key=lambda e: e.episode.publish_at, reverse=True)
     assert [e["guid"] for e in episodes] == [e.guid for e in expected]
 
-    for got, entry in zip(episodes, expected):
+    for got, entry in zip(episodes, expected, strict=True):
         ep = entry.episode
         item = f"/rss/channel/item[guid='{entry.guid}']"
         assert got["title"] == ep.title
@@ -180,7 +181,8 @@ def test_items_newest_first_and_item_fields_round_trip():
 
     first = f"/rss/channel/item[guid='{entries[0].guid}']"
     persons = xpath(xml, f"{first}/podcast:person")
-    assert [(p.text, p.get("role", "host")) for p in persons] == [("Maria Virtanen", "host"), ("Aino Lehtinen", "guest")]
+    assert [(p.text, p.get("role", "host")) for p in persons] == [("Maria Virtanen", "host"),
+                                                                  ("Aino Lehtinen", "guest")]
     assert xpath(xml, f"/rss/channel/item[guid='{entries[1].guid}']/podcast:person") == []
 
 
@@ -316,7 +318,8 @@ def test_webinar_lengths_are_the_sizes_of_real_renditions(tmp_path):
     files = [StoredFile(f"tekoalywebinaarit/{p.name}", f"{BASE}/tekoalywebinaarit/{p.name}", p.stat().st_size, mime)
              for p, mime in ((video, "video/mp4"), (audio, "audio/mpeg"))]
     show = webinar_show()
-    entry = dataclasses.replace(webinar_feed_entries(show)[0], enclosure=files[0], alternates=tuple(files), duration=5.0)
+    entry = dataclasses.replace(webinar_feed_entries(show)[0], enclosure=files[0], alternates=tuple(files),
+                                duration=5.0)
     xml = build_feed(show, [entry], feed_url=WEBINAR_FEED_URL, artwork_url=WEBINAR_ART,
                      podcast_guid=podcast_guid_for(WEBINAR_FEED_URL))
     episode = pp(xml, WEBINAR_FEED_URL)["episodes"][0]

@@ -84,7 +84,8 @@ def test_episode_rules(tmp_path):
         "1\n00:00:02,000 --> 00:00:03,000\nB\n\n2\n00:00:00,500 --> 00:00:01,000\nA\n", encoding="utf-8")
     write_episode(root, "005-bonus", {"title": "Bonus", "number": 0, "episode_type": "bonus",
                                       "publish_at": "2026-05-02T09:00:00+03:00", "transcript": "media/sekaisin.srt",
-                                      "chapters": [{"start": 0, "title": "Alku"}, {"start": 12, "title": "Liian myöhään"}]})
+                                      "chapters": [{"start": 0, "title": "Alku"},
+                                                   {"start": 12, "title": "Liian myöhään"}]})
     write_episode(root, "006-traileri", {"title": "Traileri", "number": 1, "season": 1, "episode_type": "trailer",
                                          "publish_at": "2026-01-01T09:00:00+02:00"})
     problems = run_lint(root, durations={f"{SHOW}/005-bonus": 3.0})

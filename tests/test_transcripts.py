@@ -58,7 +58,7 @@ def test_srt_transcript_is_published_as_webvtt_with_matching_cues(tmp_path):
     expected = list(srt.parse(PRODUCER_SRT))
     got = list(webvtt.read(str(published)))
     assert len(got) == len(expected) == 4
-    for vtt_cue, srt_cue in zip(got, expected):
+    for vtt_cue, srt_cue in zip(got, expected, strict=True):
         assert _ms(vtt_cue.start) == round(srt_cue.start.total_seconds() * 1000)
         assert _ms(vtt_cue.end) == round(srt_cue.end.total_seconds() * 1000)
         words = html.unescape(vtt_cue.text)
