@@ -206,6 +206,8 @@ def _validate(show: Show, entries: Sequence[FeedEntry], *, feed_url: str, artwor
     seen: dict[str, str] = {}
     for entry in entries:
         path = _display(entry.episode.path)
+        if entry.episode.show != show.slug:
+            bad("show", f"the episode belongs to {entry.episode.show!r}, not to {show.slug!r}", path)
         problems.extend(p for p in episode_problems(show, entry.episode, path=path) if p.severity == "error")
         problems.extend(_entry_problems(entry, path))
         if entry.guid in seen:

@@ -295,6 +295,13 @@ def test_problems_are_reported_together_naming_file_and_field():
     assert any("002-elamantapahtumat.md: guid: " in line and "also the guid of" in line for line in lines)
 
 
+def test_an_episode_of_another_show_is_refused():
+    other = webinar_feed_entries(webinar_show())[0]
+    with pytest.raises(ValidationError, match="01-tekoaly-palveluissa.md: show: the episode belongs to "
+                                              "'tekoalywebinaarit', not to 'ihmiskeskeisyys'"):
+        audio_feed(entries=[*audio_feed_entries(audio_show()), other])
+
+
 def test_episode_number_zero_and_bad_urls_are_refused():
     show = audio_show()
     entry = audio_entry(show, "004-jakso", 4, dt.datetime(2026, 4, 1, 9, tzinfo=HELSINKI), number=0)
