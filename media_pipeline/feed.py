@@ -1,8 +1,5 @@
-"""The show's RSS 2.0 feed with the Apple Podcasts (itunes), Podcasting 2.0 (podcast), content and
-atom namespaces, built from the model and written through feedgen.
-
-Everything is validated here first (feedgen silently drops or rejects values), and the output is
-byte-identical for the same input so that an unchanged feed is not uploaded again.
+"""A show's RSS 2.0 feed (itunes, podcast, content and atom namespaces), validated in the model,
+written through feedgen, byte-identical for the same input so an unchanged feed is not uploaded.
 """
 
 from __future__ import annotations

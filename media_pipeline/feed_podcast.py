@@ -1,9 +1,9 @@
-"""feedgen extensions for the `itunes` (Apple Podcasts) and `podcast` (Podcasting 2.0) namespaces.
-
-feedgen's own podcast extension writes `itunes:explicit` only as yes/no/clean (Apple wants
-true/false) and drops values it dislikes silently; these write exactly what they are given, in a
-fixed order. Values are validated in the project's model before they get here (see feed.py).
+"""feedgen extensions for the `itunes` (Apple Podcasts) and `podcast` (Podcasting 2.0) namespaces,
+writing exactly the values feed.py validated, in a fixed order.
 """
+
+# feedgen's own podcast extension writes itunes:explicit only as yes/no/clean (Apple now wants
+# true/false) and silently drops values it dislikes, hence these.
 
 from __future__ import annotations
 

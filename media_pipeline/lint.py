@@ -1,7 +1,5 @@
-"""Apple Podcasts and Podcasting 2.0 rules on shows and episodes, checked before anything is published.
-
-`show_problems` and `episode_problems` look at the model only (feed.py refuses to build on their
-errors); `lint` adds what needs the workspace: files, artwork, transcripts, duplicates across episodes.
+"""Apple Podcasts and Podcasting 2.0 rules on shows and episodes, checked before anything is published:
+on the model alone (also enforced by feed.py) and on the workspace's files.
 """
 
 from __future__ import annotations

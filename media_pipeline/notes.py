@@ -1,7 +1,5 @@
-"""Show notes: Markdown to sanitised HTML for `content:encoded` and plain text for `description`.
-
-A feed's HTML is rendered inside podcast apps, so whatever a producer pastes into the notes is
-reduced to the few tags apps display, with no scripts, event handlers or javascript: URLs.
+"""Show notes: Markdown to sanitised HTML for `content:encoded` (only tags podcast apps display; no
+scripts, event handlers or javascript: URLs) and to plain text for `description`.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Transcripts and captions: read a producer's SRT or WebVTT file, validate it, write WebVTT and SRT.
-
-Cue text is held as WebVTT cue payload (`&amp;`, `&lt;` escaped; `<b>`, `<i>`, `<u>`, `<v>` tags
-kept), so a file converted from SRT is valid WebVTT and an SRT written back keeps its styling.
 """
+
+# Cue text is held as WebVTT cue payload (`&amp;`, `&lt;` escaped; `<b>`, `<i>`, `<u>`, `<v>` kept),
+# so a file converted from SRT is valid WebVTT and an SRT written back keeps its styling.
 
 from __future__ import annotations
 
