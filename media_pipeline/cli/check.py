@@ -1,0 +1,102 @@
+"""`media-pipeline check`: lint shows and episodes against Apple's and Podcasting 2.0 rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..config import load_catalog, show_slugs
+from ..errors import Problem
+from ..lint import lint
+from ..model import Workspace
+from ._common import CONTEXT_SETTINGS, quiet, workspace
+
+
+@click.command("check", context_settings=CONTEXT_SETTINGS)
+@click.argument("targets", nargs=-1, metavar="[SHOW|EPISODE]...")
+@click.option("--strict", is_flag=True, help="Fail on warnings too (for CI and cron).")
+@click.pass_context
+def check(ctx: click.Context, targets: tuple[str, ...], strict: bool) -> None:
+    """Check show and episode files before publishing: unknown keys, wrong types, dates,
+    Apple Podcasts rules (owner email, categories, description length, artwork, unique guids
+    and episode numbers, safe file names) and Podcasting 2.0 rules (transcripts, persons,
+    licence, funding). Nothing is written or uploaded.
+
+    Each problem is one line, "file: field: reason", warnings prefixed with "warning:".
+    Exits 1 when there is an error (or, with --strict, a warning), 0 otherwise.
+
+    SHOW is a show's name (its file in feeds/); EPISODE is SHOW/EPISODE or the episode
+    file's path. Without arguments every show and episode is checked.
+
+    \b
+    Example:
+        media-pipeline check
+        media-pipeline check ihmiskeskeisyys --strict
+        media-pipeline check episodes/ihmiskeskeisyys/003-tekoaly.md
+    """
+    ws = workspace(ctx)
+    shows, episode_files = _select(ws, targets)
+    catalog, loaded = load_catalog(ws, shows or None)
+    problems = _merge(loaded, lint(ws, catalog))
+    if episode_files:
+        keep = episode_files | {_rel(ws, ws.feeds_dir / f"{slug}.toml") for slug in shows}
+        problems = [p for p in problems if p.path in keep]
+    errors = [p for p in problems if p.severity == "error"]
+    warnings = [p for p in problems if p.severity != "error"]
+    for problem in sorted(problems, key=lambda p: p.path):
+        click.echo(f"warning: {problem}" if problem.severity != "error" else str(problem))
+    if not quiet(ctx):
+        checked = sum(len(catalog.episodes.get(s, ())) for s in catalog.shows)
+        click.echo(f"{len(catalog.shows)} show(s), {checked} valid episode(s) checked: "
+                   f"{len(errors)} error(s), {len(warnings)} warning(s)", err=True)
+    if errors or (strict and warnings):
+        ctx.exit(1)
+
+
+def _select(ws: Workspace, targets: tuple[str, ...]) -> tuple[list[str], set[str]]:
+    """The shows to load and, when episodes were named, the episode files (relative paths) to report."""
+    known = show_slugs(ws)
+    shows: list[str] = []
+    episodes: set[str] = set()
+    whole_shows: set[str] = set()
+    for target in targets:
+        path = Path(target)
+        if target in known:
+            show, episode = target, None
+        elif path.suffix == ".toml" and path.resolve().parent == ws.feeds_dir.resolve() and path.stem in known:
+            show, episode = path.stem, None
+        elif path.suffix == ".md" and path.is_file() and path.resolve().parent.parent == ws.episodes_dir.resolve():
+            show, episode = path.resolve().parent.name, path.resolve()
+        elif target.count("/") == 1 and (ws.episodes_dir / f"{target}.md").is_file():
+            show, episode = target.split("/")[0], (ws.episodes_dir / f"{target}.md").resolve()
+        else:
+            raise click.BadParameter(f"{target!r} is neither a show ({', '.join(known) or 'none'}) nor an "
+                                     "episode (SHOW/EPISODE or an episode file's path)", param_hint="SHOW|EPISODE")
+        if show not in shows:
+            shows.append(show)
+        if episode is None:
+            whole_shows.add(show)
+        else:
+            episodes.add(_rel(ws, episode))
+    if whole_shows and episodes:
+        # a whole show was asked for as well: report all of its files
+        episodes |= {_rel(ws, p) for s in whole_shows for p in (ws.episodes_dir / s).glob("*.md")}
+    return shows, episodes
+
+
+def _merge(loaded: list[Problem], linted: list[Problem]) -> list[Problem]:
+    """Loader findings first; a lint finding on a field the loader already faulted says nothing new."""
+    faulted = {(p.path, p.field) for p in loaded}
+    merged = [*loaded, *(p for p in linted if (p.path, p.field) not in faulted)]
+    return list(dict.fromkeys(merged))
+
+
+def _rel(ws: Workspace, path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(ws.root.resolve()))
+    except ValueError:
+        return str(path)
+
+
+COMMANDS = [check]
