@@ -5,12 +5,12 @@ on the model alone (also enforced by feed.py) and on the workspace's files.
 from __future__ import annotations
 
 import re
-import struct
 from collections import defaultdict
 from pathlib import Path
 from typing import Mapping
 from urllib.parse import urlsplit
 
+from .artwork import check_artwork
 from .config import Catalog
 from .errors import MediaError, Problem
 from .model import Episode, Person, Show, Workspace
@@ -71,8 +71,6 @@ PERSON_ROLES = frozenset({
 # Apple: show description at most 4000 bytes; episode description (show notes) 10,000 characters.
 SHOW_DESCRIPTION_MAX_BYTES = 4000
 EPISODE_NOTES_MAX_CHARS = 10_000
-# Apple: artwork is a square JPEG or PNG from 1400 x 1400 to 3000 x 3000 pixels.
-ARTWORK_MIN_PX, ARTWORK_MAX_PX = 1400, 3000
 # Podcasting 2.0: text values of license, funding and person beyond 128 characters may be cut.
 PODCAST_TEXT_MAX = 128
 
@@ -83,7 +81,6 @@ _EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
 _LANGUAGE = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _UNSAFE_NOTES = re.compile(r"<\s*script|javascript\s*:|\son[a-z]+\s*=", re.I)
-TRANSCRIPT_SUFFIXES = (".srt", ".vtt")
 
 
 def _error(path: str, field: str | None, reason: str) -> Problem:
@@ -256,7 +253,7 @@ def lint(ws: Workspace, catalog: Catalog, *, durations: Mapping[str, float] | No
         if not SAFE_NAME.match(slug):
             out.append(_error(show_path, "file name", f"{slug!r} becomes part of every URL of the show; "
                                                       "use only ASCII letters, digits, '-', '_' and '.'"))
-        out.extend(artwork_problems(show.artwork, show_path, "artwork"))
+        out.extend(check_artwork(show.artwork, _rel(ws, show.artwork)))
         episodes = catalog.episodes.get(slug, ())
         for episode in episodes:
             out.extend(_episode_file_problems(ws, show, episode, durations.get(episode.key)))
@@ -276,8 +273,6 @@ def _episode_file_problems(ws: Workspace, show: Show, episode: Episode, duration
         reason = ("has none; the show requires a transcript for every episode" if show.transcripts_required
                   else "has none; public-sector audio needs a text alternative (set transcript)")
         out.append(Problem(path, "transcript", reason, "error" if show.transcripts_required else "warning"))
-    elif episode.transcript.suffix.lower() not in TRANSCRIPT_SUFFIXES:
-        out.append(_error(path, "transcript", f"must be an .srt or .vtt file, not {episode.transcript.name!r}"))
     elif episode.transcript.is_file():
         from .transcripts import load_transcript
 
@@ -295,7 +290,7 @@ def _episode_file_problems(ws: Workspace, show: Show, episode: Episode, duration
                 out.append(_error(path, f"chapters[{i}].end", f"{chapter.end:g} s is after the end of "
                                                               f"the episode ({duration:g} s)"))
     if episode.artwork is not None:
-        out.extend(artwork_problems(episode.artwork, path, "artwork"))
+        out.extend(check_artwork(episode.artwork, _rel(ws, episode.artwork)))
     return out
 
 
@@ -320,61 +315,6 @@ def _duplicates(ws: Workspace, episodes: tuple[Episode, ...]) -> list[Problem]:
             out.append(_error(_rel(ws, episode.path), "number", f"{number} is also the number of "
                                                                 f"{_rel(ws, same[0].path)} in {where}"))
     return out
-
-
-def artwork_problems(path: Path, where: str, field: str) -> list[Problem]:
-    """Apple: square JPEG or PNG, 1400 to 3000 pixels a side, RGB."""
-    if not path or not Path(path).is_file():
-        return [_error(where, field, f"file not found: {path}")]
-    info = image_info(Path(path))
-    if info is None:
-        return [_error(where, field, f"{Path(path).name} is not a JPEG or PNG image")]
-    kind, width, height = info
-    out: list[Problem] = []
-    suffix = Path(path).suffix.lower()
-    if (kind == "jpeg") != (suffix in (".jpg", ".jpeg")) or (kind == "png") != (suffix == ".png"):
-        right = "jpg" if kind == "jpeg" else "png"
-        out.append(_error(where, field, f"{Path(path).name} is a {kind.upper()} file; name it .{right}"))
-    if width != height:
-        out.append(_error(where, field, f"is {width}x{height}; Apple Podcasts needs a square image"))
-    if not ARTWORK_MIN_PX <= min(width, height) or max(width, height) > ARTWORK_MAX_PX:
-        out.append(_error(where, field, f"is {width}x{height}; Apple Podcasts needs {ARTWORK_MIN_PX}x{ARTWORK_MIN_PX} "
-                                        f"to {ARTWORK_MAX_PX}x{ARTWORK_MAX_PX} pixels"))
-    return out
-
-
-def image_info(path: Path) -> tuple[str, int, int] | None:
-    """("jpeg" | "png", width, height) read from the file's header, or None for anything else."""
-    with path.open("rb") as fh:
-        head = fh.read(26)
-        if head.startswith(b"\x89PNG\r\n\x1a\n") and head[12:16] == b"IHDR":
-            width, height = struct.unpack(">II", head[16:24])
-            return "png", width, height
-        if not head.startswith(b"\xff\xd8"):
-            return None
-        fh.seek(2)
-        while True:
-            marker = fh.read(2)
-            if len(marker) < 2 or marker[0] != 0xFF:
-                return None
-            code = marker[1]
-            if code == 0xFF:  # fill byte
-                fh.seek(-1, 1)
-                continue
-            if code in (0x01, *range(0xD0, 0xD8)):  # markers without a length
-                continue
-            length_bytes = fh.read(2)
-            if len(length_bytes) < 2:
-                return None
-            length = struct.unpack(">H", length_bytes)[0]
-            # Start-of-frame markers carry the size; C4 (DHT), C8 (JPG) and CC (DAC) do not.
-            if 0xC0 <= code <= 0xCF and code not in (0xC4, 0xC8, 0xCC):
-                frame = fh.read(5)
-                if len(frame) < 5:
-                    return None
-                height, width = struct.unpack(">HH", frame[1:5])
-                return "jpeg", width, height
-            fh.seek(length - 2, 1)
 
 
 def _rel(ws: Workspace, path: Path) -> str:
