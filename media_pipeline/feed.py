@@ -17,9 +17,9 @@ from lxml import etree
 
 from . import __version__
 from .errors import Problem, ValidationError
-from .feed_podcast import AlternateEnclosureTag, PersonTag, TranscriptTag, register
+from .feed_podcast import AlternateEnclosureTag, TranscriptTag, register
 from .lint import episode_problems, show_problems, url_reason
-from .model import FeedEntry, Person, Show, StoredFile
+from .model import FeedEntry, Show, StoredFile
 from .notes import render_notes
 from .transcripts import SRT_MIME, VTT_MIME
 
@@ -109,7 +109,7 @@ def build_feed(show: Show, entries: Sequence[FeedEntry], *, feed_url: str, artwo
         pc.license = (show.license, show.license_url)
     if show.funding_url:
         pc.funding = (show.funding_url, show.funding_text or show.title)
-    pc.persons = [_person(p) for p in show.persons]
+    pc.persons = list(show.persons)
 
     for entry in ordered:
         _add_item(fg, show, entry)
@@ -157,12 +157,8 @@ def _add_item(fg: FeedGenerator, show: Show, entry: FeedEntry) -> None:
     if entry.chapters:
         pc.chapters = (entry.chapters.url, CHAPTERS_TYPE)
     # Podcasting 2.0: persons on an item replace the channel's for that episode.
-    pc.persons = [_person(p) for p in episode.persons]
+    pc.persons = list(episode.persons)
     pc.alternate_enclosures = [_alternate(f, entry, show) for f in entry.alternates]
-
-
-def _person(p: Person) -> PersonTag:
-    return PersonTag(name=p.name, role=p.role, group=p.group, href=p.href, img=p.img)
 
 
 def _transcript(f: StoredFile, show: Show) -> TranscriptTag:

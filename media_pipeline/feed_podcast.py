@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.util import xml_elem
 
+from .model import Person
+
 ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
 
@@ -36,15 +38,6 @@ def _bool(value: bool) -> str:
 
 
 @dataclass(frozen=True)
-class PersonTag:
-    name: str
-    role: str = "host"
-    group: str = "cast"
-    href: str | None = None
-    img: str | None = None
-
-
-@dataclass(frozen=True)
 class AlternateEnclosureTag:
     mime_type: str
     length: int
@@ -62,7 +55,7 @@ class TranscriptTag:
     rel: str | None = None
 
 
-def _persons(parent, persons: list[PersonTag]) -> None:
+def _persons(parent, persons: list[Person]) -> None:
     for p in persons:
         # Podcasting 2.0: role defaults to "host" and group to "cast"; written only when different.
         _text(parent, _pc("person"), p.name, role=p.role if p.role != "host" else None,
@@ -157,7 +150,7 @@ class PodcastExtension(BaseExtension):
         self.medium: str | None = None
         self.license: tuple[str, str | None] | None = None  # (identifier, url)
         self.funding: tuple[str, str] | None = None  # (url, text)
-        self.persons: list[PersonTag] = []
+        self.persons: list[Person] = []
 
     def extend_ns(self) -> dict[str, str]:
         return {"podcast": PODCAST_NS}
@@ -187,7 +180,7 @@ class PodcastEntryExtension(BaseEntryExtension):
         self.episode: int | None = None
         self.transcripts: list[TranscriptTag] = []
         self.chapters: tuple[str, str] | None = None  # (url, type)
-        self.persons: list[PersonTag] = []
+        self.persons: list[Person] = []
         self.alternate_enclosures: list[AlternateEnclosureTag] = []
 
     def extend_rss(self, item):

@@ -26,6 +26,7 @@ from mutagen.mp4 import MP4, MP4Cover
 from . import artwork, chapters, ffmpeg
 from .chapters import ChapterMark
 from .errors import MediaError
+from .notes import render_notes
 from .model import Episode, Show
 
 log = logging.getLogger(__name__)
@@ -439,34 +440,8 @@ def read_tags(path: Path) -> dict:
 
 
 def plain_text(markdown: str | None) -> str:
-    """Show notes as plain text for tag frames: Markdown marks removed, links kept as URLs."""
-    if not markdown:
-        return ""
-    text = re.sub(r"<(https?://[^>\s]+)>", r"\1", markdown)  # autolinks before HTML tags go
-    text = re.sub(r"<!--.*?-->|<[^>\n]+>", "", text, flags=re.S)
-    text = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", text)
-    text = re.sub(r"\[([^\]]+)\]\(\s*(\S+?)(?:\s+\"[^\"]*\")?\s*\)",
-                  lambda m: m[1] if m[1] == m[2] else f"{m[1]} ({m[2]})", text)
-    text = re.sub(r"^[ \t]{0,3}(#{1,6}[ \t]*|>[ \t]?)", "", text, flags=re.M)
-    text = re.sub(r"^([ \t]*)[*+][ \t]+", r"\1- ", text, flags=re.M)
-    text = re.sub(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1", r"\2", text)
-    text = re.sub(r"(?<![\w*])\*(?=\S)(.+?)(?<=\S)\*(?!\w)|(?<!\w)_(?=\S)(.+?)(?<=\S)_(?!\w)",
-                  lambda m: m[1] or m[2], text)
-    text = re.sub(r"`+([^`]*)`+", r"\1", text)
-    paragraphs = []
-    for block in re.split(r"\n[ \t]*\n", text):
-        lines = [line.strip() for line in block.strip().splitlines() if line.strip()]
-        if not lines:
-            continue
-        # list items keep their own lines; wrapped prose becomes one line per paragraph
-        joined = [lines[0]]
-        for line in lines[1:]:
-            if re.match(r"(- |\d+[.)] )", line):
-                joined.append(line)
-            else:
-                joined[-1] += " " + line
-        paragraphs.append("\n".join(joined))
-    return "\n\n".join(paragraphs)
+    """Show notes as plain text for tag frames, rendered the way the feed's description is."""
+    return render_notes(markdown).text if markdown else ""
 
 
 def _first_paragraph(text: str | None) -> str | None:

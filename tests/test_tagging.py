@@ -300,6 +300,7 @@ def test_tags_are_a_table_not_per_format_branches():
 
 
 def test_plain_text_from_markdown():
+    # the tag frames carry the same plain text as the feed's description (notes.render_notes)
     notes = ("# Otsikko\n\nTämä on **lihavoitu** ja *kursivoitu* ja `koodi`.\nJatkuu samalla rivillä.\n\n"
              "* [AuroraAI](https://example.fi/aurora)\n* <https://example.fi/x>\n\n> lainaus snake_case_nimi")
     assert tagging.plain_text(notes) == (
