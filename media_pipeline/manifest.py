@@ -14,7 +14,7 @@ import random
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Callable, Literal
+from typing import Any, Callable, Literal
 
 from .errors import StorageError
 from .storage import PRIVATE_PREFIX, PreconditionFailed, Storage, content_type_for
@@ -158,9 +158,10 @@ class Updated:
     manifest_written: bool
     feed_written: bool
     attempts: int
+    result: Any = None  # what `change` returned in the attempt whose manifest write landed
 
 
-def update(storage: Storage, show: str, change: Callable[[Manifest], None], render: Callable[[Manifest], bytes], *,
+def update(storage: Storage, show: str, change: Callable[[Manifest], Any], render: Callable[[Manifest], bytes], *,
            feed_cache_control: str, snapshot: Snapshot | None = None, attempts: int = 12) -> Updated:
     """Apply `change` to the show's manifest and store it, then store the feed `render` builds from it.
 
@@ -170,19 +171,24 @@ def update(storage: Storage, show: str, change: Callable[[Manifest], None], rend
     is rendered before any write (a feed that cannot be built leaves storage as it was) and written
     after the manifest, so a crash in between is repaired by the next run, which finds the stored
     feed differing from the one the manifest gives. Unchanged bytes are not written at all.
+
+    `change` may return a value (say, what it changed); `Updated.result` is the value of the
+    attempt whose manifest write landed, so a run that retries only its feed still knows what it did.
     """
+    landed: Any = None
+    wrote_manifest = False
     for attempt in range(1, attempts + 1):
         snap = snapshot if (attempt == 1 and snapshot is not None) else read(storage, show)
         manifest = copy.deepcopy(snap.manifest)
-        change(manifest)
+        result = change(manifest)
         feed = render(manifest)
         data = manifest.to_bytes()
-        manifest_written = feed_written = False
+        feed_written = False
         try:
             if data != snap.manifest_bytes:
                 storage.put_bytes(manifest_key(show), data, content_type=MANIFEST_TYPE, cache_control="no-store",
                                   if_match=snap.manifest_etag, if_absent=snap.manifest_etag is None)
-                manifest_written = True
+                landed, wrote_manifest = result, True
             if feed != snap.feed:
                 storage.put_bytes(feed_key(show), feed, content_type=FEED_TYPE, cache_control=feed_cache_control,
                                   if_match=snap.feed_etag, if_absent=snap.feed_etag is None)
@@ -191,6 +197,6 @@ def update(storage: Storage, show: str, change: Callable[[Manifest], None], rend
             log.info("%s: another run changed %s; reading again (attempt %d)", show, exc.path, attempt)
             time.sleep(random.uniform(0.02, 0.1) * attempt)  # jitter: two losers should not collide again
             continue
-        return Updated(manifest, manifest_written, feed_written, attempt)
+        return Updated(manifest, wrote_manifest, feed_written, attempt, landed if wrote_manifest else result)
     raise StorageError(f"gave up after {attempts} attempts: other runs kept changing the feed at the same time",
                        path=feed_key(show))

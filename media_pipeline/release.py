@@ -81,29 +81,27 @@ def _release_show(ws: Workspace, storage: Storage, catalog: Catalog, show: Show,
             copied.append(record.guid)
         except StorageError as exc:
             failed[record.guid], partial[record.guid] = exc, done
-    released: list[EpisodeRecord] = []
-    resolved: set[str] = set()
 
-    def change(m: Manifest) -> None:
-        released.clear()
-        resolved.clear()
+    def change(m: Manifest) -> list[str]:
+        flipped = []
         for guid in copied:
             record = m.episodes.get(guid)
             if record is not None and record.state == "staged":
                 record.state, record.staging = "live", None
-                released.append(record)
-        for guid in failed:
-            record = m.episodes.get(guid)
-            if record is None or record.state != "staged":
-                resolved.add(guid)  # another run released (or took down) it meanwhile: nothing lost
+                flipped.append(guid)
+        return flipped
 
     staging = {r.guid: [r.staged_key(show.slug, f) for f in r.files] for r in due}
     if copied:
-        manifest.update(storage, show.slug, change, lambda m: render_feed(ws, show, catalog, m),
-                        feed_cache_control=cache_control("feed.xml", show.feed_cache_seconds))
+        updated = manifest.update(storage, show.slug, change, lambda m: render_feed(ws, show, catalog, m),
+                                  feed_cache_control=cache_control("feed.xml", show.feed_cache_seconds))
+        # Ours are the releases our own manifest write made; a concurrent run reports the others.
+        released = [updated.manifest.episodes[guid] for guid in updated.result or ()]
+        latest = updated.manifest
     else:
-        latest, _, _ = manifest.read_manifest(storage, show.slug)
-        change(latest)
+        released, latest = [], manifest.read_manifest(storage, show.slug)[0]
+    # A failed copy of an episode that another run released (or took down) meanwhile lost nothing.
+    resolved = {guid for guid in failed if guid not in latest.episodes or latest.episodes[guid].state != "staged"}
     for record in released:  # feed written: the staged copies have done their job
         for key in staging[record.guid]:
             try:
