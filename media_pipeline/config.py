@@ -182,9 +182,13 @@ def load_workspace(root: Path | None = None, environ: dict[str, str] | None = No
     problems: list[Problem] = []
     data = _read_toml(path, problems) if path.exists() else {}
     f = _Fields(data, path, problems)
-    storage = environ.get(ENV_STORAGE) or f.str("storage", "file://./public")
-    public_url = environ.get(ENV_PUBLIC_URL) or f.str("public_url", "http://127.0.0.1:8000")
-    timezone = environ.get(ENV_TIMEZONE) or f.str("timezone", "Europe/Helsinki")
+    # Read every key before applying overrides, so an overridden key is not reported as unknown.
+    storage = f.str("storage", "file://./public")
+    public_url = f.str("public_url", "http://127.0.0.1:8000")
+    timezone = f.str("timezone", "Europe/Helsinki")
+    storage = environ.get(ENV_STORAGE) or storage
+    public_url = environ.get(ENV_PUBLIC_URL) or public_url
+    timezone = environ.get(ENV_TIMEZONE) or timezone
     cache = f.str("cache_dir")
     f.finish()
     try:
