@@ -156,6 +156,9 @@ def unpublish_cmd(ctx: click.Context, episode: str, yes: bool) -> None:
     report = publishing.unpublish(ws, catalog, target)
     if report.was is None:
         _emit(ctx, f"{target.key}: not published; nothing to do", episode=target.key, state=None)
+    elif report.was == "unpublished":
+        _emit(ctx, f"{target.key}: already unpublished (guid {report.guid} retired)", episode=target.key,
+              state="unpublished", guid=report.guid)
     else:
         _emit(ctx, f"{target.key}: unpublished ({len(report.deleted)} file(s) deleted, guid {report.guid} retired)",
               episode=target.key, state="unpublished", guid=report.guid, deleted=list(report.deleted))
