@@ -157,6 +157,8 @@ def _publish_show(ws: Workspace, storage: Storage, catalog: Catalog, show: Show,
             report.fail(episode.key, exc)
             continue
         records.append(record)
+    if not records and snap.manifest_etag is None:
+        return  # nothing of this show was ever published: no empty feed for apps to find
     overlay = {r.slug: r.guid for r in records}
     kept: dict[str, EpisodeRecord] = {}
     before = {guid: r for guid, r in snap.manifest.episodes.items()}
@@ -169,6 +171,9 @@ def _publish_show(ws: Workspace, storage: Storage, catalog: Catalog, show: Show,
             if current is not None and current.state == "live" and record.state == "staged":
                 # Released by a concurrent release-due since we read: an episode never goes back
                 # into hiding; the staged upload is dropped and the live one kept.
+                if record.guid not in kept:
+                    log.warning("%s/%s was released while this run staged it; publish it again to update it",
+                                show.slug, record.slug)
                 kept[record.guid] = current
                 continue
             m.episodes[record.guid] = record
@@ -445,6 +450,20 @@ def unpublish(ws: Workspace, catalog: Catalog, episode: Episode, *, storage: Sto
             keys += [final.staged_key(show.slug, f) for f in final.files]
         _delete(storage, keys)
     return UnpublishReport(episode.key, guid, tuple(keys), updated.feed_written, was)
+
+
+def orphan_episode(ws: Workspace, catalog: Catalog, ref: str, *, storage: Storage | None = None) -> Episode | None:
+    """An episode named `SHOW/SLUG` that the manifest knows but whose file is gone, so that it can
+    still be unpublished: enough of it to find its record, nothing to publish."""
+    show, _, slug = ref.removesuffix(".md").partition("/")
+    if show not in catalog.shows or not slug:
+        return None
+    storage = storage or open_storage(ws.storage_url, ws.root)
+    record = manifest.read_manifest(storage, show)[0].by_slug(slug.rsplit("/", 1)[-1])
+    if record is None:
+        return None
+    return Episode(show=show, slug=record.slug, path=ws.episodes_dir / show / f"{record.slug}.md", title=record.slug,
+                   publish_at=record.publish_at, source=Path(), guid=record.guid)
 
 
 # -- small helpers -----------------------------------------------------------------------------

@@ -193,6 +193,11 @@ def test_an_episode_whose_file_is_gone_fails_the_feed_instead_of_vanishing(works
     assert "episodes/testi/002.md" in run.err and "unpublish testi/002" in run.err
     assert stored_feed(workspace.root) == feed_before
 
+    # the way out the message names works without the file
+    assert run_cli(workspace.root, "unpublish", "testi/002", "--yes").code == 0
+    assert len(feed_guids(workspace.root)) == 1
+    assert run_cli(workspace.root, "publish", "--all", "--now", NOW).code == 0
+
 
 def test_a_failed_episode_does_not_stop_the_batch(workspace):
     workspace.show()
@@ -239,3 +244,41 @@ def test_an_unpublished_guid_is_refused_and_a_fresh_one_is_taken_when_asked(work
     (new,) = feed_guids(workspace.root)
     assert new != guid and manifest_of(workspace.root).episodes[guid].state == "unpublished"
     assert requests is not None
+
+
+def test_feed_prints_the_stored_feed_byte_for_byte(workspace):
+    workspace.show()
+    workspace.episode("001", seconds=3)
+    before = run_cli(workspace.root, "feed", "testi")
+    assert before.code == 1 and "not published yet" in before.err
+    assert run_cli(workspace.root, "publish", "--all", "--now", NOW).code == 0
+    import subprocess
+
+    from publish_support import CLI
+
+    out = subprocess.run([*CLI, "--root", str(workspace.root), "feed", "testi"], capture_output=True, timeout=60)
+    assert out.returncode == 0 and out.stdout == stored_feed(workspace.root)
+
+
+def test_podcast_guid_is_kept_when_the_public_url_changes(workspace, monkeypatch):
+    workspace.show()
+    workspace.episode("001", seconds=3)
+    assert run_cli(workspace.root, "publish", "--all", "--now", NOW).code == 0
+    first = manifest_of(workspace.root).podcast_guid
+    from media_pipeline.feed import podcast_guid_for
+
+    assert first == podcast_guid_for("http://127.0.0.1:8000/testi/feed.xml")
+    moved = run_cli(workspace.root, "publish", "--all", "--now", NOW,
+                    env={"MEDIA_PIPELINE_PUBLIC_URL": "https://cdn.example.fi/podcasts"})
+    assert moved.code == 0, moved.err
+    assert manifest_of(workspace.root).podcast_guid == first
+    entry = feedparser.parse(stored_feed(workspace.root)).entries[0]
+    assert entry.enclosures[0].href == "https://cdn.example.fi/podcasts/testi/001.mp3"
+
+
+def test_a_show_whose_every_episode_failed_gets_no_empty_feed(workspace):
+    workspace.show()
+    workspace.episode("001", seconds=3)
+    (workspace.root / "media/testi/001.wav").write_bytes(b"RIFF broken")
+    run = run_cli(workspace.root, "publish", "--all", "--now", NOW)
+    assert run.code == 1 and stored_feed(workspace.root) is None

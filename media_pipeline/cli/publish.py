@@ -12,7 +12,7 @@ import click
 from .. import publish as publishing
 from .. import release as releasing
 from ..config import Catalog, load_catalog, localize
-from ..errors import ValidationError
+from ..errors import ConfigError, ValidationError
 from ..model import Workspace
 from ._common import CONTEXT_SETTINGS, progress_bar, quiet, workspace
 
@@ -150,7 +150,13 @@ def unpublish_cmd(ctx: click.Context, episode: str, yes: bool) -> None:
     """
     ws = workspace(ctx)
     catalog, _ = _catalog(ws)
-    target = catalog.find_episode(episode)
+    try:
+        target = catalog.find_episode(episode)
+    except ConfigError:
+        # An episode whose file is gone can still be taken down by SHOW/EPISODE.
+        target = publishing.orphan_episode(ws, catalog, episode)
+        if target is None:
+            raise
     if not yes:
         click.confirm(f"Take {target.key} down from its feed and delete its media?", abort=True)
     report = publishing.unpublish(ws, catalog, target)
