@@ -23,7 +23,7 @@ from .errors import ConfigError, PipelineError, StorageError
 from .lock import lock_path, locked
 from .manifest import EpisodeRecord, FileRecord, Manifest
 from .model import Episode, FeedEntry, Show, StoredFile, Workspace
-from .storage import PRIVATE_PREFIX, Storage, content_type_for, open_storage, sha256_bytes, sha256_file
+from .storage import PRIVATE_PREFIX, Storage, content_type_for, open_storage, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,7 @@ class PublishReport:
     outcomes: list[EpisodeOutcome] = field(default_factory=list)
     feeds: list[str] = field(default_factory=list)  # feed URLs written or confirmed
     written: list[str] = field(default_factory=list)  # every key written, media and feeds alike
+    uploads: dict[str, tuple[str, ...]] = field(default_factory=dict)  # guid -> keys uploaded for it
     failures: list[tuple[str, str]] = field(default_factory=list)  # (what, reason) for each failure
     dry_run: bool = False
 
@@ -141,42 +142,49 @@ def _publish_show(ws: Workspace, storage: Storage, catalog: Catalog, show: Show,
     work = ws.build_dir / "publish" / show.slug
     show_art = store_artwork(ws, storage, show, snap.manifest, work, report)
     records: list[EpisodeRecord] = []
-    uploads: dict[str, tuple[str, ...]] = {}
     for i, episode in enumerate(ready):
         try:
-            guid = assign_guid(episode, snap.manifest)
-            episode = replace(episode, guid=guid)
-            result = process.process_episode(ws, show, episode,
-                                             progress=lambda f, i=i: progress((i + f) / max(1, len(ready))))
-            files = tag_copies(ws, show, episode, result, show_art, work)
-            files += sidecars(ws, show, episode, result.info.duration, work)
-            start = len(report.written)
-            record = store_files(ws, storage, show, snap.manifest, episode, files, result.info.duration, now, report)
-            uploads[record.guid] = tuple(report.written[start:])
+            records.append(publish_episode(ws, storage, show, snap.manifest, episode, show_art, work, now, report,
+                                           lambda f, i=i: progress((i + f) / max(1, len(ready)))))
         except PipelineError as exc:
             report.fail(episode.key, exc)
-            continue
-        records.append(record)
     if not records and snap.manifest_etag is None:
         return  # nothing of this show was ever published: no empty feed for apps to find
+    commit_show(ws, storage, catalog, show, snap, records, show_art, report)
+
+
+def publish_episode(ws: Workspace, storage: Storage, show: Show, current: Manifest, episode: Episode,
+                    show_art: FileRecord | None, work: Path, now: datetime, report: PublishReport,
+                    progress: Progress | None = None) -> EpisodeRecord:
+    """One episode's stages up to storage: guid, process, copy and tag, sidecars, store."""
+    episode = replace(episode, guid=assign_guid(episode, current))
+    result = process.process_episode(ws, show, episode, progress=progress)
+    files = tag_copies(ws, show, episode, result, show_art, work)
+    files += sidecars(ws, show, episode, result.info.duration, work)
+    return store_files(ws, storage, show, current, episode, files, result.info.duration, now, report)
+
+
+def commit_show(ws: Workspace, storage: Storage, catalog: Catalog, show: Show, snap: manifest.Snapshot,
+                records: list[EpisodeRecord], show_art: FileRecord | None, report: PublishReport) -> None:
+    """Record the stored episodes in the manifest, write the feed (last), then remove what no
+    longer belongs: staged copies of episodes now live, files of renamed episodes."""
     overlay = {r.slug: r.guid for r in records}
-    kept: dict[str, EpisodeRecord] = {}
-    before = {guid: r for guid, r in snap.manifest.episodes.items()}
+    lost: dict[str, str] = {}
 
     def change(m: Manifest) -> None:
         m.podcast_guid = show.podcast_guid or m.podcast_guid or feed.podcast_guid_for(feed_url(ws, show))
         m.artwork = show_art
+        lost.clear()
         for record in records:
             current = m.episodes.get(record.guid)
-            if current is not None and current.state == "live" and record.state == "staged":
-                # Released by a concurrent release-due since we read: an episode never goes back
-                # into hiding; the staged upload is dropped and the live one kept.
-                if record.guid not in kept:
-                    log.warning("%s/%s was released while this run staged it; publish it again to update it",
-                                show.slug, record.slug)
-                kept[record.guid] = current
-                continue
-            m.episodes[record.guid] = record
+            if current is not None and current.state == "unpublished":
+                # Taken down by a concurrent unpublish since we read: it stays down.
+                lost[record.guid] = "was unpublished while this run published it; it stays unpublished"
+            elif current is not None and current.state == "live" and record.state == "staged":
+                # Released by a concurrent release-due since we read: it never goes back into hiding.
+                lost[record.guid] = "was released while this run staged it; publish it again to update it"
+            else:
+                m.episodes[record.guid] = record
 
     with locked(lock_path(ws, show.slug)):
         updated = manifest.update(storage, show.slug, change,
@@ -187,11 +195,13 @@ def _publish_show(ws: Workspace, storage: Storage, catalog: Catalog, show: Show,
     if updated.feed_written:
         report.written.append(manifest.feed_key(show.slug))
     for record in records:
-        final = updated.manifest.episodes[record.guid]
-        report.outcomes.append(EpisodeOutcome(f"{show.slug}/{record.slug}", final.state, record.guid,
-                                              uploads.get(record.guid, ()),
+        key = f"{show.slug}/{record.slug}"
+        if record.guid in lost:
+            report.fail(key, PipelineError(lost[record.guid], path=key))
+            continue
+        report.outcomes.append(EpisodeOutcome(key, record.state, record.guid, report.uploads.get(record.guid, ()),
                                               publish_at=record.publish_at))
-    _delete(storage, _obsolete_keys(show.slug, before, updated.manifest, kept))
+    _delete(storage, _obsolete_keys(show.slug, snap.manifest.episodes, updated.manifest))
 
 
 def validate(show: Show, episodes: list[Episode], current: Manifest, catalog: Catalog,
@@ -316,7 +326,7 @@ def store_files(ws: Workspace, storage: Storage, show: Show, current: Manifest, 
     live = episode.publish_at <= now or (old is not None and old.state == "live")
     token = None if live else (old.staging if old and old.staging else uuid.uuid4().hex)
     known = {f.key: f for f in old.files} if old else {}
-    records = []
+    records, uploaded = [], []
     for kind, path, key in files:
         record = FileRecord(kind, key, path.stat().st_size, sha256_file(path), content_type_for(key))
         previous = known.get(key)
@@ -325,8 +335,10 @@ def store_files(ws: Workspace, storage: Storage, show: Show, current: Manifest, 
             target = key if live else manifest.staging_key(show.slug, token, key)
             storage.put_file(target, path, content_type=record.content_type,
                              cache_control=cache_control(target, show.feed_cache_seconds), sha256=record.sha256)
-            report.written.append(target)
+            uploaded.append(target)
         records.append(record)
+    report.written.extend(uploaded)
+    report.uploads[guid] = tuple(uploaded)
     return EpisodeRecord(guid=guid, slug=episode.slug, state="live" if live else "staged",
                          publish_at=episode.publish_at, duration=duration, files=records,
                          staging=None if live else token)
@@ -479,21 +491,17 @@ def _plan(show: Show, episodes: list[Episode], current: Manifest, now: datetime)
     return plan
 
 
-def _obsolete_keys(show: str, before: dict[str, EpisodeRecord], after: Manifest,
-                   kept: dict[str, EpisodeRecord]) -> list[str]:
-    """Keys the manifest no longer points at: staging copies of episodes now live, files renamed."""
+def _obsolete_keys(show: str, before: dict[str, EpisodeRecord], after: Manifest) -> list[str]:
+    """Keys the manifest no longer points at: staging copies of episodes now live (or released or
+    taken down by a concurrent run), files of renamed episodes."""
     wanted = {f.key for r in after.episodes.values() if r.state == "live" for f in r.files}
     wanted |= {r.staged_key(show, f) for r in after.episodes.values() if r.staging for f in r.files}
     old: set[str] = set()
-    for guid, record in before.items():
+    for record in before.values():
         if record.state == "live":
             old |= {f.key for f in record.files}
         if record.staging:
             old |= {record.staged_key(show, f) for f in record.files}
-    for guid, record in kept.items():  # a staged upload that lost to a concurrent release
-        new = after.episodes.get(guid)
-        if new and new.staging is None and before.get(guid) and before[guid].staging:
-            old |= {before[guid].staged_key(show, f) for f in before[guid].files}
     return sorted(old - wanted)
 
 
