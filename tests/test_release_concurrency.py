@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 
@@ -48,3 +49,24 @@ def test_two_release_runs_and_a_publish_started_together_keep_every_episode_once
     print(f"conditional-write conflicts retried: {retries}; lock waits: {waits}")
     slugs = sorted(rec.slug for rec in manifest_of(workspace.root).episodes.values())
     assert slugs == sorted([f"s{r:02d}" for r in range(1, ROUNDS + 1)] + [f"p{r:02d}" for r in range(1, ROUNDS + 1)])
+
+
+def test_a_run_waits_for_the_lock_another_run_holds_on_the_same_machine(workspace):
+    from media_pipeline.lock import lock_path, locked
+    from publish_support import load
+
+    workspace.show()
+    workspace.episode("w1", publish_at=T0.isoformat(), seconds=3)
+    assert run_cli(workspace.root, "publish", "--all", "--now", (T0 - timedelta(hours=1)).isoformat()).code == 0
+    ws, _ = load(workspace.root)
+    with locked(lock_path(ws, "testi")):
+        waiting = start_cli(workspace.root, "release-due", "--now", T0.isoformat())
+        try:
+            waiting.wait(timeout=3)
+        except subprocess.TimeoutExpired:  # still waiting, as it should
+            pass
+        assert waiting.poll() is None, waiting.communicate()
+        assert feed_guids(workspace.root) == []
+    out, err = waiting.communicate(timeout=60)
+    assert waiting.returncode == 0, err
+    assert out.startswith("released testi/w1") and len(feed_guids(workspace.root)) == 1
