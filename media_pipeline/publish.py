@@ -478,7 +478,7 @@ def orphan_episode(ws: Workspace, catalog: Catalog, ref: str, *, storage: Storag
                    publish_at=record.publish_at, source=Path(), guid=record.guid)
 
 
-# -- small helpers -----------------------------------------------------------------------------
+# -- small pieces ------------------------------------------------------------------------------
 
 
 def _plan(show: Show, episodes: list[Episode], current: Manifest, now: datetime) -> list[EpisodeOutcome]:

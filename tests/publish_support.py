@@ -1,4 +1,4 @@
-"""Helpers for the publishing tests: run the real command line, load a workspace, read a feed."""
+"""Shared code for the publishing tests: run the real command line, load a workspace, read a feed."""
 
 from __future__ import annotations
 
