@@ -1,0 +1,38 @@
+"""The `feed` command: a show's feed exactly as listeners' apps get it from storage."""
+
+from __future__ import annotations
+
+import click
+
+from ..config import load_show
+from ..errors import ConfigError
+from ..manifest import feed_key
+from ..publish import feed_url
+from ..storage import open_storage
+from ._common import CONTEXT_SETTINGS, workspace
+
+
+@click.command("feed", context_settings=CONTEXT_SETTINGS)
+@click.argument("show")
+@click.pass_context
+def feed_cmd(ctx: click.Context, show: str) -> None:
+    """Print SHOW's published feed (RSS) to stdout, byte for byte as stored.
+
+    It reads the feed from storage, not from the episode files: what you see is what podcast
+    apps see. Publish first if the show has never been published.
+
+    \b
+    Example:
+        media-pipeline feed ihmiskeskeisyys > feed.xml
+        media-pipeline feed tekoalywebinaarit | xmllint --format -
+    """
+    ws = workspace(ctx)
+    loaded = load_show(ws, show)
+    got = open_storage(ws.storage_url, ws.root).get_bytes(feed_key(loaded.slug))
+    if got is None:
+        raise ConfigError(f"not published yet (no feed at {feed_url(ws, loaded)}); run `media-pipeline publish "
+                          f"--show {loaded.slug}` first", path=f"feeds/{loaded.slug}.toml")
+    click.get_binary_stream("stdout").write(got[0])
+
+
+COMMANDS = [feed_cmd]

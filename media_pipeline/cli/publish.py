@@ -1,0 +1,183 @@
+"""Commands that change what listeners see: publish, release-due (for cron) and unpublish."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+import click
+
+from .. import publish as publishing
+from .. import release as releasing
+from ..config import Catalog, load_catalog, localize
+from ..errors import ConfigError, ValidationError
+from ..model import Workspace
+from ._common import CONTEXT_SETTINGS, progress_bar, quiet, workspace
+
+log = logging.getLogger(__name__)
+
+
+class TimeParam(click.ParamType):
+    """An ISO 8601 time; without an offset it is read in the workspace time zone (resolved later)."""
+
+    name = "TIME"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, datetime):
+            return value
+        try:
+            return datetime.fromisoformat(value.strip())
+        except ValueError:
+            self.fail(f"{value!r} is not a time like 2026-03-29T03:30 or 2026-03-29T03:30:00+03:00", param, ctx)
+
+
+def _now(ws: Workspace, given: datetime | None) -> datetime:
+    return localize(given, ZoneInfo(ws.timezone)) if given else datetime.now(timezone.utc)
+
+
+def _emit(ctx: click.Context, message: str, **fields) -> None:
+    """One result line on stdout: text, or a JSON object with --log-format json."""
+    if ctx.find_root().params.get("log_format") == "json":
+        click.echo(json.dumps({"message": message, **fields}, ensure_ascii=False, default=str))
+    else:
+        click.echo(message)
+
+
+def _catalog(ws: Workspace, shows: list[str] | None = None, strict: bool = True) -> tuple[Catalog, list]:
+    catalog, problems = load_catalog(ws, shows)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors and strict:
+        raise ValidationError(errors)
+    return catalog, errors
+
+
+@click.command("publish", context_settings=CONTEXT_SETTINGS)
+@click.argument("episodes", nargs=-1, metavar="[EPISODE...]")
+@click.option("--show", "shows", multiple=True, metavar="SHOW", help="Every episode of this show (repeatable).")
+@click.option("--all", "all_", is_flag=True, help="Every episode of every show.")
+@click.option("--dry-run", is_flag=True, help="Say what would go live or be staged; change nothing.")
+@click.option("--now", type=TimeParam(), default=None,
+              help="Take this as the current time (ISO 8601; no offset: the workspace time zone).")
+@click.pass_context
+def publish_cmd(ctx: click.Context, episodes: tuple[str, ...], shows: tuple[str, ...], all_: bool, dry_run: bool,
+                now: datetime | None) -> None:
+    """Process, tag and upload episodes, then rebuild their shows' feeds.
+
+    Episodes whose publish time has come go live; later ones are uploaded to a private staging
+    area and go live when `release-due` runs after their time. Media is stored and verified
+    before the feed; unchanged files are not uploaded again. A failed episode does not stop the
+    others; the command then exits 1 listing the failures.
+
+    \b
+    Example:
+        media-pipeline publish ihmiskeskeisyys/003
+        media-pipeline publish --show tekoalywebinaarit --dry-run
+        media-pipeline publish --all
+    """
+    if sum(map(bool, (episodes, shows, all_))) != 1:
+        raise click.UsageError("name episodes, or use --show SHOW, or --all (exactly one of them)")
+    ws = workspace(ctx)
+    catalog, _ = _catalog(ws, list(shows) or None)
+    if all_ or shows:
+        selected = [e for slug in (shows or catalog.shows) for e in catalog.episodes.get(slug, ())]
+    else:
+        selected = [catalog.find_episode(ref) for ref in episodes]
+    moment = _now(ws, now)
+    with progress_bar("publishing", enabled=not dry_run and not quiet(ctx)) as progress:
+        report = publishing.publish(ws, catalog, selected, now=moment, dry_run=dry_run, progress=progress)
+    for outcome in report.outcomes:
+        if outcome.state == "failed":
+            continue
+        detail = {"live": "live", "staged": f"staged until {outcome.publish_at.isoformat()}"}.get(
+            outcome.state, outcome.state)
+        uploads = f", {len(outcome.uploaded)} file(s) uploaded" if outcome.state in ("live", "staged") else ""
+        _emit(ctx, f"{outcome.key}: {detail}{uploads}", episode=outcome.key, state=outcome.state, guid=outcome.guid,
+              uploaded=list(outcome.uploaded))
+    for url in report.feeds:
+        _emit(ctx, f"feed: {url}", feed=url)
+    _fail_if(ctx, report.failures)
+
+
+@click.command("release-due", context_settings=CONTEXT_SETTINGS)
+@click.option("--now", type=TimeParam(), default=None,
+              help="Take this as the current time (ISO 8601; no offset: the workspace time zone).")
+@click.option("--dry-run", is_flag=True, help="List what would be released; change nothing.")
+@click.pass_context
+def release_due_cmd(ctx: click.Context, now: datetime | None, dry_run: bool) -> None:
+    """Release every staged episode whose publish time has passed (run it from cron).
+
+    Release is cheap: a server-side copy of the staged files to their public place, then the
+    feed. It prints one line per release and at most one line when nothing is due (nothing with
+    --quiet). Overlapping runs are safe: they take turns on one machine and use conditional
+    writes across machines. Exit codes: 0 success, 1 a release failed (the others still went
+    out), 2 usage error.
+
+    \b
+    Example:
+        */5 * * * *  cd /srv/podcasts && media-pipeline --quiet release-due
+        media-pipeline release-due --dry-run --now 2026-03-29T04:30
+    """
+    ws = workspace(ctx)
+    catalog, problems = _catalog(ws, strict=False)
+    moment = _now(ws, now)
+    report = releasing.release_due(ws, catalog, now=moment, dry_run=dry_run)
+    for release in report.due:
+        _emit(ctx, f"would release {release.key} (due {release.publish_at.isoformat()})", episode=release.key,
+              guid=release.guid, due=release.publish_at.isoformat(), dry_run=True)
+    for release in report.released:
+        _emit(ctx, f"released {release.key} (due {release.publish_at.isoformat()})", episode=release.key,
+              guid=release.guid, due=release.publish_at.isoformat())
+    if not (report.due or report.released or report.failures or problems) and not quiet(ctx):
+        _emit(ctx, f"nothing due at {moment.isoformat(timespec='seconds')}", due=0)
+    _fail_if(ctx, [(p.path, str(p)) for p in problems] + report.failures)
+
+
+@click.command("unpublish", context_settings=CONTEXT_SETTINGS)
+@click.argument("episode")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def unpublish_cmd(ctx: click.Context, episode: str, yes: bool) -> None:
+    """Take an episode down: remove it from the feed first, then delete its media.
+
+    The episode's guid is kept as retired and never given to another episode; to publish the
+    same file again as a new episode, delete its guid line first.
+
+    \b
+    Example:
+        media-pipeline unpublish ihmiskeskeisyys/003 --yes
+    """
+    ws = workspace(ctx)
+    catalog, _ = _catalog(ws)
+    try:
+        target = catalog.find_episode(episode)
+    except ConfigError:
+        # An episode whose file is gone can still be taken down by SHOW/EPISODE.
+        target = publishing.orphan_episode(ws, catalog, episode)
+        if target is None:
+            raise
+    if not yes:
+        click.confirm(f"Take {target.key} down from its feed and delete its media?", abort=True)
+    report = publishing.unpublish(ws, catalog, target)
+    if report.was is None:
+        _emit(ctx, f"{target.key}: not published; nothing to do", episode=target.key, state=None)
+    elif report.was == "unpublished":
+        _emit(ctx, f"{target.key}: already unpublished (guid {report.guid} retired)", episode=target.key,
+              state="unpublished", guid=report.guid)
+    else:
+        _emit(ctx, f"{target.key}: unpublished ({len(report.deleted)} file(s) deleted, guid {report.guid} retired)",
+              episode=target.key, state="unpublished", guid=report.guid, deleted=list(report.deleted))
+
+
+def _fail_if(ctx: click.Context, failures: list[tuple[str, str]]) -> None:
+    """List every failure at the end, one line each, and exit 1 (a batch carries on until here)."""
+    if not failures:
+        return
+    for what, reason in failures:
+        line = reason if reason.startswith(what) else f"{what}: {reason}"
+        log.error("error: %s", line)
+    ctx.exit(1)
+
+
+COMMANDS = [publish_cmd, release_due_cmd, unpublish_cmd]
