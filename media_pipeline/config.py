@@ -7,7 +7,6 @@ work starts, so a producer fixes a file in one go rather than one error per run.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import re
 import tomllib
@@ -353,33 +352,41 @@ def split_front_matter(text: str) -> tuple[str, str] | None:
     return match.group(1), text[match.end():]
 
 
-def set_front_matter_value(path: Path, key: str, value: str) -> None:
-    """Write `key: value` into an episode file's front matter, keeping every other byte.
+_GUID_SET = re.compile(r"^guid:[ \t]*[\"']?([^\"'\s#]+)", re.M)
+_GUID_EMPTY = re.compile(r"^#?[ \t]*guid:[^\r\n]*$", re.M)  # `guid:`, `guid: ~` or the scaffold's `# guid: ...`
 
-    For values the pipeline assigns, such as the guid at first publish. An existing top-level
-    `key:` line is replaced, else a commented-out `# key:` line (as `new` writes them), else the
-    line is added at the end of the front matter. Written beside the file, then renamed.
+
+def record_guid(path: Path, guid: str) -> str:
+    """Write `guid: GUID` into an episode file's front matter at first publish and return the guid
+    the file holds: an existing one wins (a guid never changes once assigned).
+
+    Every other byte of the file is kept, line endings included; an empty `guid:` line or the
+    commented `# guid:` line that `new` writes is filled in, else the line is added at the end of
+    the front matter. Written beside the file, then renamed.
     """
-    text = path.read_text(encoding="utf-8")
+    text = path.read_bytes().decode("utf-8")
     match = _FRONT_MATTER.match(text)
     if not match:
-        raise ConfigError("has no YAML front matter (a block between --- lines at the top)", path=str(path))
-    line = f"{key}: {json.dumps(value, ensure_ascii=False)}"
+        raise ConfigError("has no YAML front matter to record the guid in", path=str(path))
     front = match.group(1)
-    for pattern in (rf"^{re.escape(key)}:[^\n]*$", rf"^# {re.escape(key)}:[^\n]*$"):
-        if re.search(pattern, front, re.M):
-            front = re.sub(pattern, lambda _: line, front, count=1, flags=re.M)
-            break
+    existing = _GUID_SET.search(front)
+    if existing and existing.group(1) not in ("~", "null"):
+        return existing.group(1)
+    line = f"guid: {guid}"
+    empty = _GUID_EMPTY.search(front)
+    if empty:
+        front = front[:empty.start()] + line + front[empty.end():]
     else:
-        front = f"{front}\n{line}"
+        front = front + ("\r\n" if "\r\n" in front else "\n") + line
     start, end = match.span(1)
-    _replace_text(path, text[:start] + front + text[end:])
+    _replace_bytes(path, (text[:start] + front + text[end:]).encode("utf-8"))
+    return guid
 
 
-def _replace_text(path: Path, text: str) -> None:
+def _replace_bytes(path: Path, data: bytes) -> None:
     temp = path.with_name(f".{path.name}.partial")
     try:
-        temp.write_text(text, encoding="utf-8")
+        temp.write_bytes(data)
         os.replace(temp, path)
     finally:
         temp.unlink(missing_ok=True)

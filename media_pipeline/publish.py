@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import shutil
 import tempfile
 import uuid
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from . import artwork, chapters, feed, manifest, opml, process, storage as storage_pkg, tagging, transcripts
-from .config import Catalog, split_front_matter
+from .config import Catalog, record_guid
 from .errors import ConfigError, PipelineError, StorageError
 from .lock import lock_path, locked
 from .manifest import EpisodeRecord, FileRecord, Manifest
@@ -239,34 +238,12 @@ def assign_guid(episode: Episode, current: Manifest) -> str:
         return episode.guid
     known = current.by_slug(episode.slug)
     guid = known.guid if known else str(uuid.uuid4())
-    return write_guid(episode.path, guid)
+    recorded = record_guid(episode.path, guid)
+    if recorded == guid:
+        log.info("%s: assigned guid %s", episode.path, guid)
+    return recorded
 
 
-_GUID_LINE = re.compile(r"^guid:[ \t]*(?:~|null|\"\"|'')?[ \t]*$", re.M)
-
-
-def write_guid(path: Path, guid: str) -> str:
-    """Add `guid: ...` to the file's front matter, leaving every other byte as it was. Returns the guid
-    in the file (another run may have written one first)."""
-    raw = path.read_bytes()
-    text = raw.decode("utf-8")
-    parts = split_front_matter(text)
-    if parts is None:
-        raise ConfigError("has no YAML front matter to record the guid in", path=path)
-    front = parts[0]
-    existing = re.search(r"^guid:[ \t]*[\"']?([^\"'\s#]+)", front, re.M)
-    if existing and existing.group(1) not in ("~", "null"):
-        return existing.group(1)
-    start = text.index(front)
-    newline = "\r\n" if "\r\n" in front else "\n"
-    empty = _GUID_LINE.search(front)
-    if empty:
-        new_front = front[:empty.start()] + f"guid: {guid}" + front[empty.end():]
-    else:
-        new_front = front + newline + f"guid: {guid}"
-    _atomic_write(path, (text[:start] + new_front + text[start + len(front):]).encode("utf-8"))
-    log.info("%s: assigned guid %s", path, guid)
-    return guid
 
 
 def tag_copies(ws: Workspace, show: Show, episode: Episode, result: process.ProcessResult,
@@ -296,15 +273,20 @@ def sidecars(ws: Workspace, show: Show, episode: Episode, duration: float,
     """Episode artwork, JSON chapters (Podcasting 2.0) and the transcript as WebVTT, when given."""
     folder = work / episode.slug
     files: list[tuple[str, Path, str]] = []
-    image_url = None
     if episode.artwork:
         prepared = artwork.prepare_artwork(episode.artwork, folder / "art").feed
         key = f"{show.slug}/{episode.slug}{prepared.suffix.lower()}"
         files.append(("image", prepared, key))
-        image_url = public_url(ws, show, key)
     if episode.chapters:
+        # Chapter images are published beside the episode so the JSON chapters can name their URLs.
+        chapter_images: dict[Path, str] = {}
+        for chapter in episode.chapters:
+            if chapter.image and chapter.image not in chapter_images:
+                key = f"{show.slug}/{episode.slug}.chapter{len(chapter_images) + 1}{chapter.image.suffix.lower()}"
+                files.append(("image", chapter.image, key))
+                chapter_images[chapter.image] = public_url(ws, show, key)
         path = folder / f"{episode.slug}.chapters.json"
-        _atomic_write(path, chapters.chapters_json(episode, duration=duration, image_url=image_url))
+        _atomic_write(path, chapters.chapters_json(episode, duration=duration, image_url=chapter_images.get))
         files.append(("chapters", path, f"{show.slug}/{path.name}"))
     if episode.transcript:
         path = folder / f"{episode.slug}.vtt"

@@ -17,7 +17,7 @@ from media_pipeline.config import (
     load_show,
     load_workspace,
     localize,
-    set_front_matter_value,
+    record_guid,
 )
 from media_pipeline.errors import ConfigError, Problem, ValidationError
 
@@ -301,23 +301,22 @@ def test_workspace_is_found_from_a_subfolder(ws_root, monkeypatch):
 # -- writing back an assigned value ------------------------------------------------------------
 
 
-def test_set_front_matter_value_adds_replaces_and_keeps_the_rest(ws):
+def test_record_guid_adds_the_guid_once_and_keeps_the_rest(ws):
     path = ws.episodes_dir / "ihmiskeskeisyys" / "002.md"
     before = path.read_text(encoding="utf-8")
-    set_front_matter_value(path, "guid", "a1b2c3d4-0000-4000-8000-000000000002")
+    assert record_guid(path, "a1b2c3d4-0000-4000-8000-000000000002") == "a1b2c3d4-0000-4000-8000-000000000002"
     after = path.read_text(encoding="utf-8")
-    assert after.replace('guid: "a1b2c3d4-0000-4000-8000-000000000002"\n', "", 1) == before
+    assert after.replace("\nguid: a1b2c3d4-0000-4000-8000-000000000002", "", 1) == before
     assert load_episode(ws, "ihmiskeskeisyys", path).guid == "a1b2c3d4-0000-4000-8000-000000000002"
-    set_front_matter_value(path, "guid", "toinen")
-    assert path.read_text(encoding="utf-8").count("guid:") == 1
-    assert load_episode(ws, "ihmiskeskeisyys", path).guid == "toinen"
+    assert record_guid(path, "toinen") == "a1b2c3d4-0000-4000-8000-000000000002"  # never changes
+    assert path.read_text(encoding="utf-8") == after
     assert sorted(p.name for p in path.parent.iterdir()) == ["001.md", "002.md", "003.md"]
 
 
-def test_set_front_matter_value_fills_the_commented_line_of_a_scaffold(ws):
+def test_record_guid_fills_the_commented_line_of_a_scaffold(ws):
     from media_pipeline.scaffold import new_episode
 
     path = new_episode(ws, "ihmiskeskeisyys", title="T")
-    set_front_matter_value(path, "guid", "g-1")
+    record_guid(path, "g-1")
     text = path.read_text(encoding="utf-8")
-    assert 'guid: "g-1"' in text and "# guid:" not in text and text.count("guid") == 1
+    assert "guid: g-1" in text and "# guid:" not in text and text.count("guid") == 1
