@@ -23,6 +23,8 @@ matching requests use up the count; armed faults are used in the order they were
   then close: a connection cut mid-body (the case botocore's own retries cannot cover).
 - `lose_reply_next(n=1, ...)`: forward the request (the server acts on it), then close without
   answering: the write happened but the client cannot know.
+- `corrupt_next(n=1, ...)`: flip one byte in the middle of the request body, then forward: damage
+  on the way that only a checksum can catch.
 - `stall_next(n=1, seconds=5.0, ...)`: wait before forwarding, to trigger client read timeouts.
 - `fail_all(on=True, status=503, code=None, method=None, path_contains=None)`: fail every matching
   request until `fail_all(False)`; `drop_all(on=True, ...)` the same with dropped connections.
@@ -30,7 +32,7 @@ matching requests use up the count; armed faults are used in the order they were
 - Counters: `requests` (collections.Counter by HTTP method of every request received),
   `forwarded` (by method, passed to the server), `faults` (int, requests given a fault), and
   `log`, a list of `Seen(method, path, host, outcome)` with outcome "forwarded", "failed 503",
-  "dropped", "truncated", "reply lost" or "stalled".
+  "dropped", "truncated", "reply lost", "corrupted" or "stalled".
 
 It also accepts absolute-form request lines ("GET http://bucket.s3.test/key HTTP/1.1"), so
 setting HTTP_PROXY to `.url` routes virtual-hosted-style requests through it to the server.
@@ -64,7 +66,7 @@ class Seen:
 
 @dataclass
 class _Fault:
-    kind: str  # fail, drop, truncate, lose, stall
+    kind: str  # fail, drop, truncate, lose, corrupt, stall
     remaining: float  # float("inf") for fail_all / drop_all
     status: int = 503
     code: str | None = None
@@ -112,6 +114,9 @@ class FaultProxy:
 
     def lose_reply_next(self, n: int = 1, *, method: str | None = None, path_contains: str | None = None) -> None:
         self._arm(_Fault("lose", n, method=method, path_contains=path_contains))
+
+    def corrupt_next(self, n: int = 1, *, method: str | None = None, path_contains: str | None = None) -> None:
+        self._arm(_Fault("corrupt", n, method=method, path_contains=path_contains))
 
     def stall_next(self, n: int = 1, seconds: float = 5.0, *, method: str | None = None,
                    path_contains: str | None = None) -> None:
@@ -168,7 +173,7 @@ class FaultProxy:
     def _record(self, method: str, path: str, host: str, outcome: str) -> None:
         with self._lock:
             self.log.append(Seen(method, path, host, outcome))
-            if outcome in ("forwarded", "stalled", "truncated", "reply lost"):
+            if outcome in ("forwarded", "stalled", "truncated", "reply lost", "corrupted"):
                 self.forwarded[method] += 1
 
 
@@ -203,6 +208,12 @@ def _handler_for(proxy: FaultProxy):
                 elif fault.kind == "lose":
                     self._forward(path, body, reply=False)
                     proxy._record(self.command, path, host, "reply lost")
+                elif fault.kind == "corrupt":
+                    if body:
+                        middle = len(body) // 2
+                        body = body[:middle] + bytes([body[middle] ^ 0xFF]) + body[middle + 1:]
+                    self._forward(path, body)
+                    proxy._record(self.command, path, host, "corrupted")
                 elif fault.kind == "stall":
                     time.sleep(fault.seconds)
                     proxy._record(self.command, path, host, "stalled")

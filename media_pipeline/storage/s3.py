@@ -41,9 +41,11 @@ _MAX_SINGLE_COPY = 5 * 1024 * MiB  # CopyObject's limit; larger objects need a m
 # Error codes that mean "try again later" on AWS and the S3-compatible servers we know.
 _TRANSIENT_CODES = {"SlowDown", "Throttling", "ThrottlingException", "RequestTimeout", "RequestTimeTooSkewed",
                     "InternalError", "ServiceUnavailable", "RequestLimitExceeded", "TooManyRequests",
-                    "TooManyRequestsException", "503", "500", "502", "504"}
+                    "TooManyRequestsException", "503", "500", "502", "504",
+                    # the body was damaged on the way (Content-MD5 or x-amz-checksum mismatch): send it again
+                    "BadDigest", "XAmzContentChecksumMismatch", "XAmzContentSHA256Mismatch"}
 # What servers without SHA-256 checksum support answer when asked for one.
-_CHECKSUM_REFUSED = {"NotImplemented", "InvalidArgument", "InvalidRequest", "BadRequest", "XAmzContentChecksumMismatch"}
+_CHECKSUM_REFUSED = {"NotImplemented", "InvalidArgument", "InvalidRequest", "BadRequest"}
 _NOT_FOUND = {"404", "NoSuchKey", "NotFound"}
 _PRECONDITION = {"PreconditionFailed", "412", "ConditionalRequestConflict", "409"}
 
@@ -353,7 +355,8 @@ class S3Storage:
         try:
             return call({"ChecksumAlgorithm": "SHA256"})
         except ClientError as exc:
-            if _code(exc) not in _CHECKSUM_REFUSED:
+            message = str(exc.response.get("Error", {}).get("Message", "")).lower()
+            if not (_code(exc) == "NotImplemented" or (_code(exc) in _CHECKSUM_REFUSED and "checksum" in message)):
                 raise
             log.info("%s refused SHA-256 checksums (%s); verifying by size and ETag instead", self.url, _reason(exc))
             self._server_checksum = False
