@@ -192,31 +192,29 @@ def _handler_for(proxy: FaultProxy):
             host = self.headers.get("Host", "")
             body = self._read_body()
             fault = proxy._take(self.command, path, host)
+            kind = fault.kind if fault else "forward"
+            # Recorded before answering, so a test that got its answer already sees the entry.
+            outcome = {"forward": "forwarded", "fail": f"failed {fault.status if fault else ''}", "drop": "dropped",
+                       "truncate": "truncated", "lose": "reply lost", "corrupt": "corrupted", "stall": "stalled"}[kind]
+            proxy._record(self.command, path, host, outcome)
             try:
-                if fault is None:
+                if kind == "forward":
                     self._forward(path, body)
-                    proxy._record(self.command, path, host, "forwarded")
-                elif fault.kind == "fail":
+                elif kind == "fail":
                     self._fail(fault)
-                    proxy._record(self.command, path, host, f"failed {fault.status}")
-                elif fault.kind == "drop":
+                elif kind == "drop":
                     self._drop()
-                    proxy._record(self.command, path, host, "dropped")
-                elif fault.kind == "truncate":
+                elif kind == "truncate":
                     self._forward(path, body, truncate=True)
-                    proxy._record(self.command, path, host, "truncated")
-                elif fault.kind == "lose":
+                elif kind == "lose":
                     self._forward(path, body, reply=False)
-                    proxy._record(self.command, path, host, "reply lost")
-                elif fault.kind == "corrupt":
+                elif kind == "corrupt":
                     if body:
                         middle = len(body) // 2
                         body = body[:middle] + bytes([body[middle] ^ 0xFF]) + body[middle + 1:]
                     self._forward(path, body)
-                    proxy._record(self.command, path, host, "corrupted")
-                elif fault.kind == "stall":
+                elif kind == "stall":
                     time.sleep(fault.seconds)
-                    proxy._record(self.command, path, host, "stalled")
                     self._forward(path, body)
             except (ConnectionError, socket.timeout):
                 self.close_connection = True
