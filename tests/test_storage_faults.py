@@ -10,14 +10,14 @@ import os
 import time
 
 import pytest
-from s3_faults import FaultProxy, fault_proxy  # noqa: F401 - the fixture
+from s3_faults import fault_proxy  # noqa: F401 - the fixture
 
 from media_pipeline.errors import StorageError
 from media_pipeline.storage import PreconditionFailed, cache_control_for, sha256_file
 from media_pipeline.storage.s3 import MiB, S3Storage
 
 # Short waits so the whole file runs in seconds; the retry logic is the same as in production.
-FAST = dict(max_attempts=3, retries=2, backoff=0.05)
+FAST = dict(max_attempts=2, retries=3, backoff=0.05)
 
 
 def storage(s3, **options) -> S3Storage:
@@ -117,7 +117,7 @@ def test_failing_every_request_ends_in_one_clear_storage_error(s3, fault_proxy, 
         put(store, "show/a.mp3", source)
     message = str(caught.value)
     assert "\n" not in message and "Traceback" not in message
-    assert message.startswith(f"s3://{s3.bucket}/podcasts/show/a.mp3: upload failed after 2 tries: ")
+    assert message.startswith(f"s3://{s3.bucket}/podcasts/show/a.mp3: upload failed after 3 tries: ")
     assert ("SlowDown (HTTP 503)" in message) if fault == "fail" else ("Connection was closed" in message)
     secret = os.environ.get("AWS_SECRET_ACCESS_KEY") or "-"
     assert secret not in message and "Signature" not in message

@@ -1,5 +1,3 @@
-from pathlib import Path
-
 from media_pipeline.storage import open_storage, sha256_file
 
 

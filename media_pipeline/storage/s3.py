@@ -229,7 +229,7 @@ class S3Storage:
         if multipart:
             # An upload of this key killed mid-way leaves invisible parts that cost storage; we are
             # about to replace the key, so they can go now, whatever their age.
-            self.abort_incomplete_uploads(key=key)
+            self._clean_up(key=key)
 
         extra = {"ContentType": content_type, "CacheControl": cache_control, "Metadata": {_SHA_META: sha256}}
         with ThreadPoolExecutor(1) as pool:
@@ -260,13 +260,15 @@ class S3Storage:
             args["IfMatch"] = f'"{if_match}"'
         if if_absent:
             args["IfNoneMatch"] = "*"
+
         def attempt() -> dict:
             try:
                 return self._with_checksum(lambda extra: self.client.put_object(**args, **extra))
             except ClientError as exc:
                 if _code(exc) in _PRECONDITION or (if_match is not None and _code(exc) in _NOT_FOUND):
-                    # A retried conditional write can lose to its own earlier attempt, whose
-                    # answer was lost on the way back: that is a success, not a race.
+                    # A retried conditional write (botocore's retry or ours) can lose to its own
+                    # earlier attempt whose answer was lost on the way back: the object then holds
+                    # exactly our bytes, and that is a success, not a race.
                     current = self.head(key)
                     if current is not None and current.sha256 == sha256:
                         return {"ETag": current.etag}
@@ -330,13 +332,18 @@ class S3Storage:
 
     def _sweep_stale_uploads(self) -> None:
         """Once per storage object, before the first upload: abort old unfinished uploads below
-        the prefix. Cleaning up must never stop a publish, so failures only log."""
+        the prefix (younger ones may belong to a run still going)."""
         with self._sweep_lock:
             if self._swept:
                 return
             self._swept = True
+        self._clean_up(older_than=self.options.stale_upload_seconds)
+
+    def _clean_up(self, **which) -> None:
+        """Abort unfinished uploads; cleaning up must never stop a publish, so failures (a missing
+        s3:ListBucketMultipartUploads permission, say) only log."""
         try:
-            self.abort_incomplete_uploads(older_than=self.options.stale_upload_seconds)
+            self.abort_incomplete_uploads(**which)
         except (ClientError, BotoCoreError) as exc:
             log.warning("could not clean up unfinished uploads below %s: %s", self.url, _reason(exc))
 
