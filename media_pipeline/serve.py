@@ -77,6 +77,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._respond(body=False)
 
     def _other(self) -> None:
+        self.close_connection = True  # its body, if any, is left unread: do not parse it as a request
         self._plain(HTTPStatus.METHOD_NOT_ALLOWED, "only GET and HEAD", {"Allow": "GET, HEAD"})
 
     do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _other

@@ -96,6 +96,9 @@ UploadProgress = Callable[[int, int], None]
 
 
 class Storage(Protocol):
+    """Every method raises StorageError (one user-facing line) when the backend fails for good;
+    backends retry transient failures themselves."""
+
     url: str
 
     def head(self, key: str) -> ObjectInfo | None:
@@ -108,7 +111,9 @@ class Storage(Protocol):
                  progress: UploadProgress | None = None) -> ObjectInfo:
         """Upload a file; readers see the old object or the whole new one, never a part.
 
-        The checksum is stored with the object and verified by the backend after upload.
+        The checksum is stored with the object and verified by the backend after upload (a
+        `sha256` that does not match the file is an error). `progress(sent, total)` may be called
+        from several threads, and starts again from 0 when an upload is retried.
         """
 
     def put_bytes(self, key: str, data: bytes, *, content_type: str, cache_control: str,

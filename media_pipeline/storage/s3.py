@@ -425,10 +425,9 @@ class _Progress(BaseSubscriber):
     def on_progress(self, future, bytes_transferred: int, **kwargs) -> None:
         if self.callback is None:
             return
-        with self.lock:
+        with self.lock:  # calls in order, so a bar never sees the count go back
             self.sent = max(0, min(self.total, self.sent + bytes_transferred))
-            sent = self.sent
-        self.callback(sent, self.total)
+            self.callback(self.sent, self.total)
 
 
 @dataclass(frozen=True)
