@@ -129,6 +129,15 @@ def test_failing_every_request_ends_in_one_clear_storage_error(s3, fault_proxy, 
     assert store.head("show/a.mp3") is None  # nothing half-written became visible
 
 
+def test_a_failing_head_names_the_status_line(s3, fault_proxy):
+    """HEAD answers carry no error body: the status line is the reason."""
+    fault_proxy.fail_all(status=503)
+    with pytest.raises(StorageError) as caught:
+        storage(s3).head("show/a.mp3")
+    assert str(caught.value) == (f"s3://{s3.bucket}/podcasts/show/a.mp3: cannot read object metadata after 3 tries: "
+                                 "HTTP 503 Service Unavailable")
+
+
 def test_credentials_missing_is_one_line_and_not_retried(s3, monkeypatch):
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)

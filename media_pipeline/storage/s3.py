@@ -71,8 +71,10 @@ class S3Options:
     concurrency: int = 4  # parts in flight at once
     retry_mode: str = "standard"  # botocore's per-request retries: standard or adaptive
     max_attempts: int = 5  # per request, by botocore, the first try included
-    retries: int = 3  # whole operations, by us (covers mid-body failures botocore cannot retry)
-    backoff: float = 1.0  # seconds before our second try; doubles, with jitter
+    # Whole operations, by us: covers what botocore cannot retry (a body cut mid-way, a failed
+    # verification) and outages longer than its quick per-request retries (about 15 s in all).
+    retries: int = 4
+    backoff: float = 2.0  # seconds before our second try at most; doubles, with jitter
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
     stale_upload_seconds: float = 86400.0  # unfinished multipart uploads older than this are aborted
@@ -526,9 +528,12 @@ def _reason(exc: Exception) -> str:
         text = "no AWS credentials found (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
     elif isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
-        code, message = error.get("Code") or "error", error.get("Message") or ""
+        code, message = str(error.get("Code") or "error"), error.get("Message") or ""
         status = _status(exc)
-        text = f"{code}" + (f" (HTTP {status})" if status else "") + (f": {message}" if message else "")
+        if code == str(status):  # a HEAD answer has no body, so no code: only the status line
+            text = f"HTTP {status}" + (f" {message}" if message else "")
+        else:
+            text = code + (f" (HTTP {status})" if status else "") + (f": {message}" if message else "")
     else:
         text = str(exc) or type(exc).__name__
     text = " ".join(text.split())
