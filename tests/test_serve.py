@@ -172,6 +172,13 @@ def test_private_hidden_and_outside_paths_are_never_served(server, published, tm
         assert b"secret" not in body and b"outside" not in body and b"hidden" not in body
 
 
+def test_non_ascii_keys_are_served_from_their_percent_encoded_urls(server, published):
+    published.put_bytes("näkökulmia/feed.xml", b"<rss/>", content_type="application/rss+xml; charset=utf-8",
+                        cache_control="public, max-age=300")
+    response, body = request(server, "/n%C3%A4k%C3%B6kulmia/feed.xml")
+    assert response.status == 200 and body == b"<rss/>"
+
+
 def test_only_get_and_head(server):
     response, _ = request(server, "/ihmiskeskeisyys/001.mp3", method="DELETE")
     assert response.status == 405 and response.getheader("Allow") == "GET, HEAD"

@@ -213,3 +213,14 @@ def test_cache_policy():
     assert cache_control_for("_private/ihmiskeskeisyys/002.mp3") == "no-store"
     assert cache_control_for("_private/manifest.json") == "no-store"
     assert cache_control_for("index.html") == "public, max-age=300"
+
+
+def test_empty_files_and_non_ascii_keys(backend, tmp_path):
+    empty = tmp_path / "empty.vtt"
+    empty.write_bytes(b"")
+    info = backend.storage.put_file("näkökulmia/tyhjä.vtt", empty, content_type="text/vtt; charset=utf-8",
+                                    cache_control="public, max-age=86400", sha256=hashlib.sha256(b"").hexdigest())
+    assert info.size == 0
+    stored = backend.raw("näkökulmia/tyhjä.vtt")
+    assert stored["data"] == b"" and stored["sha256"] == hashlib.sha256(b"").hexdigest()
+    assert backend.storage.get_bytes("näkökulmia/tyhjä.vtt")[0] == b""
