@@ -1,7 +1,7 @@
 """A small HTTP server that previews a local storage folder the way podcast apps fetch it.
 
-GET and HEAD with single byte ranges (RFC 9110 section 14: Apple requires range support for
-enclosures), validators for conditional requests, and nothing under `_private/` or dot-files.
+GET and HEAD with single byte ranges (RFC 9110 section 14), which Apple requires of enclosure
+hosts, validators for conditional requests, and nothing under `_private/` or dot-files.
 """
 
 from __future__ import annotations

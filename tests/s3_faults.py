@@ -11,8 +11,10 @@ that check them) unless a fault is armed, and counts what it saw. Use it as the 
         storage.put_bytes(...)                     # succeeds after retries
         assert fault_proxy.faults == 3 and fault_proxy.requests["PUT"] == 4
 
-API (every `*_next` takes optional filters `method="PUT"` and `path_contains="feed.xml"`; only
-matching requests use up the count; armed faults are used in the order they were armed):
+API (every `*_next` takes optional filters `method="PUT"` and `path_contains="feed.xml"`, which
+matches the request path with its query string, e.g. "partNumber=2" or "?uploads"; only matching
+requests use up the count; armed faults are used in the order they were armed). The proxy is a
+real TCP server, so a CLI run in a subprocess with AWS_ENDPOINT_URL set to `.url` goes through it:
 
 - `FaultProxy(upstream)`: start a proxy in front of `upstream` ("http://127.0.0.1:PORT");
   `.url` is its address; `.close()` stops it (it is also a context manager).
