@@ -6,6 +6,7 @@ drops connections, cuts bodies mid-way or stalls, as armed by each test.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 
@@ -108,7 +109,8 @@ def test_a_conditional_write_whose_reply_was_lost_still_succeeds(s3, fault_proxy
 
 
 @pytest.mark.parametrize("fault", ["fail", "drop"])
-def test_failing_every_request_ends_in_one_clear_storage_error(s3, fault_proxy, tmp_path, fault):
+def test_failing_every_request_ends_in_one_clear_storage_error(s3, fault_proxy, tmp_path, fault, caplog):
+    caplog.set_level(logging.INFO, logger="media_pipeline")
     store = storage(s3)
     source = media_file(tmp_path, 50_000)
     fault_proxy.fail_all(status=503) if fault == "fail" else fault_proxy.drop_all()
@@ -127,6 +129,9 @@ def test_failing_every_request_ends_in_one_clear_storage_error(s3, fault_proxy, 
     assert time.monotonic() - started < 20
     fault_proxy.fail_all(False), fault_proxy.drop_all(False)
     assert store.head("show/a.mp3") is None  # nothing half-written became visible
+    # Retries are logged below warning level, so a command shows only the final error line.
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING and r.name.startswith("media_pipeline")]
+    assert any("trying again" in r.getMessage() for r in caplog.records if r.levelno == logging.INFO)
 
 
 def test_a_failing_head_names_the_status_line(s3, fault_proxy):

@@ -215,6 +215,7 @@ def test_a_killed_multipart_upload_leaves_no_visible_object_and_the_next_run_com
     assert head["ContentLength"] == size_mb * MiB and head["ETag"].strip('"').endswith(f"-{-(-size_mb // part_mb)}")
     assert s3.client.list_multipart_uploads(Bucket=s3.bucket).get("Uploads", []) == []
     storage.delete(key)  # the test server keeps objects in memory for the whole session
+    source.unlink()  # and pytest keeps tmp_path of recent runs on disk
 
 
 def test_abandoned_uploads_below_the_prefix_are_aborted_and_others_left_alone(s3):

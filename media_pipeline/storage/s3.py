@@ -347,7 +347,10 @@ class S3Storage:
         try:
             self.abort_incomplete_uploads(**which)
         except (ClientError, BotoCoreError) as exc:
-            log.warning("could not clean up unfinished uploads below %s: %s", self.url, _reason(exc))
+            # A missing permission is worth a warning; a server that is down is not: the upload
+            # that follows reports it.
+            level = logging.INFO if _transient(exc) else logging.WARNING
+            log.log(level, "could not clean up unfinished uploads below %s: %s", self.url, _reason(exc))
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -400,7 +403,9 @@ class S3Storage:
                 if not _transient(exc) or attempt == self.options.retries:
                     raise self._error(what, key, exc, attempt) from None
                 wait = random.uniform(delay / 2, delay)
-                log.warning("%s: %s (%s); trying again in %.1f s", self._where(key), what, _reason(exc), wait)
+                # Info, not warning: a retry that succeeds is routine, and one that does not ends
+                # in the single error line; -v shows each try.
+                log.info("%s: %s (%s); trying again in %.1f s", self._where(key), what, _reason(exc), wait)
                 time.sleep(wait)
                 delay = min(delay * 2, 30.0)
         raise AssertionError("unreachable")
