@@ -6,12 +6,16 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from ..errors import ConfigError
-from .base import (CHAPTERS_TYPE, PRIVATE_PREFIX, ObjectInfo, PreconditionFailed, Storage, content_type_for,
+from .base import (CHAPTERS_TYPE, cache_control_for, PRIVATE_PREFIX, ObjectInfo, PreconditionFailed, Storage, content_type_for,
                    sha256_bytes, sha256_file)
 
 
 def open_storage(url: str, root: Path) -> Storage:
-    """The backend for `file://DIR` (relative to the workspace `root`) or `s3://bucket/prefix`."""
+    """The backend for `file://DIR` (relative to the workspace `root`) or `s3://bucket/prefix`.
+
+    An S3 URL may carry options in its query, e.g. `s3://bucket/podcasts?region=eu-north-1&addressing=path`
+    (see docs/storage.md); credentials always come from the standard AWS chain.
+    """
     parsed = urlparse(url)
     if parsed.scheme == "file":
         folder = Path(parsed.netloc + parsed.path) if parsed.netloc not in ("", "localhost") else Path(parsed.path)
@@ -21,13 +25,11 @@ def open_storage(url: str, root: Path) -> Storage:
 
         return LocalStorage(folder.resolve(), url)
     if parsed.scheme == "s3":
-        if not parsed.netloc:
-            raise ConfigError("needs a bucket name, like s3://bucket/prefix", field="storage", path=url)
         from .s3 import S3Storage
 
-        return S3Storage(parsed.netloc, parsed.path, url=url)
+        return S3Storage.from_url(url)
     raise ConfigError("storage must be file://FOLDER or s3://BUCKET/PREFIX", field="storage", path=url)
 
 
-__all__ = ["CHAPTERS_TYPE", "PRIVATE_PREFIX", "ObjectInfo", "PreconditionFailed", "Storage", "content_type_for",
+__all__ = ["CHAPTERS_TYPE", "cache_control_for", "PRIVATE_PREFIX", "ObjectInfo", "PreconditionFailed", "Storage", "content_type_for",
            "open_storage", "sha256_bytes", "sha256_file"]

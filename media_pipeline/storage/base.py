@@ -42,6 +42,29 @@ def content_type_for(key: str) -> str:
     return CONTENT_TYPES.get(suffix) or mimetypes.guess_type(key)[0] or "application/octet-stream"
 
 
+# Objects whose URL stays the same while their bytes may change (a re-tag, a corrected chapter
+# list): they get a long but bounded lifetime, never `immutable`. See docs/storage.md.
+MEDIA_SUFFIXES = (".mp3", ".mp4", ".m4a", ".jpg", ".jpeg", ".png", ".vtt", ".srt", CHAPTERS_SUFFIX)
+FEED_SECONDS = 300
+MEDIA_SECONDS = 86400
+
+
+def cache_control_for(key: str, *, feed_seconds: int = FEED_SECONDS, media_seconds: int = MEDIA_SECONDS) -> str:
+    """The Cache-Control header an object is stored with, chosen by its key.
+
+    Media keys are stable (`<show>/<episode>.mp3`) and a re-tag changes their bytes, so
+    `immutable` would let a CDN or an app keep the old file forever: media get a day, after which
+    caches revalidate with the ETag (a cheap 304 when nothing changed). The feed is short-lived
+    so a new episode reaches listeners within minutes. Private keys (staged media, the manifest)
+    are never cached anywhere.
+    """
+    if key.startswith(PRIVATE_PREFIX):
+        return "no-store"
+    if key.lower().endswith(MEDIA_SUFFIXES):
+        return f"public, max-age={media_seconds}"
+    return f"public, max-age={feed_seconds}"
+
+
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
@@ -73,6 +96,9 @@ UploadProgress = Callable[[int, int], None]
 
 
 class Storage(Protocol):
+    """Every method raises StorageError (one user-facing line) when the backend fails for good;
+    backends retry transient failures themselves."""
+
     url: str
 
     def head(self, key: str) -> ObjectInfo | None:
@@ -85,7 +111,9 @@ class Storage(Protocol):
                  progress: UploadProgress | None = None) -> ObjectInfo:
         """Upload a file; readers see the old object or the whole new one, never a part.
 
-        The checksum is stored with the object and verified by the backend after upload.
+        The checksum is stored with the object and verified by the backend after upload (a
+        `sha256` that does not match the file is an error). `progress(sent, total)` may be called
+        from several threads, and starts again from 0 when an upload is retried.
         """
 
     def put_bytes(self, key: str, data: bytes, *, content_type: str, cache_control: str,

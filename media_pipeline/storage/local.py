@@ -7,23 +7,31 @@ a JSON sidecar under `_private/meta/`, where `serve` never looks.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
 import threading
 from pathlib import Path
+from typing import Callable, Iterator
 
 from ..errors import StorageError
 from .base import PRIVATE_PREFIX, ObjectInfo, PreconditionFailed, UploadProgress, sha256_bytes, sha256_file
 
+try:
+    import fcntl
+except ImportError:  # not POSIX: conditional writes are then safe within one process only
+    fcntl = None
+
 _META = PRIVATE_PREFIX + "meta/"
+_LOCK_FILE = PRIVATE_PREFIX + ".lock"
 _write_lock = threading.Lock()
 
 
 class LocalStorage:
     def __init__(self, root: Path, url: str | None = None):
-        self.root = root
-        self.url = url or root.as_uri()
+        self.root = Path(root)
+        self.url = url or self.root.as_uri()
 
     def _path(self, key: str) -> Path:
         path = (self.root / key).resolve()
@@ -37,41 +45,59 @@ class LocalStorage:
     def local_path(self, key: str) -> Path | None:
         return self._path(key)
 
+    def metadata(self, key: str, stat: os.stat_result | None = None) -> dict | None:
+        """The sidecar of `key` (content_type, cache_control, sha256, size) if it still describes
+        the file on disk, else None. Cheap: never reads the object itself."""
+        try:
+            stat = stat or self._path(key).stat()
+            meta = json.loads(self._meta_path(key).read_text())
+        except (OSError, ValueError, StorageError):
+            return None
+        # The sidecar is written after the object; a crash in between, or someone copying a file
+        # into the folder by hand, leaves a sidecar that describes another version of the file.
+        if not isinstance(meta, dict) or meta.get("size") != stat.st_size or meta.get("mtime_ns") != stat.st_mtime_ns:
+            return None
+        return meta
+
     def head(self, key: str) -> ObjectInfo | None:
         path = self._path(key)
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            return None
         if not path.is_file():
             return None
-        try:
-            meta = json.loads(self._meta_path(key).read_text())
-        except (OSError, ValueError):
-            meta = {}
-        sha = meta.get("sha256") if meta.get("size") == path.stat().st_size else None
-        return ObjectInfo(key=key, size=path.stat().st_size, etag=sha or sha256_file(path),
+        meta = self.metadata(key, stat) or {}
+        sha = meta.get("sha256")
+        return ObjectInfo(key=key, size=stat.st_size, etag=sha or sha256_file(path),
                           content_type=meta.get("content_type"), cache_control=meta.get("cache_control"),
                           sha256=sha)
 
     def get_bytes(self, key: str) -> tuple[bytes, ObjectInfo] | None:
-        info = self.head(key)
-        if info is None:
+        path = self._path(key)
+        try:
+            with path.open("rb") as fh:  # one open file: content and metadata of the same version
+                stat = os.fstat(fh.fileno())
+                data = fh.read()
+        except (FileNotFoundError, IsADirectoryError):
             return None
-        data = self._path(key).read_bytes()
-        return data, ObjectInfo(key, len(data), sha256_bytes(data), info.content_type, info.cache_control,
-                                sha256_bytes(data))
+        meta = self.metadata(key, stat) or {}
+        sha = sha256_bytes(data)
+        return data, ObjectInfo(key, len(data), sha, meta.get("content_type"), meta.get("cache_control"), sha)
 
     def put_file(self, key: str, path: Path, *, content_type: str, cache_control: str, sha256: str,
                  progress: UploadProgress | None = None) -> ObjectInfo:
         target = self._path(key)
         size = path.stat().st_size
-        self._atomic_write(target, lambda fh: _copy(path, fh, size, progress))
-        if sha256_file(target) != sha256:
-            target.unlink(missing_ok=True)
-            raise StorageError("stored copy does not match the local file's checksum", path=key)
-        return self._finish(key, size, content_type, cache_control, sha256)
+        # Verify the copy before it takes the key's place: a reader never sees a bad file.
+        self._atomic_write(target, lambda fh: _copy(path, fh, size, progress), expect_sha256=sha256)
+        return self._finish(key, target, content_type, cache_control, sha256)
 
     def put_bytes(self, key: str, data: bytes, *, content_type: str, cache_control: str,
                   if_match: str | None = None, if_absent: bool = False) -> ObjectInfo:
         target = self._path(key)
-        with _write_lock:  # conditional writes compare and swap under one lock per process
+        sha256 = sha256_bytes(data)
+        with self._conditional_lock(if_match is not None or if_absent):
             if if_match is not None or if_absent:
                 current = sha256_file(target) if target.is_file() else None
                 if if_absent and current is not None:
@@ -79,27 +105,51 @@ class LocalStorage:
                 if if_match is not None and current != if_match:
                     raise PreconditionFailed("changed since it was read", path=key)
             self._atomic_write(target, lambda fh: fh.write(data))
-        return self._finish(key, len(data), content_type, cache_control, sha256_bytes(data))
+            return self._finish(key, target, content_type, cache_control, sha256)
 
     def copy(self, source: str, dest: str, *, content_type: str, cache_control: str) -> ObjectInfo:
         info = self.head(source)
         if info is None:
             raise StorageError("cannot copy: no such object", path=source)
         src = self._path(source)
-        self._atomic_write(self._path(dest), lambda fh: _copy(src, fh, info.size, None))
-        return self._finish(dest, info.size, content_type, cache_control, info.sha256 or sha256_file(src))
+        sha256 = info.sha256 or sha256_file(src)
+        target = self._path(dest)
+        self._atomic_write(target, lambda fh: _copy(src, fh, info.size, None), expect_sha256=sha256)
+        return self._finish(dest, target, content_type, cache_control, sha256)
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
         self._meta_path(key).unlink(missing_ok=True)
 
-    def _finish(self, key: str, size: int, content_type: str, cache_control: str, sha256: str) -> ObjectInfo:
-        meta = {"size": size, "content_type": content_type, "cache_control": cache_control, "sha256": sha256}
+    def _finish(self, key: str, target: Path, content_type: str, cache_control: str, sha256: str) -> ObjectInfo:
+        stat = target.stat()
+        meta = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "content_type": content_type,
+                "cache_control": cache_control, "sha256": sha256}
         self._atomic_write(self._meta_path(key), lambda fh: fh.write(json.dumps(meta).encode()))
-        return ObjectInfo(key, size, sha256, content_type, cache_control, sha256)
+        return ObjectInfo(key, stat.st_size, sha256, content_type, cache_control, sha256)
+
+    @contextlib.contextmanager
+    def _conditional_lock(self, needed: bool) -> Iterator[None]:
+        """Compare-and-swap under a lock: a thread lock within the process and, on POSIX, an
+        advisory file lock so two runs (cron and a producer) cannot both win a conditional write."""
+        if not needed:
+            yield
+            return
+        with _write_lock:
+            if fcntl is None:
+                yield
+                return
+            lock_path = self._path(_LOCK_FILE)
+            lock_path.parent.mkdir(parents=True, exist_ok=True)
+            with lock_path.open("a") as fh:
+                fcntl.flock(fh, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(fh, fcntl.LOCK_UN)
 
     @staticmethod
-    def _atomic_write(target: Path, write) -> None:
+    def _atomic_write(target: Path, write: Callable, expect_sha256: str | None = None) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
         try:
@@ -107,11 +157,28 @@ class LocalStorage:
                 write(fh)
                 fh.flush()
                 os.fsync(fh.fileno())
+            if expect_sha256 is not None and sha256_file(Path(tmp)) != expect_sha256:
+                raise StorageError("stored copy does not match the local file's checksum", path=target)
             os.chmod(tmp, 0o644)
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        _fsync_dir(target.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename itself durable (POSIX); a crash then leaves the old or the new file."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _copy(source: Path, fh, size: int, progress: UploadProgress | None) -> None:

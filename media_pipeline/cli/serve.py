@@ -1,0 +1,56 @@
+"""`media-pipeline serve`: preview the workspace's local storage over HTTP, byte ranges included."""
+
+from __future__ import annotations
+
+import click
+
+from .. import storage as storage_module
+from ..errors import ConfigError
+from ..serve import DEFAULT_HOST, DEFAULT_PORT, make_server
+from ..storage.local import LocalStorage
+from ._common import workspace
+
+
+@click.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=DEFAULT_PORT, show_default=True,
+              help="TCP port; 0 picks a free one.")
+@click.option("--host", default=DEFAULT_HOST, show_default=True,
+              help="Address to listen on. Keep 127.0.0.1 unless other devices must reach it.")
+@click.pass_context
+def serve(ctx: click.Context, port: int, host: str) -> None:
+    """Serve the published shows from local storage, as podcast apps would fetch them.
+
+    Answers GET and HEAD with byte ranges (206 Partial Content), so players can stream and seek.
+    Staged media and the manifest under _private/ are never served. Only works when the
+    workspace's storage is a local folder (file://...); set public_url to the address shown so
+    feed links point here.
+
+    \b
+    Example:
+        media-pipeline serve --port 8000
+        curl -r 1000-1999 -o part.bin http://127.0.0.1:8000/ihmiskeskeisyys/001.mp3
+    """
+    ws = workspace(ctx)
+    store = storage_module.open_storage(ws.storage_url, ws.root)
+    if not isinstance(store, LocalStorage):
+        raise ConfigError("serve needs local storage (file://FOLDER); this workspace publishes to "
+                          f"{store.url}", path=ws.root / "media-pipeline.toml", field="storage")
+    try:
+        server = make_server(store.root, host, port)
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    bound_host, bound_port = server.server_address[:2]
+    base = f"http://{bound_host}:{bound_port}"
+    click.echo(f"Serving {store.root} at {base}/ (Ctrl+C to stop)", err=True)
+    if store.root.is_dir():
+        for feed in sorted(store.root.glob("*/feed.xml")):
+            click.echo(f"{base}/{feed.parent.name}/feed.xml")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("Stopped.", err=True)
+    finally:
+        server.server_close()
+
+
+COMMANDS = [serve]
