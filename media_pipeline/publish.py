@@ -22,7 +22,7 @@ from .errors import ConfigError, PipelineError, StorageError
 from .lock import lock_path, locked
 from .manifest import EpisodeRecord, FileRecord, Manifest
 from .model import Episode, FeedEntry, Show, StoredFile, Workspace
-from .storage import PRIVATE_PREFIX, Storage, content_type_for, open_storage, sha256_file
+from .storage import Storage, content_type_for, open_storage, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -82,18 +82,8 @@ def feed_url(ws: Workspace, show: Show) -> str:
 
 
 def cache_control(key: str, feed_seconds: int) -> str:
-    """Long and immutable for media (a changed file is a changed episode, rare), short for the feed
-    so new episodes reach apps quickly, never cached for the private area."""
-    shared = getattr(storage_pkg, "cache_control_for", None)
-    if shared is not None:
-        return shared(key, feed_seconds=feed_seconds)
-    if key.startswith(PRIVATE_PREFIX):
-        return "no-store"
-    if key.endswith((".xml", ".opml")):
-        return f"public, max-age={feed_seconds}"
-    if key.endswith(MEDIA_SUFFIXES):
-        return "public, max-age=31536000, immutable"
-    return "public, max-age=3600"
+    """The storage's cache policy (storage.cache_control_for), with the show's feed lifetime."""
+    return storage_pkg.cache_control_for(key, feed_seconds=feed_seconds)
 
 
 # -- the orchestrator --------------------------------------------------------------------------
