@@ -27,7 +27,6 @@ from .storage import Storage, content_type_for, open_storage, sha256_file
 log = logging.getLogger(__name__)
 
 OPML_KEY = "shows.opml"
-MEDIA_SUFFIXES = (".mp3", ".mp4", ".m4a")
 
 Progress = Callable[[float], None]
 
