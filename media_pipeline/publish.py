@@ -233,8 +233,6 @@ def assign_guid(episode: Episode, current: Manifest) -> str:
     return recorded
 
 
-
-
 def tag_copies(ws: Workspace, show: Show, episode: Episode, result: process.ProcessResult,
                show_art: FileRecord | None, work: Path) -> list[tuple[str, Path, str]]:
     """Copy each rendition (the cache stays untouched) and tag the copy for this episode."""

@@ -13,6 +13,7 @@ from .. import publish as publishing
 from .. import release as releasing
 from ..config import Catalog, load_catalog, localize
 from ..errors import ConfigError, ValidationError
+from ..lint import lint
 from ..model import Workspace
 from ._common import CONTEXT_SETTINGS, progress_bar, quiet, workspace
 
@@ -45,8 +46,13 @@ def _emit(ctx: click.Context, message: str, **fields) -> None:
         click.echo(message)
 
 
-def _catalog(ws: Workspace, shows: list[str] | None = None, strict: bool = True) -> tuple[Catalog, list]:
+def _catalog(ws: Workspace, shows: list[str] | None = None, strict: bool = True,
+             feed_rules: bool = False) -> tuple[Catalog, list]:
+    """Load and validate; with `feed_rules`, Apple's and Podcasting 2.0's rules (lint) too, so a
+    feed that apps would reject stops the run before any audio work or upload."""
     catalog, problems = load_catalog(ws, shows)
+    if feed_rules:
+        problems += lint(ws, catalog)
     errors = [p for p in problems if p.severity == "error"]
     if errors and strict:
         raise ValidationError(errors)
@@ -79,7 +85,7 @@ def publish_cmd(ctx: click.Context, episodes: tuple[str, ...], shows: tuple[str,
     if sum(map(bool, (episodes, shows, all_))) != 1:
         raise click.UsageError("name episodes, or use --show SHOW, or --all (exactly one of them)")
     ws = workspace(ctx)
-    catalog, _ = _catalog(ws, list(shows) or None)
+    catalog, _ = _catalog(ws, list(shows) or None, feed_rules=True)
     if all_ or shows:
         selected = [e for slug in (shows or catalog.shows) for e in catalog.episodes.get(slug, ())]
     else:
