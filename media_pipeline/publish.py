@@ -365,7 +365,9 @@ def render_feed(ws: Workspace, show: Show, catalog: Catalog, m: Manifest, *,
 
 def feed_entry(ws: Workspace, show: Show, episode: Episode, record: EpisodeRecord) -> FeedEntry:
     def stored(f: FileRecord) -> StoredFile:
-        return StoredFile(f.key, public_url(ws, show, f.key), f.size, f.content_type, f.sha256)
+        # the feed names media types; the stored Content-Type may carry parameters (charset)
+        media_type = f.content_type.split(";", 1)[0].strip()
+        return StoredFile(f.key, public_url(ws, show, f.key), f.size, media_type, f.sha256)
 
     media = [stored(f) for f in record.media]
     if not media:

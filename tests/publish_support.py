@@ -93,27 +93,37 @@ def bucket_state(s3) -> dict[str, str]:
 
 
 class RequestLog:
-    """Counts the HTTP requests boto3 clients created in this process send to S3, by operation.
+    """Counts the requests that reach the S3 server, by operation, as the server sees them.
 
-    It hooks botocore's `before-send` event on a fresh default session, so every client the code
-    under test creates afterwards reports to it; the server sees exactly these requests.
+    A FaultProxy (tests/s3_faults.py) is put between the code under test and the `s3` fixture's
+    server, and AWS_ENDPOINT_URL points at it, so every storage opened afterwards in this process
+    or a child process is counted, however its boto3 client was made.
     """
 
-    def __init__(self):
-        import boto3
+    def __init__(self, s3, monkeypatch):
+        from s3_faults import FaultProxy
 
-        boto3.setup_default_session()
-        self.calls: list[str] = []
-        boto3.DEFAULT_SESSION.events.register("before-send.s3", self._record)
+        self.proxy = FaultProxy(s3.endpoint)
+        monkeypatch.setenv("AWS_ENDPOINT_URL", self.proxy.url)
 
-    def _record(self, request, event_name: str = "", **kwargs):
-        self.calls.append(event_name.rsplit(".", 1)[-1])
+    @property
+    def calls(self) -> list[str]:
+        return [_operation(seen.method, seen.path) for seen in self.proxy.log]
 
     def reset(self) -> None:
-        self.calls.clear()
+        self.proxy.log.clear()
 
     def count(self, operation: str | None = None) -> int:
-        return len(self.calls) if operation is None else self.calls.count(operation)
+        calls = self.calls
+        return len(calls) if operation is None else calls.count(operation)
+
+
+def _operation(method: str, path: str) -> str:
+    """The S3 operation of a request, from its method and whether it names an object or a listing."""
+    if "?" in path and method == "GET":
+        return "ListObjects" if "list-type" in path or "prefix=" in path else "GetBucket"
+    return {"GET": "GetObject", "HEAD": "HeadObject", "PUT": "PutObject", "DELETE": "DeleteObject",
+            "POST": "PostObject"}.get(method, method)
 
 
 def cli_here(capsys, root: Path, *args: str) -> Run:

@@ -56,7 +56,7 @@ def test_publish_all_to_s3_then_an_identical_run_writes_nothing(workspace, s3, c
         assert head["ContentType"] == content_type, key
         body = s3.client.get_object(Bucket=s3.bucket, Key=f"shows/{key}")["Body"].read()
         if key.endswith((".mp3", ".mp4")):
-            assert head["CacheControl"] == "public, max-age=31536000, immutable"
+            assert head["CacheControl"] == "public, max-age=86400"  # see docs/storage.md, Cache-Control
             assert head["Metadata"]["sha256"] == sha256_bytes(body)
         if key.endswith("feed.xml"):
             assert head["CacheControl"] == "public, max-age=300"
@@ -82,7 +82,7 @@ def test_publish_all_to_s3_then_an_identical_run_writes_nothing(workspace, s3, c
     opml = s3.client.get_object(Bucket=s3.bucket, Key="shows/shows.opml")["Body"].read().decode()
     assert f"{public}/testi/feed.xml" in opml and f"{public}/webinaari/feed.xml" in opml
 
-    log = RequestLog()
+    log = RequestLog(s3, monkeypatch)
     second = cli_here(capsys, workspace.root, "publish", "--all", "--now", NOW)
     assert second.code == 0, second.err
     assert "0 file(s) uploaded" in second.out and "1 file(s)" not in second.out
@@ -105,7 +105,7 @@ def _many_episodes(workspace, count: int) -> None:
 
 
 @pytest.mark.parametrize("count", [2, 200])
-def test_a_run_with_no_change_costs_the_same_requests_for_2_and_200_episodes(workspace, s3, count):
+def test_a_run_with_no_change_costs_the_same_requests_for_2_and_200_episodes(workspace, s3, count, monkeypatch):
     """Storage must-show 3: the 200-episode show is published for real once (200 tagged copies,
     200 verified uploads), then the counted second run makes exactly the requests of a 2-episode
     show: the feed, the manifest and the OPML, read once each."""
@@ -118,7 +118,7 @@ def test_a_run_with_no_change_costs_the_same_requests_for_2_and_200_episodes(wor
     assert len(feed_guids(workspace.root)) == count
 
     ws, catalog = load(workspace.root)  # the guids are now in the files
-    log = RequestLog()
+    log = RequestLog(s3, monkeypatch)
     second = publishing.publish(ws, catalog, catalog.episodes["testi"], now=now)
     assert second.ok and second.written == []
     assert sorted(log.calls) == ["GetObject", "GetObject", "GetObject"]

@@ -22,7 +22,7 @@ def _stage(workspace, slugs_and_times, now):
     return {r.slug: r for r in manifest_of(workspace.root).episodes.values()}
 
 
-def test_releases_exactly_what_is_due_and_a_second_run_writes_nothing(workspace, s3, capsys):
+def test_releases_exactly_what_is_due_and_a_second_run_writes_nothing(workspace, s3, capsys, monkeypatch):
     use_s3(workspace, s3)
     records = _stage(workspace, [("early", T - timedelta(hours=1)), ("ontime", T), ("late", T + timedelta(hours=1))],
                      now=T - timedelta(hours=2))
@@ -38,7 +38,7 @@ def test_releases_exactly_what_is_due_and_a_second_run_writes_nothing(workspace,
     assert states == {"early": "live", "ontime": "live", "late": "staged"}
 
     before = bucket_state(s3)
-    log = RequestLog()
+    log = RequestLog(s3, monkeypatch)
     second = cli_here(capsys, workspace.root, "release-due", "--now", T.isoformat())
     assert second.code == 0, second.err
     assert log.count() == 1 and log.count("GetObject") == 1  # the manifest of the one show; no writes

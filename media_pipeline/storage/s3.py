@@ -169,6 +169,7 @@ class S3Storage:
             response_checksum_validation="when_required",
         )
         # endpoint_url=None lets botocore read AWS_ENDPOINT_URL(_S3) and the profile's endpoint_url.
+        # A session of its own: credentials are resolved from the environment as it is now.
         return boto3.session.Session().client("s3", endpoint_url=o.endpoint_url, config=config)
 
     # -- keys ---------------------------------------------------------------------------------
@@ -263,15 +264,21 @@ class S3Storage:
         if if_absent:
             args["IfNoneMatch"] = "*"
 
+        attempts = [0]
+
         def attempt() -> dict:
+            attempts[0] += 1
             try:
                 return self._with_checksum(lambda extra: self.client.put_object(**args, **extra))
             except ClientError as exc:
                 if _code(exc) in _PRECONDITION or (if_match is not None and _code(exc) in _NOT_FOUND):
                     # A retried conditional write (botocore's retry or ours) can lose to its own
                     # earlier attempt whose answer was lost on the way back: the object then holds
-                    # exactly our bytes, and that is a success, not a race.
-                    current = self.head(key)
+                    # exactly our bytes, and that is a success, not a race. Without a retry it is a
+                    # race, even when the other writer happened to write the same bytes: only one
+                    # writer may believe it made the change.
+                    retried = attempts[0] > 1 or exc.response.get("ResponseMetadata", {}).get("RetryAttempts", 0) > 0
+                    current = self.head(key) if retried else None
                     if current is not None and current.sha256 == sha256:
                         return {"ETag": current.etag}
                     raise PreconditionFailed("changed since it was read", path=self._where(key)) from exc
