@@ -25,9 +25,13 @@ ensure_installed() {  # ensure_installed EXTRAS (e.g. "test" or "")
   [ -n "$extras" ] && spec=".[$extras]"
   stamp="$venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)-${extras:-base}"
   if [ ! -f "$stamp" ]; then
-    echo "Installing media-pipeline${extras:+ with [$extras]} into .venv ..." >&2
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$spec" >&2
+    echo "Installing media-pipeline${extras:+ with [$extras]} into .venv (log: .venv/install.log) ..." >&2
+    if ! { "$venv/bin/python" -m pip install --disable-pip-version-check --upgrade pip \
+           && "$venv/bin/python" -m pip install --disable-pip-version-check -e "$spec"; } >"$venv/install.log" 2>&1; then
+      tail -n 40 "$venv/install.log" >&2
+      echo "error: installing into .venv failed; the whole log is in .venv/install.log" >&2
+      exit 1
+    fi
     touch "$stamp"
   fi
 }
