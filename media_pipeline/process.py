@@ -52,7 +52,7 @@ def process_episode(ws: Workspace, show: Show, episode: Episode, *,
     manifest = cache.load(entry)
     if manifest is not None:
         counters.cache_hits += 1
-        log.info("cache hit: %s (no audio work)", episode.key)
+        log.info("cache hit: %s, renditions from %s", episode.key, entry)
         if progress:
             progress(1.0)
         return ProcessResult(_renditions(entry, manifest), info, cached=True)
@@ -96,17 +96,15 @@ def render(info: MediaInfo, settings: AudioSettings, outputs: tuple[Output, ...]
     duration = the_plan.duration(info, clip_durations)
     branches = tuple(the_plan.branch(o.codec) for o in outputs)
     measured = list(encode(the_plan, outputs, branches, duration=duration, progress=_scaled(progress, 0.2, 1.0)))
-    # Aim tighter than the tolerance: a second encode is cheaper than a programme that drifts.
-    retry = [i for i, m in enumerate(measured) if not normalise.within(m, settings, settings.tolerance_lu / 2)]
+    # Aim tighter than the tolerance: one more encode is cheaper than a programme that drifts.
+    retry = [i for i, m in enumerate(measured) if not normalise.within(m, settings, normalise.RETRY_LU)]
     if retry:
-        again = []
-        for i in retry:
-            correction, drop = normalise.corrected(branches[i], measured[i], settings)
-            log.info("correcting %s: measured %.2f LUFS, %.2f dBTP; gain %+.2f dB, limiter %.2f dB lower",
-                     outputs[i].path.name, measured[i].integrated, measured[i].true_peak, correction, drop)
-            again.append(the_plan.branch(outputs[i].codec, branches[i].trim_db
-                                         - normalise.CODEC_COMPENSATION_LU[outputs[i].codec] + correction, drop))
-        fixed = encode(the_plan, tuple(outputs[i] for i in retry), tuple(again), duration=duration)
+        again = tuple(normalise.corrected(branches[i], measured[i], settings) for i in retry)
+        for i, branch in zip(retry, again):
+            log.info("correcting %s: measured %.1f LUFS, %.1f dBTP; gain now %+.2f dB, limiter %s",
+                     outputs[i].path.name, measured[i].integrated, measured[i].true_peak, branch.trim_db,
+                     "off" if branch.limiter_db is None else f"{branch.limiter_db:.1f} dBFS")
+        fixed = encode(the_plan, tuple(outputs[i] for i in retry), again, duration=duration)
         for i, m in zip(retry, fixed):
             measured[i] = m
     for output, m in zip(outputs, measured):
