@@ -56,6 +56,18 @@ def parse_summary(stderr: str, what: str | os.PathLike) -> Loudness:
     return Loudness(**values)
 
 
+def parse_named_summaries(stderr: str, names: list[str], what: str | os.PathLike) -> dict[str, Loudness]:
+    """Summaries of several ebur128 filters in one graph, each named `ebur128@NAME`."""
+    found = {}
+    for name in names:
+        start = stderr.find(f"[ebur128@{name} @")
+        if start < 0:
+            raise MediaError(f"could not measure loudness: no summary from ebur128@{name}", path=str(what))
+        end = stderr.find("[ebur128@", start + 1)
+        found[name] = parse_summary(stderr[start:end if end > 0 else None], what)
+    return found
+
+
 def as_dict(value: Loudness) -> dict:
     """The measurement as plain JSON-ready numbers (keys: integrated, lra, true_peak, threshold)."""
     return asdict(value)

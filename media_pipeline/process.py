@@ -91,11 +91,12 @@ def render(info: MediaInfo, settings: AudioSettings, outputs: tuple[Output, ...]
     Returns each output's measured loudness and duration. Outside the show's tolerance after the
     correction it is an error: a file that misses the target is never passed on silently.
     """
-    the_plan = normalise.plan(info, settings, video=video, progress=_scaled(progress, 0.0, 0.2))
+    the_plan = normalise.plan(info, settings, video=video, progress=_scaled(progress, 0.0, 0.15))
     clip_durations = tuple(probe(s.path).duration for i, s in enumerate(the_plan.segments) if i != the_plan.main_index)
     duration = the_plan.duration(info, clip_durations)
-    branches = tuple(the_plan.branch(o.codec) for o in outputs)
-    measured = list(encode(the_plan, outputs, branches, duration=duration, progress=_scaled(progress, 0.2, 1.0)))
+    branches = normalise.calibrate(the_plan, tuple(the_plan.branch(o.codec) for o in outputs), duration=duration,
+                                   progress=_scaled(progress, 0.15, 0.3))
+    measured = list(encode(the_plan, outputs, branches, duration=duration, progress=_scaled(progress, 0.3, 1.0)))
     # Aim tighter than the tolerance: one more encode is cheaper than a programme that drifts.
     retry = [i for i, m in enumerate(measured) if not normalise.within(m, settings, normalise.RETRY_LU)]
     if retry:
