@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import asdict
-from pathlib import Path
 from typing import Sequence
 
 from . import ffmpeg
@@ -78,10 +77,3 @@ def describe(value: Loudness) -> str:
     return (f"{value.integrated:.1f} LUFS integrated, range {value.lra:.1f} LU, "
             f"true peak {value.true_peak:.1f} dBTP")
 
-
-def read_file_loudness(path: Path) -> Loudness:
-    """Measure a file after checking it is a readable recording (the `loudness` command's view)."""
-    from .probe import probe
-
-    info = probe(path)
-    return measure(path, duration=info.duration)

@@ -29,7 +29,8 @@ LIMITER_MARGIN_DB = {"mp3": 1.5, "aac": 1.8}
 # The analysis pass reads sample peaks (a third of the cost of 4x oversampled true peak); between
 # samples speech peaks rise up to about this much, so the limiter is engaged this early.
 INTERSAMPLE_MARGIN_DB = 1.0
-# limiter_loss(): loudness lost to limiting grows with the square of the excess (fit on speech).
+# limiter_loss(): a first guess of the loudness lost to limiting, which grows with the square of
+# the excess (fitted on speech); calibrate() then measures the real loss.
 LIMITER_LOSS_PER_DB2 = 0.025
 LIMITER_LOSS_CAP_LU = 2.0
 # A verified result further than this from the target is encoded once more with the correction.
@@ -191,7 +192,7 @@ def filter_graph(the_plan: Plan, branches: tuple[Branch, ...], sample_rate: int)
             bounds = f"start={analysis.start:.3f}" + (f":end={analysis.end:.3f}" if analysis.end is not None else "")
             chain.append(f"atrim={bounds},asetpts=PTS-STARTPTS")
         chain.append(f"volume={segment.gain_db:.3f}dB:precision=float")
-        chain.append(f"aresample={sample_rate}:resampler=soxr" if _has_soxr() else f"aresample={sample_rate}")
+        chain.append(f"aresample={sample_rate}")
         chain.append(f"aformat=sample_fmts=fltp:channel_layouts={layout}[s{i}]")
         lines.append(",".join(chain))
         labels.append(f"[s{i}]")
@@ -213,10 +214,6 @@ def filter_graph(the_plan: Plan, branches: tuple[Branch, ...], sample_rate: int)
                          ":level=false:latency=true")
         lines.append(",".join(chain) + f"[out{i}]")
     return ";".join(lines)
-
-
-def _has_soxr() -> bool:
-    return False  # imageio-ffmpeg's build lacks libsoxr; swresample's default is good for speech
 
 
 def calibrate(the_plan: Plan, branches: tuple[Branch, ...], *, duration: float | None = None,
@@ -283,7 +280,3 @@ def within(measured: Loudness, settings: AudioSettings, tolerance: float | None 
     tolerance = settings.tolerance_lu if tolerance is None else tolerance
     return (abs(measured.integrated - settings.target_lufs) <= tolerance
             and measured.true_peak <= settings.true_peak_db)
-
-
-def with_target(settings: AudioSettings, target_lufs: float) -> AudioSettings:
-    return replace(settings, target_lufs=target_lufs)

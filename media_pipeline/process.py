@@ -98,7 +98,8 @@ def render(info: MediaInfo, settings: AudioSettings, outputs: tuple[Output, ...]
                                    progress=_scaled(progress, 0.15, 0.3))
     measured = list(encode(the_plan, outputs, branches, duration=duration, progress=_scaled(progress, 0.3, 1.0)))
     # Aim tighter than the tolerance: one more encode is cheaper than a programme that drifts.
-    retry = [i for i, m in enumerate(measured) if not normalise.within(m, settings, normalise.RETRY_LU)]
+    aim = min(normalise.RETRY_LU, settings.tolerance_lu)
+    retry = [i for i, m in enumerate(measured) if not normalise.within(m, settings, aim)]
     if retry:
         again = tuple(normalise.corrected(branches[i], measured[i], settings) for i in retry)
         for i, branch in zip(retry, again):

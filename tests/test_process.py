@@ -154,3 +154,33 @@ def test_commands_have_help_with_an_example(tmp_path: Path) -> None:
     for command in ("process", "loudness"):
         done = run_cli(tmp_path, command, "--help")
         assert done.returncode == 0 and "Example:" in done.stdout and "media-pipeline " + command in done.stdout
+
+
+def test_a_result_outside_tolerance_leaves_no_encoded_file_behind(tmp_path: Path) -> None:
+    """The renditions were written before verification refused them: none may stay in the cache."""
+    root = make_workspace(tmp_path / "ws", audio="target_lufs = -10.0\ntrue_peak = -30.0")
+    add_episode(root, "004", synth.speech(tmp_path / "speech.wav", 6.0, level_lufs=-20.0))
+    ws, show, episode = load(root, "testi/004")
+    with pytest.raises(MediaError, match=r"speech\.wav: 004\.mp3 measured .* outside -10 ± 0\.5 LU"):
+        process.process_episode(ws, show, episode)
+    assert files_under(ws.build_dir) == []
+    assert [p.name for p in (ws.build_dir / "testi").iterdir()] == []
+
+
+@pytest.mark.parametrize("suffix, video_codec, audio_codec", [(".mov", "copy", "copy"), (".mkv", "copy", "copy"),
+                                                              (".webm", "libvpx-vp9", "libopus")])
+def test_other_video_containers_give_an_mp4_with_the_same_picture(tmp_path: Path, suffix: str, video_codec: str,
+                                                                  audio_codec: str) -> None:
+    mp4 = synth.webinar(tmp_path / "source.mp4", 4.0, level_lufs=-24.0, size="160x90")
+    source = tmp_path / f"webinar{suffix}"
+    extra = ["-deadline", "realtime", "-cpu-used", "8", "-b:v", "200k"] if video_codec != "copy" else []
+    ffmpeg.run(["-i", mp4, "-c:v", video_codec, *extra, "-c:a", audio_codec, "-y", source], what=source)
+    root = make_workspace(tmp_path / "ws")
+    add_episode(root, "005", source)
+    ws, show, episode = load(root, "testi/005")
+    result = process.process_episode(ws, show, episode)
+    assert [r.path.name for r in result.renditions] == ["005.mp4", "005.mp3"]
+    assert stream_hash(result.renditions[0].path) == stream_hash(source)
+    for rendition in result.renditions:
+        measured = independent_loudness(rendition.path)
+        assert abs(measured.integrated + 16.0) <= 0.5 and measured.true_peak <= -1.0
