@@ -13,6 +13,7 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Iterator
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 _CHUNK = 1 << 20
+STALE_SECONDS = 24 * 3600
 
 
 def file_digest(path: Path) -> str:
@@ -63,6 +65,7 @@ def load(entry: Path) -> dict | None:
 def building(entry: Path) -> Iterator[Path]:
     """A temporary folder beside `entry`; renamed to `entry` on success, deleted on any failure."""
     entry.parent.mkdir(parents=True, exist_ok=True)
+    _sweep(entry)
     staging = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", suffix=".tmp", dir=entry.parent))
     try:
         yield staging
@@ -76,6 +79,18 @@ def building(entry: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _sweep(entry: Path) -> None:
+    """Remove staging folders of `entry` that a killed run left behind (older than a day: a run
+    still building that long is not plausible, and a younger one may be a concurrent run's)."""
+    for stale in entry.parent.glob(f".{entry.name}.*.tmp"):
+        try:
+            if time.time() - stale.stat().st_mtime > STALE_SECONDS:
+                shutil.rmtree(stale, ignore_errors=True)
+                log.info("cache: removed %s, left by an interrupted run", stale)
+        except OSError:
+            pass
 
 
 def write_manifest(staging: Path, manifest: dict) -> None:

@@ -1,4 +1,4 @@
-"""Shared helpers for the audio tests: a tiny workspace, independent measurement, bad inputs."""
+"""Shared by the audio tests: a tiny workspace, independent measurement, CLI runs."""
 
 from __future__ import annotations
 

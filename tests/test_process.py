@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -76,7 +79,9 @@ def test_changed_source_reprocesses(tmp_path: Path) -> None:
     source = synth.speech(tmp_path / "speech.wav", 5.0, level_lufs=-20.0)
     add_episode(root, "003", source)
     ws, show, episode = load(root, "testi/003")
-    assert not process.process_episode(ws, show, episode).cached
+    fractions: list[float] = []
+    assert not process.process_episode(ws, show, episode, progress=fractions.append).cached
+    assert fractions and fractions == sorted(fractions) and fractions[-1] == 1.0 and fractions[0] < 0.5
     synth.speech(source, 5.0, level_lufs=-20.0, seed=2)
     assert not process.process_episode(ws, show, episode).cached
     assert process.process_episode(ws, show, episode).cached
@@ -105,7 +110,7 @@ def _bad_inputs(folder: Path) -> dict[str, tuple[Path, str]]:
 
 
 def test_bad_inputs_fail_with_one_line_and_leave_nothing(tmp_path: Path) -> None:
-    """Must show 4, in the library: a MediaError naming the file and the reason, an empty cache."""
+    """Must show 4, through the API: a MediaError naming the file and the reason, an empty cache."""
     root = make_workspace(tmp_path / "ws")
     for name, (path, reason) in _bad_inputs(tmp_path / "media").items():
         add_episode(root, name, path)
@@ -154,6 +159,21 @@ def test_commands_have_help_with_an_example(tmp_path: Path) -> None:
     for command in ("process", "loudness"):
         done = run_cli(tmp_path, command, "--help")
         assert done.returncode == 0 and "Example:" in done.stdout and "media-pipeline " + command in done.stdout
+
+
+def test_staging_left_by_a_killed_run_is_swept_away(tmp_path: Path) -> None:
+    root = make_workspace(tmp_path / "ws")
+    add_episode(root, "006", synth.speech(tmp_path / "speech.wav", 4.0, level_lufs=-20.0))
+    ws, show, episode = load(root, "testi/006")
+    first = process.process_episode(ws, show, episode)
+    entry = first.renditions[0].path.parent
+    shutil.rmtree(entry)
+    stale = entry.parent / f".{entry.name}.killed.tmp"
+    stale.mkdir()
+    (stale / "006.mp3").write_bytes(b"half a file")
+    os.utime(stale, (time.time() - 2 * 86400,) * 2)
+    assert not process.process_episode(ws, show, episode).cached
+    assert not stale.exists() and [p.name for p in entry.parent.iterdir()] == [entry.name]
 
 
 def test_a_result_outside_tolerance_leaves_no_encoded_file_behind(tmp_path: Path) -> None:
