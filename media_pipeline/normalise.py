@@ -7,7 +7,9 @@ The plan becomes an ffmpeg filter graph that `encode` runs; nothing here holds a
 from __future__ import annotations
 
 import logging
+import math
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -35,6 +37,8 @@ LIMITER_LOSS_PER_DB2 = 0.025
 LIMITER_LOSS_CAP_LU = 2.0
 # A verified result further than this from the target is encoded once more with the correction.
 RETRY_LU = 0.3
+# Recordings at least this long are calibrated in two halves at once (one per core).
+PARALLEL_CALIBRATION_SECONDS = 600.0
 # The lowest limit ffmpeg's alimiter accepts (0.0625 linear).
 LIMITER_FLOOR_DB = -24.0
 
@@ -222,33 +226,70 @@ def calibrate(the_plan: Plan, branches: tuple[Branch, ...], *, duration: float |
 
     Only branches with a limiter need it, and they share one streaming pass over the programme
     that runs the encode pass's own graph into ebur128 (no encoder, sample peaks only: about a fifth
-    of an encode). Linear gain alone needs no such pass: its effect on loudness is exact.
+    of an encode). Linear gain alone needs no such pass: its effect on loudness is exact. A long
+    recording is measured as two halves at once, one per core, and the halves' loudness combined
+    by energy; the verification after encoding is exact whatever this estimate misses.
     """
     limited = [i for i, b in enumerate(branches) if b.limiter_db is not None]
     if not limited:
         return branches
     chosen = tuple(branches[i] for i in limited)
-    graph = filter_graph(the_plan, chosen, the_plan.settings.sample_rate)
-    args: list = []
-    for segment in the_plan.segments:
-        args += ["-i", segment.path]
-    graph += "".join(f";[out{k}]ebur128@m{k}=peak=sample:framelog=quiet[cal{k}]" for k in range(len(chosen)))
-    args += ["-filter_complex", graph]
-    for k in range(len(chosen)):
-        args += ["-map", f"[cal{k}]", "-f", "null", "-"]
-    result = ffmpeg.run(args, what=the_plan.main.path, duration=duration, progress=progress)
-    measured = loudness.parse_named_summaries(result.stderr, [f"m{k}" for k in range(len(chosen))],
-                                              the_plan.main.path)
+    names = [f"m{k}" for k in range(len(chosen))]
+    parts = _halves(the_plan, duration)
+    try:
+        with ThreadPoolExecutor(max_workers=len(parts), thread_name_prefix="calibrate") as pool:
+            runs = [pool.submit(_limited_loudness, part, seek, chosen, names, seconds, progress if n == 0 else None)
+                    for n, (part, seek, seconds) in enumerate(parts)]
+            results = [run.result() for run in runs]
+    except MediaError:
+        if len(parts) == 1:
+            raise
+        parts = [(the_plan, None, duration)]  # a half that is all silence: measure the whole instead
+        results = [_limited_loudness(the_plan, None, chosen, names, duration, progress)]
     calibrated = list(branches)
     for k, i in enumerate(limited):
         branch = branches[i]
+        if len(results) == 1:
+            level = results[0][names[k]].integrated
+        else:
+            energy = sum(seconds * 10 ** (r[names[k]].integrated / 10) for r, (_, _, seconds) in zip(results, parts))
+            level = 10 * math.log10(energy / sum(seconds for _, _, seconds in parts))
         aimed = the_plan.settings.target_lufs + CODEC_COMPENSATION_LU[branch.codec]
-        shortfall = aimed - measured[f"m{k}"].integrated
+        shortfall = aimed - level
         # more gain drives the limiter a little harder: add a tenth more than the shortfall
         calibrated[i] = replace(branch, trim_db=branch.trim_db + shortfall * 1.1)
         log.info("limiter calibration (%s): %.2f LU short, gain now %+.2f dB", branch.codec, shortfall,
                  calibrated[i].trim_db)
     return tuple(calibrated)
+
+
+def _halves(the_plan: Plan, duration: float | None) -> list[tuple[Plan, float | None, float | None]]:
+    """(plan, input seek, seconds) for each part the calibration measures: halves when it pays."""
+    if len(the_plan.segments) != 1 or not duration or duration < PARALLEL_CALIBRATION_SECONDS:
+        return [(the_plan, None, duration)]
+    segment = the_plan.main
+    analysis = segment.analysis
+    middle = analysis.start + duration / 2
+    first = replace(segment, analysis=replace(analysis, end=middle))
+    # the second half is read from a seek to the middle, so its times start there
+    second = replace(segment, analysis=replace(analysis, start=0.0,
+                                               end=None if analysis.end is None else analysis.end - middle))
+    return [(replace(the_plan, segments=(first,)), None, duration / 2),
+            (replace(the_plan, segments=(second,)), middle, duration / 2)]
+
+
+def _limited_loudness(the_plan: Plan, seek: float | None, chosen: tuple[Branch, ...], names: list[str],
+                      seconds: float | None, progress: ffmpeg.Progress | None) -> dict[str, Loudness]:
+    args: list = []
+    for segment in the_plan.segments:
+        args += [*(["-ss", f"{seek:.3f}"] if seek else []), "-i", segment.path]
+    graph = filter_graph(the_plan, chosen, the_plan.settings.sample_rate)
+    graph += "".join(f";[out{k}]ebur128@{name}=peak=sample:framelog=quiet[cal{k}]" for k, name in enumerate(names))
+    args += ["-filter_complex", graph]
+    for k in range(len(chosen)):
+        args += ["-map", f"[cal{k}]", "-f", "null", "-"]
+    result = ffmpeg.run(args, what=the_plan.main.path, duration=seconds, progress=progress)
+    return loudness.parse_named_summaries(result.stderr, names, the_plan.main.path)
 
 
 def limiter_loss(excess_db: float) -> float:

@@ -10,7 +10,7 @@ import pytest
 from media_pipeline import ffmpeg, loudness, normalise, synth
 from media_pipeline.encode import Output
 from media_pipeline.errors import MediaError
-from media_pipeline.model import AudioSettings
+from media_pipeline.model import AudioSettings, Loudness
 from media_pipeline.probe import probe
 from media_pipeline.process import render
 
@@ -113,3 +113,23 @@ def test_result_outside_tolerance_is_an_error_not_a_pass(tmp_path: Path) -> None
     settings = replace(AudioSettings(), target_lufs=-10.0, true_peak_db=-30.0)
     with pytest.raises(MediaError, match=r"speech\.wav: result\.mp3 measured .* outside -10 ± 0\.5 LU"):
         _render(source, tmp_path / "out", settings, kinds=("mp3",))
+
+
+def test_long_programmes_are_calibrated_in_two_halves_that_meet_in_the_middle() -> None:
+    settings = AudioSettings()
+    analysis = normalise.Analysis(Loudness(-28.0, 18.0, -9.0), start=2.0, end=1202.0)
+    the_plan = normalise.Plan((normalise.Segment(Path("long.wav"), analysis, 12.0),), 0, settings)
+    (first, seek1, len1), (second, seek2, len2) = normalise._halves(the_plan, 1200.0)
+    assert (seek1, len1, seek2, len2) == (None, 600.0, 602.0, 600.0)
+    assert "atrim=start=2.000:end=602.000" in normalise.filter_graph(first, (the_plan.branch("mp3"),), 44100)
+    assert "atrim=start=0.000:end=600.000" in normalise.filter_graph(second, (the_plan.branch("mp3"),), 44100)
+    assert len(normalise._halves(the_plan, 300.0)) == 1
+
+
+@pytest.mark.slow
+def test_eleven_minutes_reach_the_target_through_the_two_half_calibration(tmp_path: Path) -> None:
+    source = synth.speech(tmp_path / "long.flac", 660.0, level_lufs=-28.0)
+    outputs, measured, durations = _render(source, tmp_path / "out", AudioSettings(), kinds=("mp3",))
+    after = independent_loudness(outputs[0].path)
+    assert abs(after.integrated + 16.0) <= 0.5 and after.true_peak <= -1.0
+    assert durations[0] == pytest.approx(660.0, abs=0.2)

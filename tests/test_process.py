@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -150,6 +151,8 @@ def test_process_command_prints_one_line_per_episode_and_goes_on_past_a_failure(
     done = run_cli(root, "process", "testi/tyhja", str(root / "episodes" / "testi" / "hyva.md"))
     assert done.returncode == 1
     assert done.stdout.count("\n") == 1 and done.stdout.startswith("testi/hyva: processed: hyva.mp3 ")
+    assert re.search(r"hyva\.mp3 -1[56]\.\d LUFS -\d+\.\d dBTP in \.media-pipeline/cache/testi/hyva-[0-9a-f]{20}$",
+                     done.stdout.strip()), done.stdout
     again = run_cli(root, "-v", "process", "testi/hyva")
     assert again.returncode == 0 and again.stdout.startswith("testi/hyva: cached: ")
     assert "cache hit: testi/hyva" in again.stderr

@@ -44,7 +44,10 @@ def process_command(ctx: click.Context, episodes: tuple[str, ...]) -> None:
         parts = [f"{r.path.name} {r.loudness.integrated:.1f} LUFS {r.loudness.true_peak:.1f} dBTP"
                  for r in result.renditions if r.loudness]
         state = "cached" if result.cached else "processed"
-        click.echo(f"{episode.key}: {state}: {', '.join(parts)} in {result.renditions[0].path.parent}")
+        folder = result.renditions[0].path.parent
+        if folder.is_relative_to(ws.root):
+            folder = folder.relative_to(ws.root)
+        click.echo(f"{episode.key}: {state}: {', '.join(parts)} in {folder}")
     if failures:
         ctx.exit(1)
 
