@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import asdict
+from typing import Sequence
 
 from . import ffmpeg
 from .errors import MediaError
@@ -19,15 +21,19 @@ _FIELDS = {
 
 
 def measure(path: str | os.PathLike, *, what: str | os.PathLike | None = None, audio_filter: str | None = None,
-            progress: ffmpeg.Progress | None = None, duration: float | None = None) -> Loudness:
+            progress: ffmpeg.Progress | None = None, duration: float | None = None, peak: str = "true",
+            input_args: Sequence[str] = ()) -> Loudness:
     """Integrated loudness, loudness range and true peak of the first audio stream of `path`.
 
     `audio_filter` is applied before measuring (for example the gain a normaliser intends).
+    `peak="sample"` reports the sample peak in `true_peak` instead: about three times cheaper,
+    for analysis passes that only need a bound (BS.1770-4 true peak oversamples 4x at 48 kHz).
+    `input_args` go before `-i` (for example `-f mp3` to read a pipe).
     """
     chain = f"{audio_filter}," if audio_filter else ""
     result = ffmpeg.run(
-        ["-i", path, "-map", "0:a:0", "-vn", "-sn", "-dn", "-af", f"{chain}ebur128=peak=true:framelog=quiet",
-         "-f", "null", "-"],
+        [*input_args, "-i", path, "-map", "0:a:0", "-vn", "-sn", "-dn", "-af",
+         f"{chain}ebur128=peak={peak}:framelog=quiet", "-f", "null", "-"],
         what=what or path, progress=progress, duration=duration,
     )
     return parse_summary(result.stderr, what or path)
@@ -47,3 +53,27 @@ def parse_summary(stderr: str, what: str | os.PathLike) -> Loudness:
         raise MediaError("no audible programme: the audio is digital silence or too quiet to measure",
                          path=str(what))
     return Loudness(**values)
+
+
+def parse_named_summaries(stderr: str, names: list[str], what: str | os.PathLike) -> dict[str, Loudness]:
+    """Summaries of several ebur128 filters in one graph, each named `ebur128@NAME`."""
+    found = {}
+    for name in names:
+        start = stderr.find(f"[ebur128@{name} @")
+        if start < 0:
+            raise MediaError(f"could not measure loudness: no summary from ebur128@{name}", path=str(what))
+        end = stderr.find("[ebur128@", start + 1)
+        found[name] = parse_summary(stderr[start:end if end > 0 else None], what)
+    return found
+
+
+def as_dict(value: Loudness) -> dict:
+    """The measurement as plain JSON-ready numbers (keys: integrated, lra, true_peak, threshold)."""
+    return asdict(value)
+
+
+def describe(value: Loudness) -> str:
+    """One human line: `-16.0 LUFS integrated, range 7.2 LU, true peak -1.4 dBTP`."""
+    return (f"{value.integrated:.1f} LUFS integrated, range {value.lra:.1f} LU, "
+            f"true peak {value.true_peak:.1f} dBTP")
+

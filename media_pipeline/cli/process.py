@@ -1,0 +1,55 @@
+"""`media-pipeline process EPISODE...`: normalise and encode episodes into the build cache."""
+
+from __future__ import annotations
+
+import click
+
+from ..config import load_catalog
+from ..errors import PipelineError, ValidationError
+from ..process import process_episode
+from ._common import CONTEXT_SETTINGS, progress_bar, quiet, workspace
+
+
+@click.command("process", context_settings=CONTEXT_SETTINGS)
+@click.argument("episodes", nargs=-1, required=True, metavar="EPISODE...")
+@click.pass_context
+def process_command(ctx: click.Context, episodes: tuple[str, ...]) -> None:
+    """Probe, loudness-normalise and encode each EPISODE (SHOW/SLUG or the episode's .md file)
+    into the build cache, and print one line per episode: its renditions and their loudness.
+
+    Every rendition is measured after encoding; one outside the show's loudness target or
+    true-peak ceiling is an error. An unchanged episode comes from the cache without any
+    audio work. A failed episode does not stop the others; the exit code is then 1.
+
+    \b
+    Example:
+        media-pipeline process ihmiskeskeisyys/001
+        media-pipeline process episodes/tekoalywebinaarit/001.md
+    """
+    ws = workspace(ctx)
+    catalog, problems = load_catalog(ws)
+    if any(p.severity == "error" for p in problems):
+        raise ValidationError(problems)
+    failures = 0
+    for ref in episodes:
+        try:
+            episode = catalog.find_episode(ref)
+            show = catalog.shows[episode.show]
+            with progress_bar(f"Processing {episode.key}", enabled=not quiet(ctx)) as progress:
+                result = process_episode(ws, show, episode, progress=progress)
+        except PipelineError as exc:
+            failures += 1
+            click.echo(f"error: {exc}", err=True)
+            continue
+        parts = [f"{r.path.name} {r.loudness.integrated:.1f} LUFS {r.loudness.true_peak:.1f} dBTP"
+                 for r in result.renditions if r.loudness]
+        state = "cached" if result.cached else "processed"
+        folder = result.renditions[0].path.parent
+        if folder.is_relative_to(ws.root):
+            folder = folder.relative_to(ws.root)
+        click.echo(f"{episode.key}: {state}: {', '.join(parts)} in {folder}")
+    if failures:
+        ctx.exit(1)
+
+
+COMMANDS = [process_command]

@@ -1,0 +1,157 @@
+"""The encode pass: one ffmpeg run that applies a normalisation plan and writes every rendition,
+while a second ffmpeg measures each encoded stream as it is written (EBU R128, true peak).
+
+Each output goes through ffmpeg's tee muxer to its file and to a named pipe that a verifier reads,
+so the verification costs a second core rather than a second pass over the file.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import ffmpeg, loudness
+from .errors import PipelineError
+from .model import Loudness
+from .normalise import Branch, Plan, filter_graph
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Output:
+    """One file the encode pass writes: where, what role, which codec."""
+
+    path: Path
+    kind: str  # "mp3", "m4a" or "mp4" (video copied)
+    bitrate_kbps: int
+
+    @property
+    def codec(self) -> str:
+        return "mp3" if self.kind == "mp3" else "aac"
+
+    @property
+    def stream_format(self) -> str:
+        """How the encoded audio travels through the verification pipe."""
+        return "mp3" if self.kind == "mp3" else "adts"
+
+    @property
+    def pipe_demuxer(self) -> str:
+        return "mp3" if self.kind == "mp3" else "aac"
+
+
+def encode(the_plan: Plan, outputs: tuple[Output, ...], branches: tuple[Branch, ...], *,
+           duration: float, progress: ffmpeg.Progress | None = None) -> tuple[Loudness, ...]:
+    """Run the plan into `outputs` (one branch each) and return each one's measured loudness."""
+    settings = the_plan.settings
+    args: list[str | os.PathLike] = []
+    for segment in the_plan.segments:
+        args += ["-i", segment.path]
+    args += ["-filter_complex", filter_graph(the_plan, branches, settings.sample_rate)]
+    with tempfile.TemporaryDirectory(prefix="verify-") as pipes:
+        fifos = _make_fifos(Path(pipes), len(outputs))
+        for i, output in enumerate(outputs):
+            args += _output_args(i, output, settings.channels, fifos[i] if fifos else None)
+        if not fifos:
+            ffmpeg.run(args, what=the_plan.main.path, duration=duration, progress=progress)
+            return tuple(_measure_file(o) for o in outputs)
+        encoded = threading.Event()
+        with ThreadPoolExecutor(max_workers=len(outputs), thread_name_prefix="verify") as pool:
+            verifiers = [pool.submit(_verify, fifo, o, encoded) for fifo, o in zip(fifos, outputs)]
+            try:
+                ffmpeg.run(args, what=the_plan.main.path, duration=duration, progress=progress)
+            finally:
+                encoded.set()
+                for fifo, verifier in zip(fifos, verifiers):
+                    _release(fifo, verifier)
+            return tuple(_result(v, o) for v, o in zip(verifiers, outputs))
+
+
+def _output_args(i: int, output: Output, channels: int, fifo: Path | None) -> list[str | os.PathLike]:
+    args: list[str | os.PathLike] = []
+    if output.kind == "mp4":
+        args += ["-map", "0:v:0", "-c:v", "copy"]  # the picture, packet for packet
+    args += ["-map", f"[out{i}]", "-ac", str(channels), "-map_metadata", "-1", "-map_chapters", "-1"]
+    if output.codec == "mp3":
+        # CBR: Apple and most apps estimate MP3 duration and seek positions from the bitrate.
+        args += ["-c:a", "libmp3lame", "-b:a", f"{output.bitrate_kbps}k"]
+        muxer, options = "mp3", {"id3v2_version": "0"}  # untagged: the tag stage writes the tags
+    else:
+        args += ["-c:a", "aac", "-b:a", f"{output.bitrate_kbps}k"]
+        # moov first, so podcast apps can start playing before the whole file has arrived
+        muxer, options = ("mp4" if output.kind == "mp4" else "ipod"), {"movflags": "+faststart"}
+    if fifo is None:
+        return [*args, "-f", muxer, *[a for k, v in options.items() for a in (f"-{k}", v)], output.path]
+    to_file = ":".join([f"f={muxer}", *(f"{k}={v}" for k, v in options.items())])
+    # onfail=ignore: should the verifier stop reading, the file is still written in full
+    to_pipe = f"f={output.stream_format}:onfail=ignore" + (":select=\\'a\\'" if output.kind == "mp4" else "")
+    return [*args, "-f", "tee", f"[{to_file}]{_tee_escape(output.path)}|[{to_pipe}]{_tee_escape(fifo)}"]
+
+
+def _tee_escape(path: Path) -> str:
+    """Escape a file name for the tee muxer's slave list (its special characters are \\ | [ ] ')."""
+    text = os.fspath(path)
+    for char in "\\|[]'":
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+def _make_fifos(folder: Path, count: int) -> list[Path]:
+    """Named pipes for the verifiers, or none where the system has none (then measure after)."""
+    if not hasattr(os, "mkfifo"):
+        return []
+    fifos = [folder / f"verify{i}" for i in range(count)]
+    for fifo in fifos:
+        os.mkfifo(fifo)
+    return fifos
+
+
+def _verify(fifo: Path, output: Output, encoded: threading.Event) -> Loudness:
+    """Measure the encoded stream from its pipe; if the measuring fails, keep the pipe drained so
+    the encoder never blocks on it, and report the failure (the file is then measured directly)."""
+    try:
+        return loudness.measure(fifo, what=output.path, input_args=["-f", output.pipe_demuxer])
+    except BaseException:
+        fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+        try:
+            while not encoded.is_set():
+                try:
+                    if os.read(fd, 1 << 16) == b"":
+                        time.sleep(0.02)
+                except BlockingIOError:
+                    time.sleep(0.005)
+        finally:
+            os.close(fd)
+        raise
+
+
+def _release(fifo: Path, verifier: Future) -> None:
+    """Unblock a verifier still waiting for a writer (the encoder failed before opening its pipe)."""
+    while not verifier.done():
+        try:
+            fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:  # no reader yet, or it already has its writer: wait a moment
+            time.sleep(0.02)
+            continue
+        os.close(fd)
+        time.sleep(0.02)
+
+
+def _result(verifier: Future, output: Output) -> Loudness:
+    try:
+        return verifier.result()
+    except PipelineError as exc:
+        # The file is complete even when the pipe's reader failed; measure it directly.
+        log.warning("verifying %s through a pipe failed (%s); measuring the file", output.path, exc)
+        return _measure_file(output)
+
+
+def _measure_file(output: Output) -> Loudness:
+    return loudness.measure(output.path)
+

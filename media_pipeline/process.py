@@ -1,0 +1,135 @@
+"""Process one episode into the build cache: probe, normalise, encode, verify (untagged renditions).
+
+Reads top to bottom as the stages it runs; an unchanged episode is a cache hit and does no audio work.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from . import cache, normalise
+from .encode import Output, encode
+from .errors import MediaError
+from .model import AudioSettings, Episode, Loudness, MediaInfo, Rendition, Show, Workspace
+from .probe import probe
+
+log = logging.getLogger(__name__)
+
+MIME_TYPES = {"mp3": "audio/mpeg", "m4a": "audio/mp4", "mp4": "video/mp4"}
+
+
+@dataclass(frozen=True)
+class ProcessResult:
+    """The renditions of one episode in the cache (video first for webinars), and its source's facts."""
+
+    renditions: tuple[Rendition, ...]
+    info: MediaInfo
+    cached: bool  # True when no audio work was done
+
+
+@dataclass
+class Counters:
+    """How often processing did audio work and how often the cache answered (for logs and tests)."""
+
+    audio_work: int = 0
+    cache_hits: int = 0
+
+
+counters = Counters()
+
+
+def process_episode(ws: Workspace, show: Show, episode: Episode, *,
+                    progress: Callable[[float], None] | None = None) -> ProcessResult:
+    """Renditions of `episode` normalised to `show.audio`, from the cache when nothing changed."""
+    info = probe(episode.source)
+    video = info.has_video
+    settings = show.audio
+    key = cache.key(episode.source, settings, code_version=normalise.CODE_VERSION, extra={"video": video})
+    entry = cache.folder(ws.build_dir, show.slug, episode.slug, key)
+    manifest = cache.load(entry)
+    if manifest is not None:
+        counters.cache_hits += 1
+        log.info("cache hit: %s, renditions from %s", episode.key, entry)
+        if progress:
+            progress(1.0)
+        return ProcessResult(_renditions(entry, manifest), info, cached=True)
+    counters.audio_work += 1
+    log.info("audio work: %s from %s", episode.key, episode.source)
+    with cache.building(entry) as staging:
+        outputs = _outputs(staging, episode.slug, settings, video)
+        measured, durations = render(info, settings, outputs, video=video, progress=progress)
+        cache.write_manifest(staging, {
+            "episode": episode.key,
+            "source": str(episode.source),
+            "renditions": [
+                {"file": o.path.name, "mime_type": MIME_TYPES[o.kind], "role": "video" if o.kind == "mp4" else "audio",
+                 "duration": d, "loudness": vars(m)} for o, m, d in zip(outputs, measured, durations)],
+        })
+    manifest = cache.load(entry)
+    assert manifest is not None
+    return ProcessResult(_renditions(entry, manifest), info, cached=False)
+
+
+def _outputs(folder: Path, slug: str, settings: AudioSettings, video: bool) -> tuple[Output, ...]:
+    """What to write: for video the MP4 first (the primary enclosure), then always the MP3."""
+    outputs = []
+    if video:
+        outputs.append(Output(folder / f"{slug}.mp4", "mp4", settings.video_audio_bitrate_kbps))
+    outputs.append(Output(folder / f"{slug}.mp3", "mp3", settings.bitrate_kbps))
+    if "m4a" in settings.formats and not video:
+        outputs.append(Output(folder / f"{slug}.m4a", "m4a", settings.bitrate_kbps))
+    return tuple(outputs)
+
+
+def render(info: MediaInfo, settings: AudioSettings, outputs: tuple[Output, ...], *, video: bool = False,
+           progress: Callable[[float], None] | None = None) -> tuple[tuple[Loudness, ...], tuple[float, ...]]:
+    """Measure, then encode every output in one pass with its loudness verified; correct once if needed.
+
+    Returns each output's measured loudness and duration. Outside the show's tolerance after the
+    correction it is an error: a file that misses the target is never passed on silently.
+    """
+    the_plan = normalise.plan(info, settings, video=video, progress=_scaled(progress, 0.0, 0.15))
+    clip_durations = tuple(probe(s.path).duration for i, s in enumerate(the_plan.segments) if i != the_plan.main_index)
+    duration = the_plan.duration(info, clip_durations)
+    branches = normalise.calibrate(the_plan, tuple(the_plan.branch(o.codec) for o in outputs), duration=duration,
+                                   progress=_scaled(progress, 0.15, 0.3))
+    measured = list(encode(the_plan, outputs, branches, duration=duration, progress=_scaled(progress, 0.3, 1.0)))
+    # Aim tighter than the tolerance: one more encode is cheaper than a programme that drifts.
+    aim = min(normalise.RETRY_LU, settings.tolerance_lu)
+    retry = [i for i, m in enumerate(measured) if not normalise.within(m, settings, aim)]
+    if retry:
+        again = tuple(normalise.corrected(branches[i], measured[i], settings) for i in retry)
+        for i, branch in zip(retry, again):
+            log.info("correcting %s: measured %.1f LUFS, %.1f dBTP; gain now %+.2f dB, limiter %s",
+                     outputs[i].path.name, measured[i].integrated, measured[i].true_peak, branch.trim_db,
+                     "off" if branch.limiter_db is None else f"{branch.limiter_db:.1f} dBFS")
+        fixed = encode(the_plan, tuple(outputs[i] for i in retry), again, duration=duration)
+        for i, m in zip(retry, fixed):
+            measured[i] = m
+    for output, m in zip(outputs, measured):
+        if not normalise.within(m, settings):
+            raise MediaError(
+                f"{output.path.name} measured {m.integrated:.1f} LUFS and {m.true_peak:.1f} dBTP after encoding, "
+                f"outside {settings.target_lufs:g} ± {settings.tolerance_lu:g} LU with a {settings.true_peak_db:g} "
+                "dBTP ceiling", path=info.path)
+        log.info("%s: %.1f LUFS, range %.1f LU, true peak %.1f dBTP", output.path.name, m.integrated, m.lra,
+                 m.true_peak)
+    durations = tuple(probe(o.path).duration for o in outputs)
+    return tuple(measured), durations
+
+
+def _scaled(progress: Callable[[float], None] | None, low: float, high: float) -> Callable[[float], None] | None:
+    if progress is None:
+        return None
+    return lambda fraction: progress(low + (high - low) * fraction)
+
+
+def _renditions(entry: Path, manifest: dict) -> tuple[Rendition, ...]:
+    return tuple(Rendition(path=entry / r["file"], mime_type=r["mime_type"], role=r["role"], duration=r["duration"],
+                           loudness=Loudness(**r["loudness"])) for r in manifest["renditions"])
+
+
+__all__ = ["Counters", "ProcessResult", "counters", "process_episode", "render"]

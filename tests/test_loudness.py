@@ -1,0 +1,77 @@
+"""loudness: BS.1770-4 measurement against known generated levels, and the `loudness` command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from media_pipeline import ffmpeg, loudness, synth
+from media_pipeline.errors import MediaError
+
+from audio_support import independent_loudness, run_cli
+
+
+@pytest.fixture(scope="module")
+def speech_file(tmp_path_factory) -> Path:
+    return synth.speech(tmp_path_factory.mktemp("loudness") / "speech.flac", 10.0, level_lufs=-23.0)
+
+
+def test_measure_matches_the_level_asked_for_and_an_independent_reading(speech_file: Path) -> None:
+    measured = loudness.measure(speech_file)
+    assert measured.integrated == pytest.approx(-23.0, abs=0.3)
+    independent = independent_loudness(speech_file)
+    assert (measured.integrated, measured.lra, measured.true_peak) == (
+        independent.integrated, independent.lra, independent.true_peak)
+    assert measured.threshold is not None and measured.threshold < measured.integrated
+
+
+def test_a_sine_at_known_level_reads_as_bs1770_says(tmp_path: Path) -> None:
+    """A 997 Hz sine peaking at -20 dBFS in both channels reads -20 LUFS (the BS.1770-4 reference)."""
+    sine = tmp_path / "sine.wav"
+    # lavfi's sine has amplitude 1/8 (-18.06 dBFS), so -1.94 dB brings its peaks to -20 dBFS
+    ffmpeg.run(["-f", "lavfi", "-i", "sine=frequency=997:sample_rate=48000:duration=5", "-af",
+                "volume=-1.94dB,pan=stereo|c0=c0|c1=c0", "-c:a", "pcm_f32le", "-y", sine], what=sine)
+    measured = loudness.measure(sine)
+    assert measured.integrated == pytest.approx(-20.0, abs=0.1)
+    assert measured.true_peak == pytest.approx(-20.0, abs=0.2)
+    assert measured.lra == pytest.approx(0.0, abs=0.1)
+
+
+def test_sample_peak_mode_reads_sample_peaks(speech_file: Path) -> None:
+    true_peak = loudness.measure(speech_file).true_peak
+    sample_peak = loudness.measure(speech_file, peak="sample").true_peak
+    assert sample_peak <= true_peak + 0.05
+
+
+def test_silence_has_no_measurable_loudness(tmp_path: Path) -> None:
+    silence = tmp_path / "silence.wav"
+    ffmpeg.run(["-f", "lavfi", "-i", "anullsrc=r=48000:cl=mono:d=3", "-c:a", "pcm_s16le", "-y", silence],
+               what=silence)
+    with pytest.raises(MediaError, match=r"silence\.wav: no audible programme"):
+        loudness.measure(silence)
+
+
+def test_parse_summary_refuses_output_without_summary() -> None:
+    with pytest.raises(MediaError, match=r"x\.wav: could not measure loudness"):
+        loudness.parse_summary("nothing useful here", "x.wav")
+
+
+def test_command_prints_integrated_range_and_true_peak(tmp_path: Path, speech_file: Path) -> None:
+    expected = independent_loudness(speech_file)
+    text = run_cli(tmp_path, "loudness", str(speech_file))
+    assert text.returncode == 0, text.stderr
+    assert text.stdout == (f"{speech_file}: {expected.integrated:.1f} LUFS integrated, {expected.lra:.1f} LU range, "
+                           f"{expected.true_peak:.1f} dBTP true peak\n")
+    as_json = run_cli(tmp_path, "loudness", str(speech_file), "--json")
+    data = json.loads(as_json.stdout)
+    assert (data["integrated"], data["lra"], data["true_peak"]) == (
+        expected.integrated, expected.lra, expected.true_peak)
+    assert data["duration"] == pytest.approx(10.0, abs=0.1)
+
+
+def test_command_on_a_missing_file_exits_1_with_one_line(tmp_path: Path) -> None:
+    done = run_cli(tmp_path, "loudness", str(tmp_path / "puuttuu.wav"))
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.strip() == f"error: {tmp_path / 'puuttuu.wav'}: file not found"

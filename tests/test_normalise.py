@@ -1,0 +1,135 @@
+"""Normalisation: every format and level lands on the target, measured independently on the encoded file."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from media_pipeline import ffmpeg, loudness, normalise, synth
+from media_pipeline.encode import Output
+from media_pipeline.errors import MediaError
+from media_pipeline.model import AudioSettings, Loudness
+from media_pipeline.probe import probe
+from media_pipeline.process import render
+
+from audio_support import independent_loudness
+
+SECONDS = 12.0
+
+
+def _render(source: Path, out: Path, settings: AudioSettings, kinds=("mp3", "m4a")):
+    info = probe(source)
+    outputs = tuple(Output(out / f"result.{kind}", kind, settings.bitrate_kbps) for kind in kinds)
+    out.mkdir(exist_ok=True)
+    measured, durations = render(info, settings, outputs)
+    return outputs, measured, durations
+
+
+@pytest.mark.parametrize("level", [-30.0, -23.0, -12.0])
+@pytest.mark.parametrize("suffix", [".wav", ".flac", ".mp3", ".m4a", ".opus"])
+def test_every_format_and_level_reaches_target_under_ceiling(tmp_path: Path, suffix: str, level: float) -> None:
+    """Must show 1: -30, -23 and -12 LUFS inputs (the last clipping at 0 dBFS) in five formats."""
+    source = synth.speech(tmp_path / f"speech{suffix}", SECONDS, level_lufs=level)
+    before = independent_loudness(source)
+    assert before.integrated == pytest.approx(level, abs=1.0)
+    if level == -12.0:
+        sample_peak = loudness.measure(source, peak="sample").true_peak
+        assert sample_peak >= -0.5, "the loud input should be a hot recording peaking at full scale"
+    settings = AudioSettings()
+    outputs, measured, _ = _render(source, tmp_path / "out", settings)
+    for output, reported in zip(outputs, measured):
+        after = independent_loudness(output.path)
+        assert abs(after.integrated - settings.target_lufs) <= 0.5, (output.path.name, after)
+        assert after.true_peak <= settings.true_peak_db, (output.path.name, after)
+        # what the pipeline reports is what an independent reader measures
+        assert reported.integrated == pytest.approx(after.integrated, abs=0.15)
+        assert reported.true_peak == pytest.approx(after.true_peak, abs=0.15)
+
+
+def test_gain_is_linear_so_speech_keeps_its_dynamics(tmp_path: Path) -> None:
+    source = synth.speech(tmp_path / "quiet.wav", SECONDS, level_lufs=-23.0)
+    before = independent_loudness(source)
+    outputs, _, _ = _render(source, tmp_path / "out", AudioSettings(), kinds=("mp3",))
+    after = independent_loudness(outputs[0].path)
+    assert after.lra == pytest.approx(before.lra, abs=1.0)
+
+
+def test_limiter_only_when_the_gain_would_pass_the_ceiling(tmp_path: Path) -> None:
+    settings = AudioSettings()
+    loud = probe(synth.speech(tmp_path / "loud.wav", SECONDS, level_lufs=-12.0))
+    quiet = probe(synth.speech(tmp_path / "quiet.wav", SECONDS, level_lufs=-30.0))
+    assert normalise.plan(loud, settings).branch("mp3").limiter_db is None
+    assert normalise.plan(quiet, settings).branch("mp3").limiter_db is not None
+
+
+def test_mono_speech_show_at_minus_19_with_highpass_and_sample_rate(tmp_path: Path) -> None:
+    settings = AudioSettings(target_lufs=-19.0, channels=1, sample_rate=48000, bitrate_kbps=64, highpass_hz=80.0)
+    source = synth.speech(tmp_path / "stereo.flac", SECONDS, level_lufs=-25.0)
+    outputs, _, _ = _render(source, tmp_path / "out", settings, kinds=("mp3",))
+    info = probe(outputs[0].path)
+    assert (info.audio.channels, info.audio.sample_rate) == (1, 48000)
+    after = independent_loudness(outputs[0].path)
+    assert abs(after.integrated + 19.0) <= 0.5 and after.true_peak <= -1.0
+
+
+def test_silence_is_trimmed_at_both_ends(tmp_path: Path) -> None:
+    speech = synth.speech(tmp_path / "speech.wav", 8.0, level_lufs=-20.0)
+    padded = tmp_path / "padded.wav"
+    ffmpeg.run(["-f", "lavfi", "-i", "anullsrc=r=48000:cl=stereo:d=3", "-i", speech,
+                "-f", "lavfi", "-i", "anullsrc=r=48000:cl=stereo:d=4",
+                "-filter_complex", "[0][1][2]concat=n=3:v=0:a=1", "-c:a", "pcm_s16le", "-y", padded], what=padded)
+    assert probe(padded).duration == pytest.approx(15.0, abs=0.1)
+    settings = AudioSettings(trim_silence=True, silence_threshold_db=-60.0, silence_min_seconds=0.5)
+    outputs, measured, durations = _render(padded, tmp_path / "out", settings, kinds=("mp3",))
+    # 8 s of speech, whose own pauses stay, plus up to 0.25 s kept at each end
+    assert 7.5 <= durations[0] <= 9.0
+    assert abs(independent_loudness(outputs[0].path).integrated + 16.0) <= 0.5
+
+
+def test_intro_and_outro_are_joined_each_at_the_target(tmp_path: Path) -> None:
+    intro = synth.speech(tmp_path / "intro.wav", 4.0, level_lufs=-10.0, seed=7)
+    outro = synth.speech(tmp_path / "outro.wav", 3.0, level_lufs=-35.0, seed=9)
+    source = synth.speech(tmp_path / "episode.wav", SECONDS, level_lufs=-24.0)
+    settings = AudioSettings(intro=intro, outro=outro)
+    outputs, _, durations = _render(source, tmp_path / "out", settings, kinds=("mp3",))
+    assert durations[0] == pytest.approx(SECONDS + 7.0, abs=0.2)
+    after = independent_loudness(outputs[0].path)
+    assert abs(after.integrated + 16.0) <= 0.5 and after.true_peak <= -1.0
+
+
+def test_digital_silence_is_refused(tmp_path: Path) -> None:
+    silence = tmp_path / "silence.wav"
+    ffmpeg.run(["-f", "lavfi", "-i", "anullsrc=r=48000:cl=stereo:d=5", "-c:a", "pcm_s16le", "-y", silence],
+               what=silence)
+    with pytest.raises(MediaError, match=r"silence\.wav: no audible programme"):
+        _render(silence, tmp_path / "out", AudioSettings())
+
+
+def test_result_outside_tolerance_is_an_error_not_a_pass(tmp_path: Path) -> None:
+    """A ceiling no limiter can reach under this target: the verification must refuse it."""
+    source = synth.speech(tmp_path / "speech.wav", SECONDS, level_lufs=-20.0)
+    settings = replace(AudioSettings(), target_lufs=-10.0, true_peak_db=-30.0)
+    with pytest.raises(MediaError, match=r"speech\.wav: result\.mp3 measured .* outside -10 ± 0\.5 LU"):
+        _render(source, tmp_path / "out", settings, kinds=("mp3",))
+
+
+def test_long_programmes_are_calibrated_in_two_halves_that_meet_in_the_middle() -> None:
+    settings = AudioSettings()
+    analysis = normalise.Analysis(Loudness(-28.0, 18.0, -9.0), start=2.0, end=1202.0)
+    the_plan = normalise.Plan((normalise.Segment(Path("long.wav"), analysis, 12.0),), 0, settings)
+    (first, seek1, len1), (second, seek2, len2) = normalise._halves(the_plan, 1200.0)
+    assert (seek1, len1, seek2, len2) == (None, 600.0, 602.0, 600.0)
+    assert "atrim=start=2.000:end=602.000" in normalise.filter_graph(first, (the_plan.branch("mp3"),), 44100)
+    assert "atrim=start=0.000:end=600.000" in normalise.filter_graph(second, (the_plan.branch("mp3"),), 44100)
+    assert len(normalise._halves(the_plan, 300.0)) == 1
+
+
+@pytest.mark.slow
+def test_eleven_minutes_reach_the_target_through_the_two_half_calibration(tmp_path: Path) -> None:
+    source = synth.speech(tmp_path / "long.flac", 660.0, level_lufs=-28.0)
+    outputs, measured, durations = _render(source, tmp_path / "out", AudioSettings(), kinds=("mp3",))
+    after = independent_loudness(outputs[0].path)
+    assert abs(after.integrated + 16.0) <= 0.5 and after.true_peak <= -1.0
+    assert durations[0] == pytest.approx(660.0, abs=0.2)
