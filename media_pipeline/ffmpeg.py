@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -118,7 +119,8 @@ def _explain(tail: deque[str]) -> str:
     meaningful = [line.strip() for line in tail if line.strip() and not line.startswith(noise)]
     if not meaningful:
         return "ffmpeg failed without saying why"
-    reason = meaningful[-1]
-    if reason.startswith("Error opening input") and len(meaningful) > 1:
-        reason = meaningful[-2]
+    reason = re.sub(r"^\[[^\]]+ @ 0x[0-9a-f]+\] ", "", meaningful[-1])
+    if reason.startswith("Error opening input"):
+        # "Error opening input files: Invalid data found when processing input": the reason is after ':'
+        reason = reason.split(": ", 1)[1] if ": " in reason else reason
     return f"ffmpeg failed: {reason}"

@@ -148,8 +148,9 @@ def publish_episode(ws: Workspace, storage: Storage, show: Show, current: Manife
     episode = replace(episode, guid=assign_guid(episode, current))
     result = process.process_episode(ws, show, episode, progress=progress)
     files = tag_copies(ws, show, episode, result, show_art, work)
-    files += sidecars(ws, show, episode, result.info.duration, work)
-    return store_files(ws, storage, show, current, episode, files, result.info.duration, now, report)
+    duration = result.renditions[0].duration  # as published: trimming and intro/outro change it
+    files += sidecars(ws, show, episode, duration, work)
+    return store_files(ws, storage, show, current, episode, files, duration, now, report)
 
 
 def commit_show(ws: Workspace, storage: Storage, catalog: Catalog, show: Show, snap: manifest.Snapshot,

@@ -4,24 +4,26 @@ from __future__ import annotations
 
 import click
 
-
-def _help(command: click.Command, path: list[str]) -> str:
-    ctx = click.Context(command, info_name=" ".join(path), terminal_width=100, max_content_width=100)
-    return command.get_help(ctx)
+from ._common import CONTEXT_SETTINGS
 
 
 def render_markdown() -> str:
     from . import cli
 
+    # Each command's context is a child of the group's, as in a real invocation, so inherited
+    # settings (the -h alias, the width) are the ones users see.
+    root = click.Context(cli, info_name="media-pipeline", terminal_width=100, **CONTEXT_SETTINGS)
     parts = [
         "# Command reference",
         "",
         "Generated from each command's `--help` by `scripts/cli-docs`; a test keeps it in step with the code.",
         "",
         "```text",
-        _help(cli, ["media-pipeline"]),
+        cli.get_help(root),
         "```",
     ]
     for name in sorted(cli.commands):
-        parts += ["", f"## {name}", "", "```text", _help(cli.commands[name], ["media-pipeline", name]), "```"]
+        command = cli.commands[name]
+        ctx = click.Context(command, info_name=name, parent=root)
+        parts += ["", f"## {name}", "", "```text", command.get_help(ctx), "```"]
     return "\n".join(parts) + "\n"
