@@ -33,7 +33,7 @@ def check(ctx: click.Context, targets: tuple[str, ...], strict: bool) -> None:
     Example:
         media-pipeline check
         media-pipeline check ihmiskeskeisyys --strict
-        media-pipeline check episodes/ihmiskeskeisyys/003-tekoaly.md
+        media-pipeline check episodes/ihmiskeskeisyys/003.md
     """
     ws = workspace(ctx)
     shows, episode_files = _select(ws, targets)

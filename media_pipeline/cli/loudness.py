@@ -24,8 +24,8 @@ def loudness_command(ctx: click.Context, file: Path, as_json: bool) -> None:
 
     \b
     Example:
-        media-pipeline loudness episodes/ihmiskeskeisyys/001.wav
-        media-pipeline loudness public/tekoalywebinaarit/001.mp4 --json
+        media-pipeline loudness media/ihmiskeskeisyys/001.wav
+        media-pipeline loudness public/tekoalywebinaarit/01.mp4 --json
     """
     info = probe(file)
     with progress_bar(f"Measuring {file.name}", enabled=not quiet(ctx)) as progress:

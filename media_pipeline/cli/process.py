@@ -24,7 +24,7 @@ def process_command(ctx: click.Context, episodes: tuple[str, ...]) -> None:
     \b
     Example:
         media-pipeline process ihmiskeskeisyys/001
-        media-pipeline process episodes/tekoalywebinaarit/001.md
+        media-pipeline process episodes/tekoalywebinaarit/01.md
     """
     ws = workspace(ctx)
     catalog, problems = load_catalog(ws)

@@ -22,8 +22,8 @@ def tags(file: Path, as_json: bool) -> None:
 
     \b
     Example:
-        media-pipeline tags public/ihmiskeskeisyys/003-palvelupolut.mp3
-        media-pipeline tags --json public/tekoalywebinaarit/002-tekoaly-asiakaspalvelussa.mp4
+        media-pipeline tags public/ihmiskeskeisyys/003.mp3
+        media-pipeline tags --json public/tekoalywebinaarit/02.mp4
     """
     info = tagging.read_tags(file)
     if as_json:
