@@ -280,3 +280,30 @@ def test_a_show_whose_every_episode_failed_gets_no_empty_feed(workspace):
     (workspace.root / "media/testi/001.wav").write_bytes(b"RIFF broken")
     run = run_cli(workspace.root, "publish", "--all", "--now", NOW)
     assert run.code == 1 and stored_feed(workspace.root) is None
+
+
+def test_chapter_images_are_published_and_named_in_the_json_chapters(workspace):
+    """A chapter image is stored beside the episode, and chapters.json names its public URL
+    (Podcasting 2.0: a chapter's `img` is a URL)."""
+    import json
+
+    from conftest import make_jpeg
+
+    workspace.show()
+    make_jpeg(workspace.root / "art" / "kaavio.jpg", 600)
+    workspace.episode("001", seconds=6, extra="""\
+        chapters:
+          - start: "00:00:00"
+            title: Alku
+          - start: "00:00:03"
+            title: Kaavio
+            image: art/kaavio.jpg
+        """)
+    result = run_cli(workspace.root, "publish", "--all", "--now", NOW)
+    assert result.code == 0, result.err
+    public = workspace.root / "public" / "testi"
+    chapters = json.loads((public / "001.chapters.json").read_text(encoding="utf-8"))
+    assert [c["title"] for c in chapters["chapters"]] == ["Alku", "Kaavio"]
+    assert "img" not in chapters["chapters"][0]
+    assert chapters["chapters"][1]["img"] == "http://127.0.0.1:8000/testi/001.chapter1.jpg"
+    assert (public / "001.chapter1.jpg").read_bytes() == (workspace.root / "art" / "kaavio.jpg").read_bytes()
