@@ -133,3 +133,15 @@ def workspace(tmp_path, monkeypatch) -> WorkspaceFactory:
     for name in ("MEDIA_PIPELINE_STORAGE", "MEDIA_PIPELINE_PUBLIC_URL", "MEDIA_PIPELINE_TIMEZONE"):
         monkeypatch.delenv(name, raising=False)
     return WorkspaceFactory(root)
+
+
+@pytest.fixture
+def fault_proxy(s3, monkeypatch):
+    """A FaultProxy in front of the `s3` fixture's server, with AWS_ENDPOINT_URL pointing at it
+    (the `s3.client` fixture client still talks to the server directly, unaffected by faults)."""
+    from s3_faults import FaultProxy
+
+    with FaultProxy(s3.endpoint) as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
+        yield proxy
+

@@ -3,7 +3,7 @@
 It forwards every request unchanged (the Host header too, so signatures still verify on servers
 that check them) unless a fault is armed, and counts what it saw. Use it as the endpoint::
 
-    from s3_faults import FaultProxy, fault_proxy   # importing the fixture makes it available
+    # the `fault_proxy` fixture (tests/conftest.py) gives a FaultProxy in front of the `s3` server
 
     def test_retries(s3, fault_proxy):              # fault_proxy: started, AWS_ENDPOINT_URL -> it
         storage = open_storage(s3.storage_url(), tmp_path)
@@ -51,7 +51,6 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-import pytest
 
 _HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te",
                "trailer", "transfer-encoding", "upgrade"}
@@ -291,12 +290,3 @@ def _handler_for(proxy: FaultProxy):
                 pass
 
     return Handler
-
-
-@pytest.fixture
-def fault_proxy(s3, monkeypatch):
-    """A FaultProxy in front of the `s3` fixture's server, with AWS_ENDPOINT_URL pointing at it
-    (the `s3.client` fixture client still talks to the server directly, unaffected by faults)."""
-    with FaultProxy(s3.endpoint) as proxy:
-        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
-        yield proxy

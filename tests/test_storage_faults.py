@@ -11,7 +11,6 @@ import os
 import time
 
 import pytest
-from s3_faults import fault_proxy  # noqa: F401 - the fixture
 
 from media_pipeline.errors import StorageError
 from media_pipeline.storage import PreconditionFailed, cache_control_for, sha256_file

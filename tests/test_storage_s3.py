@@ -16,7 +16,7 @@ import urllib.request
 
 import pytest
 from conftest import ENV_EXTERNAL_S3
-from s3_faults import FaultProxy, fault_proxy  # noqa: F401 - the fixture
+from s3_faults import FaultProxy
 
 from media_pipeline import synth
 from media_pipeline.errors import ConfigError, StorageError
