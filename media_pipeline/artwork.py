@@ -39,12 +39,13 @@ class PreparedArtwork:
     embed: Path  # JPEG, at most 1400 px and about 500 KB: what goes into APIC / covr
 
 
-def check_artwork(path: Path, label: str, *, field: str = "artwork") -> list[Problem]:
+def check_artwork(path: Path, label: str, *, field: str = "artwork", publishing: bool = False) -> list[Problem]:
     """Every way the image at `path` breaks Apple's artwork rules, one Problem per rule.
 
     `label` is how the file is named to the user (usually its path relative to the workspace).
     Some violations (too large, CMYK, transparency) are fixed by `prepare_artwork` when
-    publishing; `check` still reports them, because the source itself is not compliant.
+    publishing; `check` still reports them, because the source itself is not compliant, and
+    with `publishing` they are left out, since what is published will comply.
     """
     def problem(reason: str) -> Problem:
         return Problem(label, field, reason)
@@ -67,12 +68,14 @@ def check_artwork(path: Path, label: str, *, field: str = "artwork") -> list[Pro
     if width != height:
         problems.append(problem(f"is {width}x{height} px; Apple Podcasts needs square artwork"))
     if not (MIN_PX <= width <= MAX_PX and MIN_PX <= height <= MAX_PX):
-        fix = " (publish derives a 3000 px copy)" if min(width, height) > MAX_PX and width == height else ""
-        problems.append(problem(f"is {width}x{height} px; Apple Podcasts needs {MIN_PX} to {MAX_PX} px{fix}"))
-    if mode not in ("RGB", "RGBA", "P"):
+        fixable = min(width, height) > MAX_PX and width == height
+        if not (fixable and publishing):
+            fix = " (publish derives a 3000 px copy)" if fixable else ""
+            problems.append(problem(f"is {width}x{height} px; Apple Podcasts needs {MIN_PX} to {MAX_PX} px{fix}"))
+    if mode not in ("RGB", "RGBA", "P") and not publishing:
         problems.append(problem(f"uses the {_colour_space(mode)} colour space; Apple Podcasts needs RGB "
                                 "(publish derives an RGB copy)"))
-    if alpha:
+    if alpha and not publishing:
         problems.append(problem("has transparency (an alpha channel); Apple Podcasts needs artwork without it "
                                 "(publish derives a flattened copy)"))
     return problems

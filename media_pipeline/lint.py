@@ -239,11 +239,14 @@ def _person_problems(persons: tuple[Person, ...], path: str) -> list[Problem]:
 # -- the workspace: files and rules across episodes ------------------------------------------------
 
 
-def lint(ws: Workspace, catalog: Catalog, *, durations: Mapping[str, float] | None = None) -> list[Problem]:
+def lint(ws: Workspace, catalog: Catalog, *, durations: Mapping[str, float] | None = None,
+         publishing: bool = False) -> list[Problem]:
     """Every rule on every show and episode of `catalog`, errors and warnings.
 
     `durations` maps an episode's key (show/slug) to its published length in seconds when known
-    (after processing); transcript and chapter times are then checked against it.
+    (after processing); transcript and chapter times are then checked against it. With
+    `publishing`, artwork problems that publishing fixes itself (too large, CMYK, transparency)
+    are left out.
     """
     durations = durations or {}
     out: list[Problem] = []
@@ -253,15 +256,16 @@ def lint(ws: Workspace, catalog: Catalog, *, durations: Mapping[str, float] | No
         if not SAFE_NAME.match(slug):
             out.append(_error(show_path, "file name", f"{slug!r} becomes part of every URL of the show; "
                                                       "use only ASCII letters, digits, '-', '_' and '.'"))
-        out.extend(check_artwork(show.artwork, _rel(ws, show.artwork)))
+        out.extend(check_artwork(show.artwork, _rel(ws, show.artwork), publishing=publishing))
         episodes = catalog.episodes.get(slug, ())
         for episode in episodes:
-            out.extend(_episode_file_problems(ws, show, episode, durations.get(episode.key)))
+            out.extend(_episode_file_problems(ws, show, episode, durations.get(episode.key), publishing))
         out.extend(_duplicates(ws, episodes))
     return out
 
 
-def _episode_file_problems(ws: Workspace, show: Show, episode: Episode, duration: float | None) -> list[Problem]:
+def _episode_file_problems(ws: Workspace, show: Show, episode: Episode, duration: float | None,
+                           publishing: bool = False) -> list[Problem]:
     path = _rel(ws, episode.path)
     out = episode_problems(show, episode, path=path)
     if episode.notes.strip() and not render_notes(episode.notes).text:
@@ -290,7 +294,7 @@ def _episode_file_problems(ws: Workspace, show: Show, episode: Episode, duration
                 out.append(_error(path, f"chapters[{i}].end", f"{chapter.end:g} s is after the end of "
                                                               f"the episode ({duration:g} s)"))
     if episode.artwork is not None:
-        out.extend(check_artwork(episode.artwork, _rel(ws, episode.artwork)))
+        out.extend(check_artwork(episode.artwork, _rel(ws, episode.artwork), publishing=publishing))
     return out
 
 
