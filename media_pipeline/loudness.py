@@ -46,7 +46,9 @@ def parse_summary(stderr: str, what: str | os.PathLike) -> Loudness:
     for name, pattern in _FIELDS.items():
         match = pattern.search(stderr, start) if start >= 0 else None
         if not match:
-            raise MediaError("could not measure loudness: the ebur128 filter printed no summary", path=str(what))
+            last = next((line.strip() for line in reversed(stderr.splitlines()) if line.strip()), "nothing")
+            raise MediaError(f"could not measure loudness: the ebur128 filter printed no summary "
+                             f"(ffmpeg's last words: {last[:200]})", path=str(what))
         values[name] = float(match.group(1))
     integrated = values["integrated"]
     if integrated != integrated or integrated <= -70.0:  # NaN or below the absolute gate
