@@ -12,7 +12,6 @@ from typing import Callable, Sequence
 from .errors import ConfigError
 from .model import Chapter, Episode
 
-MIME_TYPE = "application/json+chapters"  # Podcasting 2.0: the type to serve the file with
 JSON_VERSION = "1.2.0"
 
 

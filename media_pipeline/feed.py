@@ -19,6 +19,7 @@ from . import __version__
 from .errors import Problem, ValidationError
 from .feed_podcast import AlternateEnclosureTag, TranscriptTag, register
 from .lint import episode_problems, show_problems, url_reason
+from .storage.base import CHAPTERS_TYPE
 from .model import FeedEntry, Show, StoredFile
 from .notes import render_notes
 from .transcripts import SRT_MIME, VTT_MIME
@@ -38,7 +39,6 @@ ENCLOSURE_TYPES = {
 }
 TRANSCRIPT_TYPES = (VTT_MIME, SRT_MIME, "application/srt", "text/html", "text/plain", "application/json")
 # Podcasting 2.0 chapters: the JSON chapters format's own MIME type.
-CHAPTERS_TYPE = "application/json+chapters"
 _GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 # Human-readable alternate enclosure titles (Podcasting 2.0 asks for at most 32 characters).
 _RENDITION_TITLES = {"fi": {"video": "Video", "audio": "Ääni"}, "sv": {"video": "Video", "audio": "Ljud"}}
@@ -52,12 +52,13 @@ def podcast_guid_for(feed_url: str) -> str:
     return str(uuid.uuid5(PODCAST_GUID_NAMESPACE, rest.rstrip("/")))
 
 
-def show_podcast_guid(show: Show, feed_url: str) -> str:
-    """The show's stored `podcast_guid` when it has one, else the one derived from `feed_url`.
+def show_podcast_guid(show: Show, feed_url: str, recorded: str | None = None) -> str:
+    """The show's `podcast_guid` setting, else the one recorded at first publish, else the one
+    derived from `feed_url`.
 
-    Podcasting 2.0: the guid is assigned once and follows the show when its feed moves, so a show
-    that has ever been published should keep the value in its file."""
-    return show.podcast_guid or podcast_guid_for(feed_url)
+    Podcasting 2.0: the guid is assigned once and follows the show when its feed moves, so the
+    value recorded at first publish wins over one derived from a feed URL that may have changed."""
+    return show.podcast_guid or recorded or podcast_guid_for(feed_url)
 
 
 def build_feed(show: Show, entries: Sequence[FeedEntry], *, feed_url: str, artwork_url: str, podcast_guid: str,

@@ -45,14 +45,6 @@ def binary() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
-def configure_pydub() -> None:
-    """Point pydub at the same ffmpeg, so short-clip work and the main pipeline agree."""
-    from pydub import AudioSegment
-
-    AudioSegment.converter = binary()
-    AudioSegment.ffmpeg = binary()
-
-
 def run(
     args: Sequence[str | os.PathLike],
     *,

@@ -161,7 +161,7 @@ def commit_show(ws: Workspace, storage: Storage, catalog: Catalog, show: Show, s
     lost: dict[str, str] = {}
 
     def change(m: Manifest) -> None:
-        m.podcast_guid = show.podcast_guid or m.podcast_guid or feed.podcast_guid_for(feed_url(ws, show))
+        m.podcast_guid = feed.show_podcast_guid(show, feed_url(ws, show), m.podcast_guid)
         m.artwork = show_art
         lost.clear()
         for record in records:
@@ -358,7 +358,7 @@ def render_feed(ws: Workspace, show: Show, catalog: Catalog, m: Manifest, *,
                           path=manifest.feed_key(show.slug))
     entries.sort(key=lambda e: (e.episode.publish_at, e.guid), reverse=True)
     art = m.artwork.key if m.artwork else f"{show.slug}/artwork.jpg"
-    guid = show.podcast_guid or m.podcast_guid or feed.podcast_guid_for(feed_url(ws, show))
+    guid = feed.show_podcast_guid(show, feed_url(ws, show), m.podcast_guid)
     last_build = entries[0].episode.publish_at if entries else None
     return feed.build_feed(show, entries, feed_url=feed_url(ws, show), artwork_url=public_url(ws, show, art),
                            podcast_guid=guid, last_build=last_build)

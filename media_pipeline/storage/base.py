@@ -126,6 +126,3 @@ class Storage(Protocol):
 
     def delete(self, key: str) -> None:
         """Remove the object; a missing object is not an error."""
-
-    def local_path(self, key: str) -> Path | None:
-        """Where a local backend keeps the object (for `serve`), None for remote storage."""

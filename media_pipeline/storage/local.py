@@ -42,9 +42,6 @@ class LocalStorage:
     def _meta_path(self, key: str) -> Path:
         return self._path(_META + key + ".json")
 
-    def local_path(self, key: str) -> Path | None:
-        return self._path(key)
-
     def metadata(self, key: str, stat: os.stat_result | None = None) -> dict | None:
         """The sidecar of `key` (content_type, cache_control, sha256, size) if it still describes
         the file on disk, else None. Cheap: never reads the object itself."""

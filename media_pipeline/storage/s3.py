@@ -180,9 +180,6 @@ class S3Storage:
     def _where(self, key: str) -> str:
         return f"s3://{self.bucket}/{self._key(key)}"
 
-    def local_path(self, key: str) -> Path | None:
-        return None
-
     def presigned_url(self, key: str, *, expires: int = 3600) -> str:
         """A time-limited GET URL for one object, public or private (previews, tests)."""
         return self.client.generate_presigned_url(
