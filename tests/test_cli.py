@@ -36,3 +36,38 @@ def test_usage_error_exits_2(tmp_path):
                           text=True, cwd=tmp_path)
     assert proc.returncode == 2
     assert "No such command" in proc.stderr
+
+
+def test_progress_is_drawn_on_a_terminal_and_nowhere_else(workspace):
+    """Issue 3: percentage and time left on a terminal during long work; nothing of it without one."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    workspace.show()
+    workspace.episode("001", seconds=4)
+    argv = [sys.executable, "-m", "media_pipeline", "--root", str(workspace.root), "process", "testi/001"]
+
+    piped = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert piped.returncode == 0, piped.stderr
+    assert "%" not in piped.stderr and "[#" not in piped.stderr
+
+    (workspace.root / ".media-pipeline").rename(workspace.root / "old-cache")  # do the audio work again
+    main, secondary = pty.openpty()
+    try:
+        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=secondary, timeout=120)
+        os.close(secondary)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(main, 4096)
+            except OSError:  # the terminal closed: everything was read
+                break
+            if not chunk:
+                break
+            drawn += chunk
+    finally:
+        os.close(main)
+    assert proc.returncode == 0
+    assert b"100%" in drawn and b"Processing testi/001" in drawn
