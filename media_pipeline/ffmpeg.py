@@ -59,9 +59,11 @@ def run(
     stderr is read as it comes (never buffered whole in memory beyond the tail kept for the
     error message); with `progress` and a known `duration`, `-progress` lines drive the callback.
     """
-    argv = [binary(), "-hide_banner", "-nostdin", *map(os.fspath, args)]
+    # -nostats: the status line would otherwise land in stderr between the lines of a filter's
+    # report (ebur128 prints its summary in several writes), and it is noise in error messages
+    argv = [binary(), "-hide_banner", "-nostdin", "-nostats", *map(os.fspath, args)]
     if progress and duration and not capture_stdout:
-        argv[3:3] = ["-progress", "pipe:1", "-nostats"]
+        argv[4:4] = ["-progress", "pipe:1"]
     log.debug("run: %s", subprocess.list2cmdline(argv))
     try:
         proc = subprocess.Popen(
