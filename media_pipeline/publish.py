@@ -123,7 +123,7 @@ def publish(ws: Workspace, catalog: Catalog, episodes: Sequence[Episode], *, now
 def _publish_show(ws: Workspace, storage: Storage, catalog: Catalog, show: Show, episodes: list[Episode],
                   now: datetime, dry_run: bool, report: PublishReport, progress: Progress) -> None:
     snap = manifest.read(storage, show.slug)
-    ready = validate(show, episodes, snap.manifest, catalog, report)
+    ready = validate(show, episodes, snap.manifest, catalog, report, now)
     if dry_run:
         report.outcomes.extend(_plan(show, ready, snap.manifest, now))
         return
@@ -194,7 +194,7 @@ def commit_show(ws: Workspace, storage: Storage, catalog: Catalog, show: Show, s
 
 
 def validate(show: Show, episodes: list[Episode], current: Manifest, catalog: Catalog,
-             report: PublishReport) -> list[Episode]:
+             report: PublishReport, now: datetime) -> list[Episode]:
     """Episodes fit to publish; the others are reported before any audio work starts."""
     guids: dict[str, str] = {}
     for other in catalog.episodes.get(show.slug, ()):
@@ -203,12 +203,19 @@ def validate(show: Show, episodes: list[Episode], current: Manifest, catalog: Ca
     ready = []
     for episode in episodes:
         problem = None
-        record = current.episodes.get(episode.guid) if episode.guid else None
+        record = current.episodes.get(episode.guid) if episode.guid else current.by_slug(episode.slug)
         if not episode.source.is_file():
             problem = ConfigError(f"source file not found: {episode.source}", path=_rel(episode), field="source")
         elif episode.guid and guids.get(episode.guid, episode.slug) != episode.slug:
             problem = ConfigError(f"{episode.guid} is already the guid of {show.slug}/{guids[episode.guid]}; "
                                   "every episode needs its own", path=_rel(episode), field="guid")
+        elif record is not None and record.state == "live" and episode.publish_at > now:
+            # Subscribers' apps have downloaded it already: a later time cannot hide it again, and a
+            # pubDate in the future would misorder the feed. Taking it down is a deliberate act.
+            problem = ConfigError(f"{episode.publish_at.isoformat()} is in the future, but the episode has been public "
+                                  f"since {record.publish_at.isoformat()}; put that time back, or take the episode "
+                                  f"down first with `media-pipeline unpublish {episode.key}`",
+                                  path=_rel(episode), field="publish_at")
         elif record is not None and record.state == "unpublished":
             # A guid once taken down is never reused: apps that saw it would treat a new episode as old.
             problem = ConfigError(f"{episode.guid} was unpublished and is never reused; delete the guid line to "
@@ -350,7 +357,9 @@ def render_feed(ws: Workspace, show: Show, catalog: Catalog, m: Manifest, *,
         if episode is None:
             missing.append(record)
             continue
-        entries.append(feed_entry(ws, show, episode, record))
+        # The date is the one this episode went public with (or was last published with): a time
+        # edited in the file since then shows only once `publish` has accepted it.
+        entries.append(feed_entry(ws, show, replace(episode, publish_at=record.publish_at), record))
     if missing:
         names = ", ".join(f"episodes/{show.slug}/{r.slug}.md (guid {r.guid})" for r in missing)
         raise ConfigError(f"live in the feed but the episode file is gone: {names}; restore it, or take the episode "

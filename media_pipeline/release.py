@@ -87,7 +87,9 @@ def _release_show(ws: Workspace, storage: Storage, catalog: Catalog, show: Show,
         for guid in copied:
             record = m.episodes.get(guid)
             if record is not None and record.state == "staged":
+                # released at the time the episode file gives, which the feed then shows
                 record.state, record.staging = "live", None
+                record.publish_at = _due_time(catalog, show, record)
                 flipped.append(guid)
         return flipped
 

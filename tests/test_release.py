@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
+import feedparser
 import requests
 
 from publish_support import (RequestLog, bucket_state, cli_here, feed_guids, manifest_of, run_cli, stored_feed,
@@ -133,3 +134,51 @@ def test_json_log_format_gives_one_json_object_per_release(workspace):
     assert entries[0]["due"] == (T - timedelta(minutes=1)).isoformat()
     nothing = run_cli(workspace.root, "--log-format", "json", "release-due", "--now", T.isoformat())
     assert [json.loads(line)["due"] for line in nothing.lines] == [0]
+
+
+def _pub_dates(root) -> dict[str, datetime]:
+    """guid -> pubDate of the stored feed, read by feedparser."""
+    parsed = feedparser.parse(stored_feed(root))
+    return {e.id: datetime(*e.published_parsed[:6], tzinfo=timezone.utc) for e in parsed.entries}
+
+
+def _move(workspace, slug: str, moment: datetime) -> None:
+    """Edit the publish time in the episode file, keeping every other line (the guid too)."""
+    path = workspace.root / "episodes" / "testi" / f"{slug}.md"
+    lines = [f"publish_at: {moment.isoformat()}" if line.startswith("publish_at:") else line
+             for line in path.read_text(encoding="utf-8").splitlines()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_a_live_episode_moved_into_the_future_is_refused_and_keeps_its_date(workspace):
+    """It is in subscribers' apps already: a later time cannot hide it, and the feed must not show
+    a date in the future, whichever command rebuilds the feed."""
+    records = _stage(workspace, [("out", T - timedelta(hours=1)), ("next", T + timedelta(hours=2))], now=T)
+    guid = records["out"].guid
+    assert _pub_dates(workspace.root) == {guid: T - timedelta(hours=1)}
+    before = stored_feed(workspace.root)
+
+    _move(workspace, "out", T + timedelta(days=1))
+    refused = run_cli(workspace.root, "publish", "--all", "--now", T.isoformat())
+    assert refused.code == 1
+    assert (f"episodes/testi/out.md: publish_at: {(T + timedelta(days=1)).isoformat()} is in the future, but the "
+            f"episode has been public since {(T - timedelta(hours=1)).isoformat()}") in refused.err
+    assert "media-pipeline unpublish testi/out" in refused.err
+    assert stored_feed(workspace.root) == before
+    assert manifest_of(workspace.root).episodes[guid].state == "live"
+
+    # release-due rebuilds the feed from the episode files: the edited time must not leak into it
+    released = run_cli(workspace.root, "release-due", "--now", (T + timedelta(hours=2)).isoformat())
+    assert released.code == 0, released.err
+    dates = _pub_dates(workspace.root)
+    assert dates == {guid: T - timedelta(hours=1), records["next"].guid: T + timedelta(hours=2)}
+
+
+def test_a_staged_episode_moved_in_its_file_goes_live_with_the_new_time(workspace):
+    records = _stage(workspace, [("moved", T + timedelta(hours=3))], now=T)
+    _move(workspace, "moved", T + timedelta(hours=1))  # earlier, without publishing again
+    assert run_cli(workspace.root, "release-due", "--now", T.isoformat()).lines == [f"nothing due at {T.isoformat()}"]
+    released = run_cli(workspace.root, "release-due", "--now", (T + timedelta(hours=1)).isoformat())
+    assert released.code == 0 and len(released.lines) == 1, released.err
+    assert _pub_dates(workspace.root) == {records["moved"].guid: T + timedelta(hours=1)}
+    assert manifest_of(workspace.root).episodes[records["moved"].guid].publish_at == T + timedelta(hours=1)
