@@ -15,11 +15,9 @@ from .encode import Output, encode
 from .errors import MediaError
 from .model import AudioSettings, Episode, Loudness, MediaInfo, Rendition, Show, Workspace
 from .probe import probe
+from .storage.base import content_type_for
 
 log = logging.getLogger(__name__)
-
-MIME_TYPES = {"mp3": "audio/mpeg", "m4a": "audio/mp4", "mp4": "video/mp4"}
-
 
 @dataclass(frozen=True)
 class ProcessResult:
@@ -65,8 +63,10 @@ def process_episode(ws: Workspace, show: Show, episode: Episode, *,
             "episode": episode.key,
             "source": str(episode.source),
             "renditions": [
-                {"file": o.path.name, "mime_type": MIME_TYPES[o.kind], "role": "video" if o.kind == "mp4" else "audio",
-                 "duration": d, "loudness": vars(m)} for o, m, d in zip(outputs, measured, durations)],
+                # The storage layer's content types: plain media types, the enclosure types Apple checks.
+                {"file": o.path.name, "mime_type": content_type_for(o.path.name),
+                 "role": "video" if o.kind == "mp4" else "audio", "duration": d, "loudness": vars(m)}
+                for o, m, d in zip(outputs, measured, durations)],
         })
     manifest = cache.load(entry)
     assert manifest is not None
