@@ -47,10 +47,11 @@ def process_episode(ws: Workspace, show: Show, episode: Episode, *,
     settings = show.audio
     key = cache.key(episode.source, settings, code_version=normalise.CODE_VERSION, extra={"video": video})
     entry = cache.folder(ws.build_dir, show.slug, episode.slug, key)
-    manifest = cache.load(entry)
+    manifest = cache.use(entry)
     if manifest is not None:
         counters.cache_hits += 1
         log.info("cache hit: %s, renditions from %s", episode.key, entry)
+        cache.prune(entry)
         if progress:
             progress(1.0)
         return ProcessResult(_renditions(entry, manifest), info, cached=True)
@@ -70,6 +71,7 @@ def process_episode(ws: Workspace, show: Show, episode: Episode, *,
         })
     manifest = cache.load(entry)
     assert manifest is not None
+    cache.prune(entry)
     return ProcessResult(_renditions(entry, manifest), info, cached=False)
 
 
