@@ -106,7 +106,8 @@ def prepare_artwork(path: Path, out_dir: Path) -> PreparedArtwork:
     A source that is already compliant JPEG is used byte for byte for the feed. Larger than
     3000 px, PNG, CMYK or transparent sources are converted (flattened on white, sRGB) to JPEG.
     Sources that cannot be fixed without changing the picture (not square, smaller than 1400 px,
-    unreadable) raise MediaError naming the file and the rule.
+    unreadable) raise MediaError naming the file and the rule. Asked again in the same process
+    for a file whose stat has not changed, it answers without reading the file.
     """
     memo = (os.path.abspath(path), os.path.abspath(out_dir))
     now = time.time_ns()
