@@ -9,6 +9,7 @@ import io
 import logging
 import os
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,10 @@ EMBED_PX = 1400
 EMBED_MAX_BYTES = 500_000
 _QUALITIES = (90, 85, 80, 75, 70, 60, 50, 40)
 _RECIPE = "artwork-v1"  # part of the cache key: change it when the derivation changes
+# A file changed less than this long ago may change again without its timestamps moving (they are
+# only as fine as the file system keeps them: a clock tick on Linux, 2 s on FAT), so its stat does
+# not yet prove it unchanged (git's "racy clean" rule).
+RACY_NS = 2_000_000_000
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,20 @@ class PreparedArtwork:
 
     feed: Path  # JPEG, square, at most 3000 px, RGB: what the feed's itunes:image points at
     embed: Path  # JPEG, at most 1400 px and about 500 KB: what goes into APIC / covr
+
+
+@dataclass
+class Counters:
+    """How often a source image was read and hashed, and how often copies were derived (for logs and tests)."""
+
+    reads: int = 0
+    derived: int = 0
+
+
+counters = Counters()
+# (source, out_dir) -> (the source's stat when it was prepared, the result): publish asks for the
+# same image in several stages, and reading and hashing it each time would be wasted work.
+_prepared: dict[tuple[str, str], tuple[tuple[int, ...], PreparedArtwork]] = {}
 
 
 def check_artwork(path: Path, label: str, *, field: str = "artwork", publishing: bool = False) -> list[Problem]:
@@ -87,15 +106,33 @@ def prepare_artwork(path: Path, out_dir: Path) -> PreparedArtwork:
     A source that is already compliant JPEG is used byte for byte for the feed. Larger than
     3000 px, PNG, CMYK or transparent sources are converted (flattened on white, sRGB) to JPEG.
     Sources that cannot be fixed without changing the picture (not square, smaller than 1400 px,
-    unreadable) raise MediaError naming the file and the rule.
+    unreadable) raise MediaError naming the file and the rule. Asked again in the same process
+    for a file whose stat has not changed, it answers without reading the file.
     """
+    memo = (os.path.abspath(path), os.path.abspath(out_dir))
+    now = time.time_ns()
+    stamp = _stamp(path)
+    known = _prepared.get(memo)
+    if known and stamp and known[0] == stamp and known[1].feed.exists() and known[1].embed.exists():
+        return known[1]
     data = _read(path)
+    counters.reads += 1
     digest = hashlib.sha256(_RECIPE.encode() + data).hexdigest()[:20]
     out_dir.mkdir(parents=True, exist_ok=True)
     prepared = PreparedArtwork(feed=out_dir / f"{digest}.feed.jpg", embed=out_dir / f"{digest}.embed.jpg")
-    if prepared.feed.exists() and prepared.embed.exists():
+    if not (prepared.feed.exists() and prepared.embed.exists()):
+        _derive(path, data, prepared)
+    else:
         log.debug("artwork %s: reusing %s", path, digest)
-        return prepared
+    # Remembered under the stat taken before reading, when that stat is old enough to be trusted
+    # (RACY_NS): any later change, even one during the read, then shows in the stat and is prepared anew.
+    if stamp and now - max(stamp[-2:]) > RACY_NS:
+        _prepared[memo] = (stamp, prepared)
+    return prepared
+
+
+def _derive(path: Path, data: bytes, prepared: PreparedArtwork) -> None:
+    """Write the feed and embedding copies of the image `data` (read from `path`)."""
     img = _open(path, data)
     width, height = img.size
     if width != height:
@@ -110,7 +147,17 @@ def prepare_artwork(path: Path, out_dir: Path) -> PreparedArtwork:
         log.info("artwork %s: derived a %d px RGB JPEG for the feed", path, min(width, MAX_PX))
     _write_atomic(prepared.feed, feed)
     _write_atomic(prepared.embed, embeddable(prepared.feed)[1])
-    return prepared
+    counters.derived += 1
+
+
+def _stamp(path: Path) -> tuple[int, ...] | None:
+    """What changes whenever the file's content does: device, inode, size, mtime and ctime (an
+    edit in place moves mtime and ctime, a replacement the inode; ctime cannot be set back)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def embeddable(path: Path, *, max_px: int = EMBED_PX, max_bytes: int = EMBED_MAX_BYTES) -> tuple[str, bytes]:

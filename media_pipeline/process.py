@@ -15,11 +15,9 @@ from .encode import Output, encode
 from .errors import MediaError
 from .model import AudioSettings, Episode, Loudness, MediaInfo, Rendition, Show, Workspace
 from .probe import probe
+from .storage.base import content_type_for
 
 log = logging.getLogger(__name__)
-
-MIME_TYPES = {"mp3": "audio/mpeg", "m4a": "audio/mp4", "mp4": "video/mp4"}
-
 
 @dataclass(frozen=True)
 class ProcessResult:
@@ -49,10 +47,11 @@ def process_episode(ws: Workspace, show: Show, episode: Episode, *,
     settings = show.audio
     key = cache.key(episode.source, settings, code_version=normalise.CODE_VERSION, extra={"video": video})
     entry = cache.folder(ws.build_dir, show.slug, episode.slug, key)
-    manifest = cache.load(entry)
+    manifest = cache.use(entry)
     if manifest is not None:
         counters.cache_hits += 1
         log.info("cache hit: %s, renditions from %s", episode.key, entry)
+        cache.prune(entry)
         if progress:
             progress(1.0)
         return ProcessResult(_renditions(entry, manifest), info, cached=True)
@@ -65,11 +64,14 @@ def process_episode(ws: Workspace, show: Show, episode: Episode, *,
             "episode": episode.key,
             "source": str(episode.source),
             "renditions": [
-                {"file": o.path.name, "mime_type": MIME_TYPES[o.kind], "role": "video" if o.kind == "mp4" else "audio",
-                 "duration": d, "loudness": vars(m)} for o, m, d in zip(outputs, measured, durations)],
+                # The storage layer's content types: plain media types, the enclosure types Apple checks.
+                {"file": o.path.name, "mime_type": content_type_for(o.path.name),
+                 "role": "video" if o.kind == "mp4" else "audio", "duration": d, "loudness": vars(m)}
+                for o, m, d in zip(outputs, measured, durations)],
         })
     manifest = cache.load(entry)
     assert manifest is not None
+    cache.prune(entry)
     return ProcessResult(_renditions(entry, manifest), info, cached=False)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import time
 
 import pytest
 from PIL import Image
@@ -118,3 +120,40 @@ def test_embeddable_keeps_small_images_and_shrinks_large_ones(tmp_path):
     assert mime == "image/jpeg" and len(data) <= artwork.EMBED_MAX_BYTES
     assert artwork.image_info(data) == {"mime": "image/jpeg", "width": 1400, "height": 1400, "bytes": len(data)}
     assert os.path.getsize(large) > len(data)
+
+
+def _settle(path) -> None:
+    """Wait until `path` was last changed longer ago than a stat can be trusted for (racy window)."""
+    age = time.time_ns() - max(path.stat().st_mtime_ns, path.stat().st_ctime_ns)
+    time.sleep(max(0, artwork.RACY_NS - age) / 1e9 + 0.05)
+
+
+def test_an_unchanged_image_is_read_once_per_process_and_a_changed_one_is_prepared_again(tmp_path):
+    source = make_image(tmp_path / "show.png", 1400, mode="RGBA", noise=False)
+    _settle(source)
+    reads, derived = artwork.counters.reads, artwork.counters.derived
+    first = artwork.prepare_artwork(source, tmp_path / "cache")
+    assert (artwork.counters.reads, artwork.counters.derived) == (reads + 1, derived + 1)
+    for _ in range(3):  # publish asks for the show's art in several stages
+        assert artwork.prepare_artwork(source, tmp_path / "cache") == first
+    assert (artwork.counters.reads, artwork.counters.derived) == (reads + 1, derived + 1), "neither read nor derived"
+
+    other = artwork.prepare_artwork(source, tmp_path / "other")  # another folder is prepared there
+    assert other.feed.parent == tmp_path / "other" and artwork.counters.reads == reads + 2
+
+    make_image(source, 1400, mode="RGBA", noise=True)  # the producer replaces the picture
+    changed = artwork.prepare_artwork(source, tmp_path / "cache")
+    assert changed.feed != first.feed and artwork.counters.derived == derived + 3
+    with Image.open(changed.feed) as feed, Image.open(first.feed) as old:
+        assert feed.tobytes() != old.tobytes()
+    reference = tmp_path / "same.png"
+    shutil.copyfile(source, reference)
+    assert changed.feed.read_bytes() == artwork.prepare_artwork(reference, tmp_path / "fresh").feed.read_bytes()
+
+    # changed moments ago: its stat cannot vouch for it yet, so it is read again (not derived again)
+    reads, derived = artwork.counters.reads, artwork.counters.derived
+    assert artwork.prepare_artwork(source, tmp_path / "cache") == changed
+    assert (artwork.counters.reads, artwork.counters.derived) == (reads + 1, derived)
+
+    changed.embed.unlink()  # a derived copy removed behind our back is made again
+    assert artwork.prepare_artwork(source, tmp_path / "cache") == changed and changed.embed.is_file()
