@@ -3,6 +3,7 @@
 One JSON object per show at `_private/<show>/manifest.json` records every episode ever published
 by guid (slug, state, publish time, stored files with size and sha256, staging token). It lets a
 run skip unchanged uploads without a HEAD per object, and it is the truth the feed is built from.
+It also lists the private keys a write made garbage (`leftovers`) until a later write deletes them.
 """
 
 from __future__ import annotations
@@ -38,7 +39,11 @@ def feed_key(show: str) -> str:
 def staging_key(show: str, token: str, public_key: str) -> str:
     """Where an embargoed file waits: under `_private/`, which is never public, in a folder named by
     a random token, so not even a guessed URL reaches it before release."""
-    return f"{PRIVATE_PREFIX}{show}/staged/{token}/{public_key.rsplit('/', 1)[-1]}"
+    return f"{staging_prefix(show)}{token}/{public_key.rsplit('/', 1)[-1]}"
+
+
+def staging_prefix(show: str) -> str:
+    return f"{PRIVATE_PREFIX}{show}/staged/"
 
 
 @dataclass
@@ -78,10 +83,25 @@ class Manifest:
     podcast_guid: str | None = None
     artwork: FileRecord | None = None
     episodes: dict[str, EpisodeRecord] = field(default_factory=dict)
+    # Staged copies whose folder a manifest write retired (released, taken down, replaced). They are
+    # deleted right after that write; a run killed before then, or a failed delete, would leave them
+    # forever, since nothing else names their token. So they stay listed until a later write, which
+    # deletes them first and then drops them from the list. Sorted, without duplicates.
+    leftovers: list[str] = field(default_factory=list)
 
     def by_slug(self, slug: str) -> EpisodeRecord | None:
         """The current (not unpublished) record of an episode file, for files whose guid is not yet written."""
         return next((r for r in self.episodes.values() if r.slug == slug and r.state != "unpublished"), None)
+
+    def retire_staging(self, record: EpisodeRecord) -> list[str]:
+        """Forget the record's staging folder and list its keys as leftovers; returns those keys,
+        for the caller to delete once the manifest that says so is stored."""
+        if record.staging is None:
+            return []
+        keys = [record.staged_key(self.show, f) for f in record.files]
+        record.staging = None
+        self.leftovers = sorted(set(self.leftovers) | set(keys))
+        return keys
 
     def to_bytes(self) -> bytes:
         # Deterministic bytes: a run that changes nothing writes nothing.
@@ -92,6 +112,8 @@ class Manifest:
             "artwork": asdict(self.artwork) if self.artwork else None,
             "episodes": {guid: _episode_json(r) for guid, r in sorted(self.episodes.items())},
         }
+        if self.leftovers:  # absent when empty: manifests written before the list existed stay byte-identical
+            data["leftovers"] = sorted(set(self.leftovers))
         return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False).encode() + b"\n"
 
     @classmethod
@@ -107,6 +129,7 @@ class Manifest:
                 podcast_guid=raw.get("podcast_guid"),
                 artwork=FileRecord(**raw["artwork"]) if raw.get("artwork") else None,
                 episodes={guid: _episode_from(guid, r) for guid, r in raw.get("episodes", {}).items()},
+                leftovers=_leftovers_from(show, raw.get("leftovers", [])),
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise StorageError(f"the publishing manifest cannot be read ({exc}); it must not be edited by hand",
@@ -116,6 +139,16 @@ class Manifest:
 def _episode_json(r: EpisodeRecord) -> dict:
     return {"slug": r.slug, "state": r.state, "publish_at": r.publish_at.isoformat(), "duration": round(r.duration, 3),
             "files": [asdict(f) for f in r.files], "staging": r.staging}
+
+
+def _leftovers_from(show: str, raw: Any) -> list[str]:
+    # Every listed key gets deleted: only staged copies of this show may be named, so a damaged
+    # manifest can never make a run delete public media or the manifest itself.
+    prefix = staging_prefix(show)
+    if not isinstance(raw, list) or not all(isinstance(k, str) and k.startswith(prefix) and ".." not in k.split("/")
+                                            for k in raw):
+        raise ValueError(f"leftovers must be a list of keys below {prefix}")
+    return sorted(set(raw))
 
 
 def _episode_from(guid: str, raw: dict) -> EpisodeRecord:
@@ -155,7 +188,6 @@ def read(storage: Storage, show: str) -> Snapshot:
 @dataclass(frozen=True)
 class Updated:
     manifest: Manifest
-    manifest_written: bool
     feed_written: bool
     attempts: int
     result: Any = None  # what `change` returned in the attempt whose manifest write landed
@@ -172,17 +204,25 @@ def update(storage: Storage, show: str, change: Callable[[Manifest], Any], rende
     after the manifest, so a crash in between is repaired by the next run, which finds the stored
     feed differing from the one the manifest gives. Unchanged bytes are not written at all.
 
+    When the manifest is written anyway, the leftovers it listed are deleted first and dropped
+    from the list in the same write (see `Manifest.leftovers`); a run that writes nothing deletes
+    nothing, so a run with no change still costs only its reads.
+
     `change` may return a value (say, what it changed); `Updated.result` is the value of the
     attempt whose manifest write landed, so a run that retries only its feed still knows what it did.
     """
     landed: Any = None
     wrote_manifest = False
+    swept: set[str] = set()  # deleted by this call, so a retry does not delete them again
     for attempt in range(1, attempts + 1):
         snap = snapshot if (attempt == 1 and snapshot is not None) else read(storage, show)
         manifest = copy.deepcopy(snap.manifest)
         result = change(manifest)
         feed = render(manifest)
         data = manifest.to_bytes()
+        if data != snap.manifest_bytes and snap.manifest.leftovers:
+            _sweep(storage, manifest, snap.manifest.leftovers, swept)
+            data = manifest.to_bytes()
         feed_written = False
         try:
             if data != snap.manifest_bytes:
@@ -197,6 +237,26 @@ def update(storage: Storage, show: str, change: Callable[[Manifest], Any], rende
             log.info("%s: another run changed %s; reading again (attempt %d)", show, exc.path, attempt)
             time.sleep(random.uniform(0.02, 0.1) * attempt)  # jitter: two losers should not collide again
             continue
-        return Updated(manifest, wrote_manifest, feed_written, attempt, landed if wrote_manifest else result)
+        return Updated(manifest, feed_written, attempt, landed if wrote_manifest else result)
     raise StorageError(f"gave up after {attempts} attempts: other runs kept changing the feed at the same time",
                        path=feed_key(show))
+
+
+def _sweep(storage: Storage, manifest: Manifest, listed: list[str], swept: set[str]) -> None:
+    """Delete the leftovers the stored manifest lists (deleting a missing key is harmless) and drop
+    those deleted from `manifest`, which is about to be written. Only keys listed in what was read
+    are dropped: one that `change` just added must wait until this write lands, and one another
+    writer listed meanwhile comes in a version this run has not read yet."""
+    for key in listed:
+        if key in swept:
+            continue
+        try:
+            storage.delete(key)
+        except StorageError as exc:  # stays listed: the next write tries again
+            log.warning("could not delete leftover %s: %s", key, exc)
+            continue
+        swept.add(key)
+    gone = set(listed) & swept
+    if gone:
+        log.debug("%s: deleted %d leftover staged file(s)", manifest.show, len(gone))
+    manifest.leftovers = [key for key in manifest.leftovers if key not in gone]

@@ -173,6 +173,8 @@ def commit_show(ws: Workspace, storage: Storage, catalog: Catalog, show: Show, s
                 # Released by a concurrent release-due since we read: it never goes back into hiding.
                 lost[record.guid] = "was released while this run staged it; publish it again to update it"
             else:
+                if current is not None and current.staging != record.staging:
+                    m.retire_staging(current)  # staged, now live: listed until deleted (Manifest.leftovers)
                 m.episodes[record.guid] = record
 
     with locked(lock_path(ws, show.slug)):
@@ -430,17 +432,16 @@ def unpublish(ws: Workspace, catalog: Catalog, episode: Episode, *, storage: Sto
             return UnpublishReport(episode.key, episode.guid, (), False, None)
         guid, was = record.guid, record.state
 
-        def change(m: Manifest) -> None:
-            if guid in m.episodes:
-                m.episodes[guid].state = "unpublished"
+        def change(m: Manifest) -> list[str]:
+            if guid not in m.episodes:
+                return []
+            m.episodes[guid].state = "unpublished"
+            return m.retire_staging(m.episodes[guid])  # listed until deleted (Manifest.leftovers)
 
         updated = manifest.update(storage, show.slug, change, lambda m: render_feed(ws, show, catalog, m),
                                   feed_cache_control=cache_control("feed.xml", show.feed_cache_seconds),
                                   snapshot=snap)
-        final = updated.manifest.episodes[guid]
-        keys = [f.key for f in final.files]
-        if final.staging:
-            keys += [final.staged_key(show.slug, f) for f in final.files]
+        keys = [f.key for f in updated.manifest.episodes[guid].files] + list(updated.result or ())
         _delete(storage, keys)
     return UnpublishReport(episode.key, guid, tuple(keys), updated.feed_written, was)
 

@@ -1,8 +1,9 @@
 """Scheduled release: staged episodes whose publish time has come are made public, then listed.
 
 No audio work happens here (publish did it all): a release is a server-side copy from the staging
-folder to the public keys, verified, then the manifest and feed update, then the staging copies
-go. Safe to run from cron every few minutes: nothing due means one read per show and no write.
+folder to the public keys, verified, then the manifest and feed update (which lists the staging
+copies as leftovers), then the staging copies go. Safe to run from cron every few minutes: nothing
+due means one read per show and no write.
 """
 
 from __future__ import annotations
@@ -82,33 +83,21 @@ def _release_show(ws: Workspace, storage: Storage, catalog: Catalog, show: Show,
         except StorageError as exc:
             failed[record.guid], partial[record.guid] = exc, done
 
-    def change(m: Manifest) -> list[str]:
-        flipped = []
-        for guid in copied:
-            record = m.episodes.get(guid)
-            if record is not None and record.state == "staged":
-                # released at the time the episode file gives, which the feed then shows
-                record.state, record.staging = "live", None
-                record.publish_at = _due_time(catalog, show, record)
-                flipped.append(guid)
-        return flipped
-
-    staging = {r.guid: [r.staged_key(show.slug, f) for f in r.files] for r in due}
     if copied:
-        updated = manifest.update(storage, show.slug, change, lambda m: render_feed(ws, show, catalog, m),
-                                  feed_cache_control=cache_control("feed.xml", show.feed_cache_seconds))
+        updated = mark_live(ws, storage, catalog, show, copied)
         # Ours are the releases our own manifest write made; a concurrent run reports the others.
-        released = [updated.manifest.episodes[guid] for guid in updated.result or ()]
+        retired: dict[str, list[str]] = updated.result or {}
+        released = [updated.manifest.episodes[guid] for guid in retired]
         latest = updated.manifest
     else:
-        released, latest = [], manifest.read_manifest(storage, show.slug)[0]
+        retired, released, latest = {}, [], manifest.read_manifest(storage, show.slug)[0]
     # A failed copy of an episode that another run released (or took down) meanwhile lost nothing.
     resolved = {guid for guid in failed if guid not in latest.episodes or latest.episodes[guid].state != "staged"}
     for record in released:  # feed written: the staged copies have done their job
-        for key in staging[record.guid]:
+        for key in retired[record.guid]:
             try:
                 storage.delete(key)
-            except StorageError as exc:
+            except StorageError as exc:  # still listed in the manifest: the next write deletes it
                 log.warning("could not delete staged copy %s: %s", key, exc)
         release = Release(f"{show.slug}/{record.slug}", record.guid, record.publish_at)
         log.info("released %s", release.key)
@@ -120,6 +109,26 @@ def _release_show(ws: Workspace, storage: Storage, catalog: Catalog, show: Show,
                 storage.delete(key)
             record = current.episodes[guid]
             report.failures.append((f"{show.slug}/{record.slug}", str(exc)))
+
+
+def mark_live(ws: Workspace, storage: Storage, catalog: Catalog, show: Show, guids: list[str]) -> manifest.Updated:
+    """The release's one manifest and feed write: the episodes copied to their public keys become
+    live. Their staging keys go into the manifest's leftovers in the same write, so a run stopped
+    before it deletes them leaves them listed for the next write. `result` maps each guid this
+    write released to those keys."""
+
+    def change(m: Manifest) -> dict[str, list[str]]:
+        retired = {}
+        for guid in guids:
+            record = m.episodes.get(guid)
+            if record is not None and record.state == "staged":
+                # released at the time the episode file gives, which the feed then shows
+                record.state, record.publish_at = "live", _due_time(catalog, show, record)
+                retired[guid] = m.retire_staging(record)
+        return retired
+
+    return manifest.update(storage, show.slug, change, lambda m: render_feed(ws, show, catalog, m),
+                           feed_cache_control=cache_control("feed.xml", show.feed_cache_seconds))
 
 
 def make_public(storage: Storage, show: Show, record: EpisodeRecord, done: list[str]) -> None:

@@ -1,0 +1,90 @@
+"""The manifest's leftovers: staged copies a write retired stay listed until a later write deletes them."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import pytest
+
+from media_pipeline import manifest
+from media_pipeline.errors import StorageError
+from media_pipeline.manifest import EpisodeRecord, FileRecord, Manifest
+from media_pipeline.storage import open_storage
+
+WHEN = datetime(2026, 3, 29, 4, 30, tzinfo=timezone.utc)
+
+
+def _staged(guid: str, token: str) -> EpisodeRecord:
+    return EpisodeRecord(guid=guid, slug=guid, state="staged", publish_at=WHEN, duration=3.0, staging=token,
+                         files=[FileRecord("media", f"testi/{guid}.mp3", 5, "ab" * 32, "audio/mpeg"),
+                                FileRecord("transcript", f"testi/{guid}.vtt", 5, "cd" * 32, "text/vtt")])
+
+
+def _render(m: Manifest) -> bytes:
+    return "\n".join(sorted(g for g, r in m.episodes.items() if r.state == "live")).encode()
+
+
+def _put(storage, key: str) -> None:
+    storage.put_bytes(key, b"bytes", content_type="audio/mpeg", cache_control="no-store")
+
+
+def test_a_manifest_without_leftovers_keeps_its_old_bytes_and_one_with_them_round_trips():
+    m = Manifest("testi", podcast_guid="pg", episodes={"a": _staged("a", "t1")})
+    old = m.to_bytes()
+    assert "leftovers" not in json.loads(old)  # as written before the list existed: no rewrite after an upgrade
+    assert Manifest.from_bytes("testi", old).leftovers == []
+
+    keys = m.retire_staging(m.episodes["a"])
+    assert keys == ["_private/testi/staged/t1/a.mp3", "_private/testi/staged/t1/a.vtt"]
+    assert m.episodes["a"].staging is None and m.leftovers == sorted(keys)
+    assert m.retire_staging(m.episodes["a"]) == []  # idempotent: a retry of a change adds nothing twice
+    back = Manifest.from_bytes("testi", m.to_bytes())
+    assert back == m and json.loads(m.to_bytes())["leftovers"] == sorted(keys)
+
+
+@pytest.mark.parametrize("listed", [["testi/a.mp3"], ["_private/testi/manifest.json"], ["_private/muu/staged/t/a.mp3"],
+                                    ["_private/testi/staged/t/../../../testi/a.mp3"], "_private/testi/staged/t/a.mp3"])
+def test_a_manifest_listing_anything_but_this_shows_staged_copies_is_refused(listed):
+    """Every listed key gets deleted, so a damaged manifest must never name public media or the manifest."""
+    data = json.loads(Manifest("testi").to_bytes())
+    data["leftovers"] = listed
+    with pytest.raises(StorageError, match="leftovers"):
+        Manifest.from_bytes("testi", json.dumps(data).encode())
+
+
+def test_a_write_deletes_what_the_stored_manifest_lists_and_a_run_that_writes_nothing_deletes_nothing(tmp_path):
+    storage = open_storage("file://./public", tmp_path)
+    public = tmp_path / "public"
+
+    def stage(m: Manifest) -> None:
+        m.episodes.setdefault("a", _staged("a", "t1"))
+
+    manifest.update(storage, "testi", stage, _render, feed_cache_control="max-age=60")
+    staged = [manifest.staging_key("testi", "t1", f.key) for f in _staged("a", "t1").files]
+    for key in staged:
+        _put(storage, key)
+
+    def release(m: Manifest) -> list[str]:
+        m.episodes["a"].state = "live"
+        return m.retire_staging(m.episodes["a"])
+
+    released = manifest.update(storage, "testi", release, _render, feed_cache_control="max-age=60")
+    assert released.result == staged
+    # listed in the write that made them garbage, and not deleted by it: that is the caller's job
+    assert manifest.read_manifest(storage, "testi")[0].leftovers == staged
+    assert all((public / key).is_file() for key in staged)
+
+    before = (public / manifest.manifest_key("testi")).stat().st_mtime_ns
+    idle = manifest.update(storage, "testi", stage, _render, feed_cache_control="max-age=60")
+    assert idle.manifest.leftovers == staged and all((public / key).is_file() for key in staged)
+    assert (public / manifest.manifest_key("testi")).stat().st_mtime_ns == before  # no write, so no sweep
+
+    def add_b(m: Manifest) -> None:
+        m.episodes.setdefault("b", _staged("b", "t2"))
+
+    manifest.update(storage, "testi", add_b, _render, feed_cache_control="max-age=60")
+    stored = manifest.read_manifest(storage, "testi")[0]
+    assert stored.leftovers == [] and sorted(stored.episodes) == ["a", "b"]
+    assert not any((public / key).exists() for key in staged)
+    assert not list((public / "_private" / "meta").rglob("t1/*"))  # their metadata sidecars went too
