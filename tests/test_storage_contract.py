@@ -196,6 +196,28 @@ def test_local_storage_keeps_keys_inside_its_folder_and_leaves_no_temp_files(tmp
     assert names == ["feed.xml", "feed.xml.json"]
 
 
+def test_local_delete_leaves_no_empty_folders_and_reports_failures_as_storage_errors(tmp_path):
+    """An object store has no folders: a released episode's staging token folder goes with its
+    last file, and a delete the file system refuses is a StorageError like any backend's."""
+    root = tmp_path / "public"
+    storage = LocalStorage(root)
+    for key in ("_private/testi/staged/tok/001.mp3", "_private/testi/staged/tok/001.chapters.json",
+                "_private/testi/manifest.json", "testi/001.mp3"):
+        storage.put_bytes(key, b"x", content_type="application/octet-stream", cache_control="no-store")
+    storage.delete("_private/testi/staged/tok/001.mp3")
+    assert (root / "_private/testi/staged/tok").is_dir()  # one file still there
+    storage.delete("_private/testi/staged/tok/001.chapters.json")
+    assert not (root / "_private/testi/staged").exists() and not (root / "_private/meta/_private/testi/staged").exists()
+    assert (root / "_private/testi/manifest.json").is_file() and (root / "testi/001.mp3").is_file()
+    storage.delete("testi/001.mp3")
+    assert root.is_dir() and not (root / "testi").exists()
+
+    (root / "testi/002.mp3").mkdir(parents=True)  # not a file the backend can remove
+    (root / "testi/002.mp3/keep").write_bytes(b"")
+    with pytest.raises(StorageError, match=r"testi/002\.mp3: cannot delete"):
+        storage.delete("testi/002.mp3")
+
+
 def test_local_metadata_of_a_file_replaced_by_hand_is_not_trusted(tmp_path):
     storage = LocalStorage(tmp_path / "public")
     storage.put_bytes("show/feed.xml", b"<rss>1</rss>", content_type="application/rss+xml", cache_control="x")

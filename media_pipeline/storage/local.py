@@ -115,8 +115,23 @@ class LocalStorage:
         return self._finish(dest, target, content_type, cache_control, sha256)
 
     def delete(self, key: str) -> None:
-        self._path(key).unlink(missing_ok=True)
-        self._meta_path(key).unlink(missing_ok=True)
+        try:
+            for path in (self._path(key), self._meta_path(key)):
+                path.unlink(missing_ok=True)
+                self._prune_empty(path.parent)
+        except OSError as exc:
+            raise StorageError(f"cannot delete: {exc.strerror or exc}", path=key) from exc
+
+    def _prune_empty(self, folder: Path) -> None:
+        """Remove folders a delete left empty (a released episode's staging token folder, say),
+        up to the storage root, as an object store has no folders to leave behind."""
+        root = self.root.resolve()
+        while folder != root and root in folder.parents:
+            try:
+                folder.rmdir()
+            except OSError:  # not empty (or already gone): nothing more to prune
+                return
+            folder = folder.parent
 
     def _finish(self, key: str, target: Path, content_type: str, cache_control: str, sha256: str) -> ObjectInfo:
         stat = target.stat()
@@ -147,8 +162,14 @@ class LocalStorage:
 
     @staticmethod
     def _atomic_write(target: Path, write: Callable, expect_sha256: str | None = None) -> None:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+        for attempt in range(3):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+                break
+            except FileNotFoundError:  # a concurrent delete pruned the folder just made empty
+                if attempt == 2:
+                    raise
         try:
             with os.fdopen(fd, "wb") as fh:
                 write(fh)
