@@ -92,12 +92,17 @@ def _sweep(entry: Path) -> None:
     """Remove staging folders of `entry` that a killed run left behind (older than a day: a run
     still building that long is not plausible, and a younger one may be a concurrent run's)."""
     for stale in entry.parent.glob(f".{entry.name}.*.tmp"):
-        try:
-            if time.time() - stale.stat().st_mtime > STALE_SECONDS:
-                shutil.rmtree(stale, ignore_errors=True)
-                log.info("cache: removed %s, left by an interrupted run", stale)
-        except OSError:
-            pass
+        _remove_if_abandoned(stale)
+
+
+def _remove_if_abandoned(staging: Path) -> None:
+    """Remove a staging folder untouched for longer than STALE_SECONDS."""
+    try:
+        if time.time() - staging.stat().st_mtime > STALE_SECONDS:
+            shutil.rmtree(staging, ignore_errors=True)
+            log.info("cache: removed %s, left by an interrupted run", staging)
+    except OSError:  # gone meanwhile
+        pass
 
 
 def use(entry: Path) -> dict | None:
@@ -153,10 +158,7 @@ def prune(entry: Path) -> list[Path]:
             if _take(fd, path, entry):
                 removed.append(path)
         elif (m := staging.fullmatch(path.name)) and m.group(1) != entry.name:
-            with contextlib.suppress(OSError):
-                if time.time() - path.stat().st_mtime > STALE_SECONDS:
-                    shutil.rmtree(path, ignore_errors=True)
-                    log.info("cache: removed %s, left by an interrupted run", path)
+            _remove_if_abandoned(path)
     return removed
 
 
