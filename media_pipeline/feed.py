@@ -18,8 +18,8 @@ from lxml import etree
 from . import __version__
 from .errors import Problem, ValidationError
 from .feed_podcast import AlternateEnclosureTag, TranscriptTag, register
+from .layout import CHAPTERS_TYPE
 from .lint import episode_problems, show_problems, url_reason
-from .storage.base import CHAPTERS_TYPE
 from .model import FeedEntry, Show, StoredFile
 from .notes import render_notes
 from .transcripts import SRT_MIME, VTT_MIME

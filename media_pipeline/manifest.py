@@ -18,32 +18,14 @@ from datetime import datetime
 from typing import Any, Callable, Literal
 
 from .errors import StorageError
-from .storage import PRIVATE_PREFIX, PreconditionFailed, Storage, content_type_for
+from .layout import MANIFEST_CACHE, MANIFEST_TYPE, content_type_for, feed_key, manifest_key, staging_key, staging_prefix
+from .storage import PreconditionFailed, Storage
 
 log = logging.getLogger(__name__)
 
 FORMAT = 1
 State = Literal["staged", "live", "unpublished"]
 FEED_TYPE = content_type_for("feed.xml")
-MANIFEST_TYPE = "application/json"
-
-
-def manifest_key(show: str) -> str:
-    return f"{PRIVATE_PREFIX}{show}/manifest.json"
-
-
-def feed_key(show: str) -> str:
-    return f"{show}/feed.xml"
-
-
-def staging_key(show: str, token: str, public_key: str) -> str:
-    """Where an embargoed file waits: under `_private/`, which is never public, in a folder named by
-    a random token, so not even a guessed URL reaches it before release."""
-    return f"{staging_prefix(show)}{token}/{public_key.rsplit('/', 1)[-1]}"
-
-
-def staging_prefix(show: str) -> str:
-    return f"{PRIVATE_PREFIX}{show}/staged/"
 
 
 @dataclass
@@ -226,7 +208,7 @@ def update(storage: Storage, show: str, change: Callable[[Manifest], Any], rende
         feed_written = False
         try:
             if data != snap.manifest_bytes:
-                storage.put_bytes(manifest_key(show), data, content_type=MANIFEST_TYPE, cache_control="no-store",
+                storage.put_bytes(manifest_key(show), data, content_type=MANIFEST_TYPE, cache_control=MANIFEST_CACHE,
                                   if_match=snap.manifest_etag, if_absent=snap.manifest_etag is None)
                 landed, wrote_manifest = result, True
             if feed != snap.feed:

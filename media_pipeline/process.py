@@ -15,7 +15,7 @@ from .encode import Output, encode
 from .errors import MediaError
 from .model import AudioSettings, Episode, Loudness, MediaInfo, Rendition, Show, Workspace
 from .probe import probe
-from .storage.base import content_type_for
+from .layout import content_type_for
 
 log = logging.getLogger(__name__)
 

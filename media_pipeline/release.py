@@ -12,13 +12,13 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from . import manifest
+from . import layout, manifest, render
 from .config import Catalog
 from .errors import PipelineError, StorageError
 from .lock import lock_path, locked
 from .manifest import EpisodeRecord, Manifest
 from .model import Show, Workspace
-from .publish import cache_control, render_feed
+from .uploads import delete_quietly, make_public
 from .storage import Storage, open_storage
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ def _release_show(ws: Workspace, storage: Storage, catalog: Catalog, show: Show,
         return
     due.sort(key=lambda r: (_due_time(catalog, show, r), r.slug))
     if dry_run:
-        report.due.extend(Release(f"{show.slug}/{r.slug}", r.guid, _due_time(catalog, show, r)) for r in due)
+        report.due.extend(Release(layout.episode_key(show.slug, r.slug), r.guid, _due_time(catalog, show, r)) for r in due)
         return
     copied, failed, partial = [], {}, {}
     for record in due:
@@ -94,12 +94,9 @@ def _release_show(ws: Workspace, storage: Storage, catalog: Catalog, show: Show,
     # A failed copy of an episode that another run released (or took down) meanwhile lost nothing.
     resolved = {guid for guid in failed if guid not in latest.episodes or latest.episodes[guid].state != "staged"}
     for record in released:  # feed written: the staged copies have done their job
-        for key in retired[record.guid]:
-            try:
-                storage.delete(key)
-            except StorageError as exc:  # still listed in the manifest: the next write deletes it
-                log.warning("could not delete staged copy %s: %s", key, exc)
-        release = Release(f"{show.slug}/{record.slug}", record.guid, record.publish_at)
+        # still listed in the manifest if a delete fails: the next write deletes it
+        delete_quietly(storage, retired[record.guid], "staged copy ")
+        release = Release(layout.episode_key(show.slug, record.slug), record.guid, record.publish_at)
         log.info("released %s", release.key)
         report.released.append(release)
     for guid, exc in failed.items():
@@ -108,7 +105,7 @@ def _release_show(ws: Workspace, storage: Storage, catalog: Catalog, show: Show,
             for key in partial[guid]:
                 storage.delete(key)
             record = current.episodes[guid]
-            report.failures.append((f"{show.slug}/{record.slug}", str(exc)))
+            report.failures.append((layout.episode_key(show.slug, record.slug), str(exc)))
 
 
 def mark_live(ws: Workspace, storage: Storage, catalog: Catalog, show: Show, guids: list[str]) -> manifest.Updated:
@@ -127,21 +124,7 @@ def mark_live(ws: Workspace, storage: Storage, catalog: Catalog, show: Show, gui
                 retired[guid] = m.retire_staging(record)
         return retired
 
-    return manifest.update(storage, show.slug, change, lambda m: render_feed(ws, show, catalog, m),
-                           feed_cache_control=cache_control("feed.xml", show.feed_cache_seconds))
-
-
-def make_public(storage: Storage, show: Show, record: EpisodeRecord, done: list[str]) -> None:
-    """Server-side copy of each staged file to its public key, verified against the manifest;
-    `done` collects the keys written, so a failure half-way can be undone."""
-    for f in record.files:
-        source = record.staged_key(show.slug, f)
-        done.append(f.key)
-        info = storage.copy(source, f.key, content_type=f.content_type,
-                            cache_control=cache_control(f.key, show.feed_cache_seconds))
-        if info.size != f.size or (info.sha256 and info.sha256 != f.sha256):
-            raise StorageError(f"released copy does not match what was staged ({info.size} bytes, expected {f.size})",
-                               path=f.key)
+    return render.commit(ws, storage, catalog, show, change)
 
 
 def _due_time(catalog: Catalog, show: Show, record: EpisodeRecord) -> datetime:

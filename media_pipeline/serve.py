@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import unquote, urlsplit
 
-from .storage.base import PRIVATE_PREFIX, cache_control_for, content_type_for
+from .layout import cache_control_for, content_type_for
+from .storage.base import PRIVATE_PREFIX
 from .storage.local import LocalStorage
 
 log = logging.getLogger(__name__)

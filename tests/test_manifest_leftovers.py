@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from media_pipeline import manifest
+from media_pipeline import layout, manifest
 from media_pipeline.errors import StorageError
 from media_pipeline.manifest import EpisodeRecord, FileRecord, Manifest
 from media_pipeline.storage import open_storage
@@ -61,7 +61,7 @@ def test_a_write_deletes_what_the_stored_manifest_lists_and_a_run_that_writes_no
         m.episodes.setdefault("a", _staged("a", "t1"))
 
     manifest.update(storage, "testi", stage, _render, feed_cache_control="max-age=60")
-    staged = [manifest.staging_key("testi", "t1", f.key) for f in _staged("a", "t1").files]
+    staged = [layout.staging_key("testi", "t1", f.key) for f in _staged("a", "t1").files]
     for key in staged:
         _put(storage, key)
 
@@ -75,10 +75,10 @@ def test_a_write_deletes_what_the_stored_manifest_lists_and_a_run_that_writes_no
     assert manifest.read_manifest(storage, "testi")[0].leftovers == staged
     assert all((public / key).is_file() for key in staged)
 
-    before = (public / manifest.manifest_key("testi")).stat().st_mtime_ns
+    before = (public / layout.manifest_key("testi")).stat().st_mtime_ns
     idle = manifest.update(storage, "testi", stage, _render, feed_cache_control="max-age=60")
     assert idle.manifest.leftovers == staged and all((public / key).is_file() for key in staged)
-    assert (public / manifest.manifest_key("testi")).stat().st_mtime_ns == before  # no write, so no sweep
+    assert (public / layout.manifest_key("testi")).stat().st_mtime_ns == before  # no write, so no sweep
 
     def add_b(m: Manifest) -> None:
         m.episodes.setdefault("b", _staged("b", "t2"))

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from media_pipeline import release
+from media_pipeline import release, uploads
 from media_pipeline.storage import open_storage
 from publish_support import (RequestLog, bucket_state, cli_here, feed_guids, load, manifest_of, run_cli, start_cli,
                              use_s3)
@@ -63,7 +63,7 @@ def test_a_release_stopped_after_its_manifest_write_is_cleaned_up_by_the_next_wr
 
     ws, catalog = load(workspace.root)
     storage, show = open_storage(ws.storage_url, ws.root), catalog.shows["testi"]
-    release.make_public(storage, show, a, [])
+    uploads.make_public(storage, show, a, [])
     release.mark_live(ws, storage, catalog, show, [a.guid])
     # ...and the run dies here, before its deletes.
     after_kill = manifest_of(workspace.root)

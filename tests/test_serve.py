@@ -16,7 +16,8 @@ from click.testing import CliRunner
 from media_pipeline import synth
 from media_pipeline.cli import cli
 from media_pipeline.serve import make_server, parse_range
-from media_pipeline.storage import cache_control_for, content_type_for, open_storage, sha256_file
+from media_pipeline.layout import cache_control_for, content_type_for
+from media_pipeline.storage import open_storage, sha256_file
 
 
 @pytest.fixture(scope="module")

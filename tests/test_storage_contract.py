@@ -17,7 +17,8 @@ from conftest import make_jpeg
 
 from media_pipeline import synth
 from media_pipeline.errors import StorageError
-from media_pipeline.storage import PreconditionFailed, cache_control_for, content_type_for, open_storage
+from media_pipeline.layout import cache_control_for, content_type_for
+from media_pipeline.storage import PreconditionFailed, open_storage
 from media_pipeline.storage.local import LocalStorage
 
 

@@ -13,7 +13,8 @@ import time
 import pytest
 
 from media_pipeline.errors import StorageError
-from media_pipeline.storage import PreconditionFailed, cache_control_for, sha256_file
+from media_pipeline.layout import cache_control_for
+from media_pipeline.storage import PreconditionFailed, sha256_file
 from media_pipeline.storage.s3 import MiB, S3Storage
 
 # Short waits so the whole file runs in seconds; the retry logic is the same as in production.

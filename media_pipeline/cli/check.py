@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
+from .. import gate
 from ..config import load_catalog, show_slugs
-from ..errors import Problem
-from ..lint import lint
+from ..fsutil import display_path
 from ..model import Workspace
 from ._common import CONTEXT_SETTINGS, quiet, workspace
 
@@ -38,9 +38,9 @@ def check(ctx: click.Context, targets: tuple[str, ...], strict: bool) -> None:
     ws = workspace(ctx)
     shows, episode_files = _select(ws, targets)
     catalog, loaded = load_catalog(ws, shows or None)
-    problems = _merge(loaded, lint(ws, catalog))
+    problems = gate.problems(ws, catalog, loaded)
     if episode_files:
-        keep = episode_files | {_rel(ws, ws.feeds_dir / f"{slug}.toml") for slug in shows}
+        keep = episode_files | {display_path(ws, ws.feeds_dir / f"{slug}.toml") for slug in shows}
         problems = [p for p in problems if p.path in keep]
     errors = [p for p in problems if p.severity == "error"]
     warnings = [p for p in problems if p.severity != "error"]
@@ -78,25 +78,11 @@ def _select(ws: Workspace, targets: tuple[str, ...]) -> tuple[list[str], set[str
         if episode is None:
             whole_shows.add(show)
         else:
-            episodes.add(_rel(ws, episode))
+            episodes.add(display_path(ws, episode))
     if whole_shows and episodes:
         # a whole show was asked for as well: report all of its files
-        episodes |= {_rel(ws, p) for s in whole_shows for p in (ws.episodes_dir / s).glob("*.md")}
+        episodes |= {display_path(ws, p) for s in whole_shows for p in (ws.episodes_dir / s).glob("*.md")}
     return shows, episodes
-
-
-def _merge(loaded: list[Problem], linted: list[Problem]) -> list[Problem]:
-    """Loader findings first; a lint finding on a field the loader already faulted says nothing new."""
-    faulted = {(p.path, p.field) for p in loaded}
-    merged = [*loaded, *(p for p in linted if (p.path, p.field) not in faulted)]
-    return list(dict.fromkeys(merged))
-
-
-def _rel(ws: Workspace, path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(ws.root.resolve()))
-    except ValueError:
-        return str(path)
 
 
 COMMANDS = [check]

@@ -6,8 +6,8 @@ import click
 
 from ..config import load_show
 from ..errors import ConfigError
-from ..manifest import feed_key
-from ..publish import feed_url
+from ..fsutil import display_path
+from ..layout import feed_key, feed_url
 from ..storage import open_storage
 from ._common import CONTEXT_SETTINGS, workspace
 
@@ -31,7 +31,7 @@ def feed_cmd(ctx: click.Context, show: str) -> None:
     got = open_storage(ws.storage_url, ws.root).get_bytes(feed_key(loaded.slug))
     if got is None:
         raise ConfigError(f"not published yet (no feed at {feed_url(ws, loaded)}); run `media-pipeline publish "
-                          f"--show {loaded.slug}` first", path=f"feeds/{loaded.slug}.toml")
+                          f"--show {loaded.slug}` first", path=display_path(ws, loaded.path))
     click.get_binary_stream("stdout").write(got[0])
 
 

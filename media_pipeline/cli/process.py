@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import click
 
+from .. import gate
 from ..config import load_catalog
-from ..errors import PipelineError, ValidationError
+from ..errors import PipelineError
 from ..process import process_episode
 from ._common import CONTEXT_SETTINGS, progress_bar, quiet, workspace
 
@@ -27,9 +28,8 @@ def process_command(ctx: click.Context, episodes: tuple[str, ...]) -> None:
         media-pipeline process episodes/tekoalywebinaarit/01.md
     """
     ws = workspace(ctx)
-    catalog, problems = load_catalog(ws)
-    if any(p.severity == "error" for p in problems):
-        raise ValidationError(problems)
+    catalog, loaded = load_catalog(ws)
+    gate.require(ws, catalog, loaded, publishing=True)  # the verdict `check` and `publish` give
     failures = 0
     for ref in episodes:
         try:

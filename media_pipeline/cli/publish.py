@@ -11,9 +11,9 @@ import click
 
 from .. import publish as publishing
 from .. import release as releasing
+from .. import unpublish as unpublishing
 from ..config import Catalog, load_catalog, localize
-from ..errors import ConfigError, ValidationError
-from ..lint import lint
+from ..errors import ValidationError
 from ..model import Workspace
 from ._common import CONTEXT_SETTINGS, progress_bar, quiet, workspace
 
@@ -46,13 +46,9 @@ def _emit(ctx: click.Context, message: str, **fields) -> None:
         click.echo(message)
 
 
-def _catalog(ws: Workspace, shows: list[str] | None = None, strict: bool = True,
-             feed_rules: bool = False) -> tuple[Catalog, list]:
-    """Load and validate; with `feed_rules`, Apple's and Podcasting 2.0's rules (lint) too, so a
-    feed that apps would reject stops the run before any audio work or upload."""
+def _catalog(ws: Workspace, shows: list[str] | None = None, strict: bool = True) -> tuple[Catalog, list]:
+    """Load; the loader's errors (strict: raised) and everything it found."""
     catalog, problems = load_catalog(ws, shows)
-    if feed_rules:
-        problems += lint(ws, catalog, publishing=True)  # what publish fixes (artwork) is no obstacle
     errors = [p for p in problems if p.severity == "error"]
     if errors and strict:
         raise ValidationError(errors)
@@ -85,14 +81,15 @@ def publish_cmd(ctx: click.Context, episodes: tuple[str, ...], shows: tuple[str,
     if sum(map(bool, (episodes, shows, all_))) != 1:
         raise click.UsageError("name episodes, or use --show SHOW, or --all (exactly one of them)")
     ws = workspace(ctx)
-    catalog, _ = _catalog(ws, list(shows) or None, feed_rules=True)
+    catalog, loaded = load_catalog(ws, list(shows) or None)
     if all_ or shows:
         selected = [e for slug in (shows or catalog.shows) for e in catalog.episodes.get(slug, ())]
     else:
         selected = [catalog.find_episode(ref) for ref in episodes]
     moment = _now(ws, now)
     with progress_bar("publishing", enabled=not dry_run and not quiet(ctx)) as progress:
-        report = publishing.publish(ws, catalog, selected, now=moment, dry_run=dry_run, progress=progress)
+        report = publishing.publish(ws, catalog, selected, now=moment, dry_run=dry_run, progress=progress,
+                                    loaded=loaded)
     for outcome in report.outcomes:
         if outcome.state == "failed":
             continue
@@ -156,16 +153,10 @@ def unpublish_cmd(ctx: click.Context, episode: str, yes: bool) -> None:
     """
     ws = workspace(ctx)
     catalog, _ = _catalog(ws)
-    try:
-        target = catalog.find_episode(episode)
-    except ConfigError:
-        # An episode whose file is gone can still be taken down by SHOW/EPISODE.
-        target = publishing.orphan_episode(ws, catalog, episode)
-        if target is None:
-            raise
+    target = unpublishing.find_target(ws, catalog, episode)  # an episode whose file is gone too
     if not yes:
         click.confirm(f"Take {target.key} down from its feed and delete its media?", abort=True)
-    report = publishing.unpublish(ws, catalog, target)
+    report = unpublishing.unpublish(ws, catalog, target)
     if report.was is None:
         _emit(ctx, f"{target.key}: not published; nothing to do", episode=target.key, state=None)
     elif report.was == "unpublished":

@@ -6,8 +6,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from ..errors import ConfigError
-from .base import (CHAPTERS_TYPE, cache_control_for, PRIVATE_PREFIX, ObjectInfo, PreconditionFailed, Storage, content_type_for,
-                   sha256_bytes, sha256_file)
+from .base import PRIVATE_PREFIX, ObjectInfo, PreconditionFailed, Storage, sha256_bytes, sha256_file
 
 
 def open_storage(url: str, root: Path) -> Storage:
@@ -31,5 +30,5 @@ def open_storage(url: str, root: Path) -> Storage:
     raise ConfigError("storage must be file://FOLDER or s3://BUCKET/PREFIX", field="storage", path=url)
 
 
-__all__ = ["CHAPTERS_TYPE", "cache_control_for", "PRIVATE_PREFIX", "ObjectInfo", "PreconditionFailed", "Storage", "content_type_for",
-           "open_storage", "sha256_bytes", "sha256_file"]
+__all__ = ["PRIVATE_PREFIX", "ObjectInfo", "PreconditionFailed", "Storage", "open_storage", "sha256_bytes",
+           "sha256_file"]

@@ -1,13 +1,14 @@
 """The storage contract: a few verbs over keys below one prefix, implemented by each backend.
 
 Keys are relative to the storage URL's prefix and use `/`. Keys under `_private/` are never
-public: staged (embargoed) media and the publishing manifest live there.
+public: staged (embargoed) media and the publishing manifest live there. Which key holds what,
+and the Content-Type and Cache-Control each object is stored with, is `layout.py`'s business:
+a backend only moves bytes.
 """
 
 from __future__ import annotations
 
 import hashlib
-import mimetypes
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Protocol
@@ -15,55 +16,6 @@ from typing import Callable, Protocol
 from ..errors import StorageError
 
 PRIVATE_PREFIX = "_private/"
-
-# Content types listeners' apps and CDNs rely on (Apple checks enclosure types against them).
-CONTENT_TYPES = {
-    ".mp3": "audio/mpeg",
-    ".m4a": "audio/mp4",
-    ".mp4": "video/mp4",
-    ".xml": "application/rss+xml; charset=utf-8",
-    ".opml": "text/x-opml; charset=utf-8",
-    ".json": "application/json",
-    ".vtt": "text/vtt; charset=utf-8",
-    ".srt": "application/x-subrip",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".png": "image/png",
-    ".html": "text/html; charset=utf-8",
-}
-CHAPTERS_SUFFIX = ".chapters.json"
-CHAPTERS_TYPE = "application/json+chapters"  # Podcasting 2.0 JSON chapters
-
-
-def content_type_for(key: str) -> str:
-    if key.endswith(CHAPTERS_SUFFIX):
-        return CHAPTERS_TYPE
-    suffix = Path(key).suffix.lower()
-    return CONTENT_TYPES.get(suffix) or mimetypes.guess_type(key)[0] or "application/octet-stream"
-
-
-# Objects whose URL stays the same while their bytes may change (a re-tag, a corrected chapter
-# list): they get a long but bounded lifetime, never `immutable`. See docs/storage.md.
-MEDIA_SUFFIXES = (".mp3", ".mp4", ".m4a", ".jpg", ".jpeg", ".png", ".vtt", ".srt", CHAPTERS_SUFFIX)
-FEED_SECONDS = 300
-MEDIA_SECONDS = 86400
-
-
-def cache_control_for(key: str, *, feed_seconds: int = FEED_SECONDS, media_seconds: int = MEDIA_SECONDS) -> str:
-    """The Cache-Control header an object is stored with, chosen by its key.
-
-    Media keys are stable (`<show>/<episode>.mp3`) and a re-tag changes their bytes, so
-    `immutable` would let a CDN or an app keep the old file forever: media get a day, after which
-    caches revalidate with the ETag (a cheap 304 when nothing changed). The feed is short-lived
-    so a new episode reaches listeners within minutes. Private keys (staged media, the manifest)
-    are never cached anywhere.
-    """
-    if key.startswith(PRIVATE_PREFIX):
-        return "no-store"
-    if key.lower().endswith(MEDIA_SUFFIXES):
-        return f"public, max-age={media_seconds}"
-    return f"public, max-age={feed_seconds}"
-
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     digest = hashlib.sha256()

@@ -1,0 +1,157 @@
+"""Where everything goes: every storage key and public URL, and how each object is served.
+
+The one module that names places in storage. Public keys sit under the show's folder
+(`<show>/<episode>.mp3`, `<show>/feed.xml`, ...); private keys under `_private/` are never public
+(the publishing manifest, embargoed copies in a folder named by a random token). The Content-Type
+and Cache-Control an object is stored with are publishing policy and are chosen here too;
+`storage/` only moves bytes.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+
+from .model import Show, Workspace
+from .storage.base import PRIVATE_PREFIX
+
+OPML_KEY = "shows.opml"
+FEED_NAME = "feed.xml"
+
+# -- keys ---------------------------------------------------------------------------------------
+
+
+def feed_key(show: str) -> str:
+    return f"{show}/{FEED_NAME}"
+
+
+def manifest_key(show: str) -> str:
+    return f"{PRIVATE_PREFIX}{show}/manifest.json"
+
+
+def staging_prefix(show: str) -> str:
+    return f"{PRIVATE_PREFIX}{show}/staged/"
+
+
+def staging_key(show: str, token: str, public_key: str) -> str:
+    """Where an embargoed file waits: under `_private/`, which is never public, in a folder named by
+    a random token, so not even a guessed URL reaches it before release."""
+    return f"{staging_prefix(show)}{token}/{public_key.rsplit('/', 1)[-1]}"
+
+
+def episode_key(show: str, slug: str) -> str:
+    """`show/slug`: how an episode is named in messages and results (not a stored object)."""
+    return f"{show}/{slug}"
+
+
+def media_key(show: str, slug: str, suffix: str) -> str:
+    """A rendition: `<show>/<episode>.mp3` (or .mp4, .m4a)."""
+    return f"{show}/{slug}{suffix}"
+
+
+def episode_image_key(show: str, slug: str, suffix: str) -> str:
+    return f"{show}/{slug}{suffix.lower()}"
+
+
+def chapter_image_key(show: str, slug: str, number: int, suffix: str) -> str:
+    """Chapter images are published beside the episode so the JSON chapters can name their URLs."""
+    return f"{show}/{slug}.chapter{number}{suffix.lower()}"
+
+
+def chapters_name(slug: str) -> str:
+    return f"{slug}{CHAPTERS_SUFFIX}"
+
+
+def transcript_name(slug: str) -> str:
+    return f"{slug}.vtt"
+
+
+def sidecar_key(show: str, name: str) -> str:
+    """A file published beside the episode under the name it was written with (chapters, transcript)."""
+    return f"{show}/{name}"
+
+
+def artwork_key(show: str, suffix: str = ".jpg") -> str:
+    return f"{show}/artwork{suffix.lower()}"
+
+
+def episode_file(ws: Workspace, show: str, slug: str) -> Path:
+    """The episode's file in the workspace: `episodes/<show>/<slug>.md`."""
+    return ws.episodes_dir / show / f"{slug}.md"
+
+
+# -- public URLs --------------------------------------------------------------------------------
+
+
+def base_url(ws: Workspace, show: Show) -> str:
+    return (show.public_url or ws.public_url).rstrip("/")
+
+
+def public_url(ws: Workspace, show: Show, key: str) -> str:
+    return f"{base_url(ws, show)}/{key}"
+
+
+def feed_url(ws: Workspace, show: Show) -> str:
+    return public_url(ws, show, feed_key(show.slug))
+
+
+# -- how objects are served -------------------------------------------------------------------
+
+# Content types listeners' apps and CDNs rely on (Apple checks enclosure types against them).
+CONTENT_TYPES = {
+    ".mp3": "audio/mpeg",
+    ".m4a": "audio/mp4",
+    ".mp4": "video/mp4",
+    ".xml": "application/rss+xml; charset=utf-8",
+    ".opml": "text/x-opml; charset=utf-8",
+    ".json": "application/json",
+    ".vtt": "text/vtt; charset=utf-8",
+    ".srt": "application/x-subrip",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".html": "text/html; charset=utf-8",
+}
+CHAPTERS_SUFFIX = ".chapters.json"
+CHAPTERS_TYPE = "application/json+chapters"  # Podcasting 2.0 JSON chapters
+MANIFEST_TYPE = "application/json"
+MANIFEST_CACHE = "no-store"
+
+
+def content_type_for(key: str) -> str:
+    if key.endswith(CHAPTERS_SUFFIX):
+        return CHAPTERS_TYPE
+    suffix = Path(key).suffix.lower()
+    return CONTENT_TYPES.get(suffix) or mimetypes.guess_type(key)[0] or "application/octet-stream"
+
+
+# Objects whose URL stays the same while their bytes may change (a re-tag, a corrected chapter
+# list): they get a long but bounded lifetime, never `immutable`. See docs/storage.md.
+MEDIA_SUFFIXES = (".mp3", ".mp4", ".m4a", ".jpg", ".jpeg", ".png", ".vtt", ".srt", CHAPTERS_SUFFIX)
+FEED_SECONDS = 300
+MEDIA_SECONDS = 86400
+
+
+def cache_control_for(key: str, *, feed_seconds: int = FEED_SECONDS, media_seconds: int = MEDIA_SECONDS) -> str:
+    """The Cache-Control header an object is stored with, chosen by its key.
+
+    Media keys are stable (`<show>/<episode>.mp3`) and a re-tag changes their bytes, so
+    `immutable` would let a CDN or an app keep the old file forever: media get a day, after which
+    caches revalidate with the ETag (a cheap 304 when nothing changed). The feed is short-lived
+    so a new episode reaches listeners within minutes. Private keys (staged media, the manifest)
+    are never cached anywhere.
+    """
+    if key.startswith(PRIVATE_PREFIX):
+        return "no-store"
+    if key.lower().endswith(MEDIA_SUFFIXES):
+        return f"public, max-age={media_seconds}"
+    return f"public, max-age={feed_seconds}"
+
+
+def cache_control(show: Show, key: str) -> str:
+    """The policy above with the show's feed lifetime."""
+    return cache_control_for(key, feed_seconds=show.feed_cache_seconds)
+
+
+def feed_cache_control(show: Show) -> str:
+    return cache_control(show, FEED_NAME)
