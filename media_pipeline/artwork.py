@@ -8,7 +8,6 @@ import hashlib
 import io
 import logging
 import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import MediaError, Problem
+from .fsutil import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -44,15 +44,6 @@ class PreparedArtwork:
     embed: Path  # JPEG, at most 1400 px and about 500 KB: what goes into APIC / covr
 
 
-@dataclass
-class Counters:
-    """How often a source image was read and hashed, and how often copies were derived (for logs and tests)."""
-
-    reads: int = 0
-    derived: int = 0
-
-
-counters = Counters()
 # (source, out_dir) -> (the source's stat when it was prepared, the result): publish asks for the
 # same image in several stages, and reading and hashing it each time would be wasted work.
 _prepared: dict[tuple[str, str], tuple[tuple[int, ...], PreparedArtwork]] = {}
@@ -116,7 +107,7 @@ def prepare_artwork(path: Path, out_dir: Path) -> PreparedArtwork:
     if known and stamp and known[0] == stamp and known[1].feed.exists() and known[1].embed.exists():
         return known[1]
     data = _read(path)
-    counters.reads += 1
+    log.debug("artwork %s: read", path)
     digest = hashlib.sha256(_RECIPE.encode() + data).hexdigest()[:20]
     out_dir.mkdir(parents=True, exist_ok=True)
     prepared = PreparedArtwork(feed=out_dir / f"{digest}.feed.jpg", embed=out_dir / f"{digest}.embed.jpg")
@@ -145,9 +136,9 @@ def _derive(path: Path, data: bytes, prepared: PreparedArtwork) -> None:
     else:
         feed = _jpeg(_rgb(img, path), MAX_PX, max_bytes=None)
         log.info("artwork %s: derived a %d px RGB JPEG for the feed", path, min(width, MAX_PX))
-    _write_atomic(prepared.feed, feed)
-    _write_atomic(prepared.embed, embeddable(prepared.feed)[1])
-    counters.derived += 1
+    atomic_write(prepared.feed, feed)
+    atomic_write(prepared.embed, embeddable(prepared.feed)[1])
+    log.debug("artwork %s: wrote %s and %s", path, prepared.feed.name, prepared.embed.name)
 
 
 def _stamp(path: Path) -> tuple[int, ...] | None:
@@ -256,13 +247,3 @@ def _fit(size: tuple[int, int], max_px: int) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def _write_atomic(target: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; these files are published
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

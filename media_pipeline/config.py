@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from .errors import ConfigError, Problem, ValidationError
+from .fsutil import atomic_write, display_path
 from .model import AudioSettings, Category, Chapter, Episode, Owner, Person, Show, Workspace
 
 WORKSPACE_FILE = "media-pipeline.toml"
@@ -240,13 +241,13 @@ def load_show(ws: Workspace, slug: str, problems: list[Problem] | None = None) -
     path = ws.feeds_dir / f"{slug}.toml"
     if not path.is_file():
         known = ", ".join(show_slugs(ws)) or "none"
-        raise ConfigError(f"no such show (known shows: {known})", path=_rel(ws, path))
+        raise ConfigError(f"no such show (known shows: {known})", path=display_path(ws, path))
     start = len(problems)
     unreadable: list[Problem] = []
     data = _read_toml(path, unreadable)
     if unreadable:  # nothing below could be read: report that alone, not every key as missing
-        raise ConfigError(unreadable[0].reason, path=_rel(ws, path))
-    f = _Fields(data, _rel(ws, path), problems)
+        raise ConfigError(unreadable[0].reason, path=display_path(ws, path))
+    f = _Fields(data, display_path(ws, path), problems)
     owner_f = f.table("owner", required=True)
     owner = Owner(owner_f.str("name", "", required=True), owner_f.str("email", "", required=True))
     owner_f.finish()
@@ -288,7 +289,7 @@ def load_show(ws: Workspace, slug: str, problems: list[Problem] | None = None) -
     )
     f.finish()
     if show.id3_version not in (3, 4):
-        problems.append(Problem(_rel(ws, path), "id3_version", f"must be 3 or 4, not {show.id3_version}"))
+        problems.append(Problem(display_path(ws, path), "id3_version", f"must be 3 or 4, not {show.id3_version}"))
     if not collect and len(problems) > start:
         raise ValidationError(problems[start:])
     return show
@@ -379,17 +380,8 @@ def record_guid(path: Path, guid: str) -> str:
     else:
         front = front + ("\r\n" if "\r\n" in front else "\n") + line
     start, end = match.span(1)
-    _replace_bytes(path, (text[:start] + front + text[end:]).encode("utf-8"))
+    atomic_write(path, (text[:start] + front + text[end:]).encode("utf-8"))
     return guid
-
-
-def _replace_bytes(path: Path, data: bytes) -> None:
-    temp = path.with_name(f".{path.name}.partial")
-    try:
-        temp.write_bytes(data)
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)
 
 
 def load_episode(ws: Workspace, show: str, path: Path, problems: list[Problem] | None = None) -> Episode | None:
@@ -397,7 +389,7 @@ def load_episode(ws: Workspace, show: str, path: Path, problems: list[Problem] |
     collect = problems is not None
     problems = [] if problems is None else problems
     start = len(problems)
-    rel = _rel(ws, path)
+    rel = display_path(ws, path)
     episode = _read_episode(ws, show, path, rel, problems)
     if len(problems) > start:
         if not collect:
@@ -528,13 +520,6 @@ def localize(moment: dt.datetime, zone: ZoneInfo) -> dt.datetime:
     if roundtrip.replace(tzinfo=None) != moment:  # in the spring gap: normalise to the real instant
         return roundtrip
     return aware
-
-
-def _rel(ws: Workspace, path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(ws.root))
-    except ValueError:
-        return str(path)
 
 
 # -- whole-workspace loading -------------------------------------------------------------------

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 import zlib
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ import yaml
 from . import synth
 from .config import FrontMatterLoader, episode_paths, load_workspace, show_slugs, split_front_matter
 from .errors import PipelineError
+from .fsutil import replacing
 from .model import Workspace
 
 log = logging.getLogger(__name__)
@@ -105,17 +105,12 @@ def generate_demo_media(ws: Workspace, *, force: bool = False,
 
 def _write(target: Path, recipe: Recipe) -> None:
     """Synthesise into a temp file beside the target, then rename: never half a recording."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.with_name(f".{target.stem}.partial{target.suffix}")
-    try:
+    with replacing(target) as temp:
         if target.suffix.lower() in _VIDEO_SUFFIXES:
             synth.webinar(temp, recipe.seconds, level_lufs=recipe.level_lufs, seed=recipe.seed)
         else:
             synth.speech(temp, recipe.seconds, level_lufs=recipe.level_lufs, channels=recipe.channels,
                          seed=recipe.seed)
-        os.replace(temp, target)
-    finally:
-        temp.unlink(missing_ok=True)
 
 
 def main(argv: list[str] | None = None) -> int:

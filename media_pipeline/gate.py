@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Iterable, Sequence
 
+from . import layout
 from .config import Catalog
 from .errors import ConfigError, Problem, ValidationError
 from .fsutil import display_path
@@ -21,13 +22,15 @@ from .model import Episode, Show, Workspace
 
 
 def problems(ws: Workspace, catalog: Catalog, loaded: Iterable[Problem] = (), *,
-             publishing: bool = False) -> list[Problem]:
+             publishing: bool = False, feed_rules: bool = True) -> list[Problem]:
     """Every problem of `catalog`, errors and warnings: the loader's (`loaded`) first, then the
     rules'; a rule's finding on a field the loader already faulted says nothing new. With
-    `publishing`, what publishing fixes itself (oversized artwork) is no problem."""
+    `publishing`, what publishing fixes itself (oversized artwork) is no problem. Without
+    `feed_rules` only the loader's findings count (processing makes no feed)."""
     loaded = list(loaded)
     faulted = {(p.path, p.field) for p in loaded}
-    merged = [*loaded, *(p for p in lint(ws, catalog, publishing=publishing) if (p.path, p.field) not in faulted)]
+    linted = lint(ws, catalog, publishing=publishing) if feed_rules else []
+    merged = [*loaded, *(p for p in linted if (p.path, p.field) not in faulted)]
     return list(dict.fromkeys(merged))
 
 
@@ -35,15 +38,16 @@ def errors(found: Iterable[Problem]) -> list[Problem]:
     return [p for p in found if p.severity == "error"]
 
 
-def require(ws: Workspace, catalog: Catalog, loaded: Iterable[Problem] = (), *, publishing: bool = False) -> None:
+def require(ws: Workspace, catalog: Catalog, loaded: Iterable[Problem] = (), *, publishing: bool = False,
+            feed_rules: bool = True) -> None:
     """Raise ValidationError (every error, one line each) unless `catalog` passes the gate."""
-    if found := errors(problems(ws, catalog, loaded, publishing=publishing)):
+    if found := errors(problems(ws, catalog, loaded, publishing=publishing, feed_rules=feed_rules)):
         raise ValidationError(found)
 
 
-def for_episode(ws: Workspace, found: Sequence[Problem], episode: Episode) -> list[Problem]:
+def for_episode(ws: Workspace, found: Sequence[Problem], show: Show, slug: str) -> list[Problem]:
     """The problems of one episode's file and of its show's file."""
-    mine = {display_path(ws, episode.path), display_path(ws, ws.feeds_dir / f"{episode.show}.toml")}
+    mine = {display_path(ws, layout.episode_file(ws, show.slug, slug)), display_path(ws, show.path)}
     return [p for p in found if p.path in mine]
 
 
@@ -56,7 +60,8 @@ def against_manifest(ws: Workspace, show: Show, catalog: Catalog, episode: Episo
     if not episode.source.is_file():
         return ConfigError(f"source file not found: {episode.source}", path=where, field="source")
     if episode.guid and owner not in (None, episode.slug):
-        return ConfigError(f"{episode.guid} is already the guid of {show.slug}/{owner}; every episode needs its own",
+        return ConfigError(f"{episode.guid} is already the guid of {layout.episode_key(show.slug, owner)}; every episode "
+                           "needs its own",
                            path=where, field="guid")
     if record is not None and record.state == "live" and episode.publish_at > now:
         # Subscribers' apps have downloaded it already: a later time cannot hide it again, and a

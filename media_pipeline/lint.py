@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from pathlib import Path
 from typing import Mapping
 from urllib.parse import urlsplit
 
 from .artwork import check_artwork
 from .config import Catalog
 from .errors import MediaError, Problem
+from .fsutil import display_path
 from .model import Episode, Person, Show, Workspace
 from .notes import render_notes
 
@@ -251,12 +251,12 @@ def lint(ws: Workspace, catalog: Catalog, *, durations: Mapping[str, float] | No
     durations = durations or {}
     out: list[Problem] = []
     for slug, show in catalog.shows.items():
-        show_path = _rel(ws, show.path)
+        show_path = display_path(ws, show.path)
         out.extend(show_problems(show, path=show_path))
         if not SAFE_NAME.match(slug):
             out.append(_error(show_path, "file name", f"{slug!r} becomes part of every URL of the show; "
                                                       "use only ASCII letters, digits, '-', '_' and '.'"))
-        out.extend(check_artwork(show.artwork, _rel(ws, show.artwork), publishing=publishing))
+        out.extend(check_artwork(show.artwork, display_path(ws, show.artwork), publishing=publishing))
         episodes = catalog.episodes.get(slug, ())
         for episode in episodes:
             out.extend(_episode_file_problems(ws, show, episode, durations.get(episode.key), publishing))
@@ -266,7 +266,7 @@ def lint(ws: Workspace, catalog: Catalog, *, durations: Mapping[str, float] | No
 
 def _episode_file_problems(ws: Workspace, show: Show, episode: Episode, duration: float | None,
                            publishing: bool = False) -> list[Problem]:
-    path = _rel(ws, episode.path)
+    path = display_path(ws, episode.path)
     out = episode_problems(show, episode, path=path)
     if episode.notes.strip() and not render_notes(episode.notes).text:
         out.append(_warning(path, "notes", "have no text left once unsafe HTML is removed"))
@@ -294,7 +294,7 @@ def _episode_file_problems(ws: Workspace, show: Show, episode: Episode, duration
                 out.append(_error(path, f"chapters[{i}].end", f"{chapter.end:g} s is after the end of "
                                                               f"the episode ({duration:g} s)"))
     if episode.artwork is not None:
-        out.extend(check_artwork(episode.artwork, _rel(ws, episode.artwork), publishing=publishing))
+        out.extend(check_artwork(episode.artwork, display_path(ws, episode.artwork), publishing=publishing))
     return out
 
 
@@ -311,18 +311,11 @@ def _duplicates(ws: Workspace, episodes: tuple[Episode, ...]) -> list[Problem]:
             by_number[(episode.season, episode.number)].append(episode)
     for guid, same in by_guid.items():
         for episode in same[1:]:
-            out.append(_error(_rel(ws, episode.path), "guid", f"{guid!r} is also the guid of "
-                                                              f"{_rel(ws, same[0].path)}; guids must be unique"))
+            out.append(_error(display_path(ws, episode.path), "guid", f"{guid!r} is also the guid of "
+                                                              f"{display_path(ws, same[0].path)}; guids must be unique"))
     for (season, number), same in by_number.items():
         for episode in same[1:]:
             where = f"season {season}" if season is not None else "the show"
-            out.append(_error(_rel(ws, episode.path), "number", f"{number} is also the number of "
-                                                                f"{_rel(ws, same[0].path)} in {where}"))
+            out.append(_error(display_path(ws, episode.path), "number", f"{number} is also the number of "
+                                                                f"{display_path(ws, same[0].path)} in {where}"))
     return out
-
-
-def _rel(ws: Workspace, path: Path) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(ws.root.resolve()))
-    except ValueError:
-        return str(path)

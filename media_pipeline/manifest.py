@@ -18,7 +18,8 @@ from datetime import datetime
 from typing import Any, Callable, Literal
 
 from .errors import StorageError
-from .layout import MANIFEST_CACHE, MANIFEST_TYPE, content_type_for, feed_key, manifest_key, staging_key, staging_prefix
+from .layout import (MANIFEST_CACHE, MANIFEST_TYPE, content_type_for, episode_key, feed_key, manifest_key, staging_key,
+                     staging_prefix)
 from .storage import PreconditionFailed, Storage
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ class EpisodeRecord:
 
     def staged_key(self, show: str, record: FileRecord) -> str:
         if self.staging is None:
-            raise ValueError(f"{show}/{self.slug} has no staging folder")
+            raise ValueError(f"{episode_key(show, self.slug)} has no staging folder")
         return staging_key(show, self.staging, record.key)
 
     @property

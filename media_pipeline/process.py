@@ -19,6 +19,7 @@ from .layout import content_type_for
 
 log = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class ProcessResult:
     """The renditions of one episode in the cache (video first for webinars), and its source's facts."""
@@ -26,17 +27,6 @@ class ProcessResult:
     renditions: tuple[Rendition, ...]
     info: MediaInfo
     cached: bool  # True when no audio work was done
-
-
-@dataclass
-class Counters:
-    """How often processing did audio work and how often the cache answered (for logs and tests)."""
-
-    audio_work: int = 0
-    cache_hits: int = 0
-
-
-counters = Counters()
 
 
 def process_episode(ws: Workspace, show: Show, episode: Episode, *,
@@ -49,13 +39,11 @@ def process_episode(ws: Workspace, show: Show, episode: Episode, *,
     entry = cache.folder(ws.build_dir, show.slug, episode.slug, key)
     manifest = cache.use(entry)
     if manifest is not None:
-        counters.cache_hits += 1
         log.info("cache hit: %s, renditions from %s", episode.key, entry)
         cache.prune(entry)
         if progress:
             progress(1.0)
         return ProcessResult(_renditions(entry, manifest), info, cached=True)
-    counters.audio_work += 1
     log.info("audio work: %s from %s", episode.key, episode.source)
     with cache.building(entry) as staging:
         outputs = _outputs(staging, episode.slug, settings, video)
@@ -134,4 +122,4 @@ def _renditions(entry: Path, manifest: dict) -> tuple[Rendition, ...]:
                            loudness=Loudness(**r["loudness"])) for r in manifest["renditions"])
 
 
-__all__ = ["Counters", "ProcessResult", "counters", "process_episode", "render"]
+__all__ = ["ProcessResult", "process_episode", "render"]

@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Callable, Iterable
 
-from . import layout, manifest, render
+from . import gate, layout, manifest, render
 from .config import Catalog
-from .errors import PipelineError, StorageError
+from .errors import PipelineError, Problem, StorageError
 from .lock import lock_path, locked
 from .manifest import EpisodeRecord, Manifest
 from .model import Show, Workspace
@@ -44,20 +45,29 @@ class ReleaseReport:
 
 
 def release_due(ws: Workspace, catalog: Catalog, *, now: datetime, dry_run: bool = False,
-                storage: Storage | None = None) -> ReleaseReport:
+                storage: Storage | None = None, loaded: Iterable[Problem] = ()) -> ReleaseReport:
     """Release every staged episode of every show whose publish time is at or before `now`.
 
-    A failure on one episode (its staged media missing, a copy refused) is reported and the
-    others are still released; a failure of one show's feed does not stop the other shows.
+    A failure on one episode (its staged media missing, a copy refused, its file rejected by the
+    gate as `check` would reject it) is reported and the others are still released; a failure of
+    one show's feed does not stop the other shows. `loaded` are the loader's findings, when the
+    caller has them; the gate is asked only when something is due.
     """
     if now.tzinfo is None:
         raise ValueError("now must be time-zone aware")
     storage = storage or open_storage(ws.storage_url, ws.root)
     report = ReleaseReport(dry_run=dry_run)
+    verdict: list[list[Problem]] = []
+
+    def blocking(show: Show, record: EpisodeRecord) -> list[Problem]:
+        if not verdict:
+            verdict.append(gate.errors(gate.problems(ws, catalog, loaded, publishing=True)))
+        return gate.for_episode(ws, verdict[0], show, record.slug)
+
     for show in catalog.shows.values():
         try:
             with locked(lock_path(ws, show.slug)):
-                _release_show(ws, storage, catalog, show, now, dry_run, report)
+                _release_show(ws, storage, catalog, show, now, dry_run, report, blocking)
         except PipelineError as exc:
             log.debug("%s: %s", show.slug, exc)
             report.failures.append((show.slug, str(exc)))
@@ -65,11 +75,15 @@ def release_due(ws: Workspace, catalog: Catalog, *, now: datetime, dry_run: bool
 
 
 def _release_show(ws: Workspace, storage: Storage, catalog: Catalog, show: Show, now: datetime, dry_run: bool,
-                  report: ReleaseReport) -> None:
+                  report: ReleaseReport, blocking: Callable[[Show, EpisodeRecord], list[Problem]]) -> None:
     current, _, _ = manifest.read_manifest(storage, show.slug)
     due = [r for r in current.episodes.values() if r.state == "staged" and _due_time(catalog, show, r) <= now]
     if not due:
         return
+    for record in list(due):
+        if problems := blocking(show, record):
+            due.remove(record)  # stays staged until its file passes the gate again
+            report.failures.extend((layout.episode_key(show.slug, record.slug), str(p)) for p in problems)
     due.sort(key=lambda r: (_due_time(catalog, show, r), r.slug))
     if dry_run:
         report.due.extend(Release(layout.episode_key(show.slug, r.slug), r.guid, _due_time(catalog, show, r)) for r in due)

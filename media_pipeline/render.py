@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Callable
 
 from . import feed, layout, manifest
@@ -31,6 +32,7 @@ class ShowView:
     artwork_url: str
     podcast_guid: str
     entries: tuple[FeedEntry, ...]
+    display: Callable[[Path], str]  # a file's name in messages
 
     @property
     def last_build(self) -> datetime | None:
@@ -72,12 +74,12 @@ def show_view(ws: Workspace, show: Show, catalog: Catalog, m: Manifest, *,
     art = m.artwork.key if m.artwork else layout.artwork_key(show.slug)
     url = layout.feed_url(ws, show)
     return ShowView(show, url, layout.public_url(ws, show, art), feed.show_podcast_guid(show, url, m.podcast_guid),
-                    tuple(entries))
+                    tuple(entries), lambda path: display_path(ws, path))
 
 
 def render_feed(view: ShowView) -> bytes:
     return feed.build_feed(view.show, view.entries, feed_url=view.feed_url, artwork_url=view.artwork_url,
-                           podcast_guid=view.podcast_guid, last_build=view.last_build)
+                           podcast_guid=view.podcast_guid, last_build=view.last_build, display=view.display)
 
 
 def feed_entry(ws: Workspace, show: Show, episode: Episode, record: EpisodeRecord) -> FeedEntry:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 import re
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -17,6 +16,8 @@ import yaml
 
 from .config import FrontMatterLoader, episode_paths, load_show, localize, show_slugs, split_front_matter
 from .errors import ConfigError, Problem
+from .fsutil import atomic_write, display_path
+from .layout import episode_file
 from .model import Person, Workspace
 
 log = logging.getLogger(__name__)
@@ -67,8 +68,8 @@ def new_episode(ws: Workspace, show: str, *, title: str | None = None, slug: str
         raise ConfigError(f"no such show (known shows: {known})", path=f"feeds/{show}.toml")
     next_slug, number, season = next_episode(ws, show)
     slug = slug or next_slug
-    target = ws.episodes_dir / show / f"{slug}.md"
-    rel = f"episodes/{show}/{slug}.md"
+    target = episode_file(ws, show, slug)
+    rel = display_path(ws, target)
     if not _SLUG.match(slug):
         raise ConfigError("the slug names the episode's files and URLs: use a-z, 0-9, - and _ only",
                           path=rel, field="slug")
@@ -92,15 +93,10 @@ def new_episode(ws: Workspace, show: str, *, title: str | None = None, slug: str
 
 def _create(target: Path, text: str) -> None:
     """Write beside the target, then link into place: no half file, and no overwrite even in a race."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.with_name(f".{target.name}.partial")
     try:
-        temp.write_text(text, encoding="utf-8")
-        os.link(temp, target)  # fails if the target appeared meanwhile
+        atomic_write(target, text.encode("utf-8"), exclusive=True)
     except FileExistsError:
         raise ConfigError("already exists; edit it, or choose another name with --slug", path=str(target)) from None
-    finally:
-        temp.unlink(missing_ok=True)
 
 
 def _q(text: str) -> str:

@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 from . import ffmpeg, loudness
+from .fsutil import replacing
 
 _CODECS = {
     ".wav": ["-c:a", "pcm_s16le"],
@@ -45,15 +46,13 @@ def speech(path: str | os.PathLike, seconds: float = 20.0, *, level_lufs: float 
     if codec is None:
         raise ValueError(f"no codec for {path.suffix}")
     gain = 0.0 if level_lufs is None else level_lufs - _unity_loudness(seconds, sample_rate, seed)
-    with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
-        wav = Path(tmp) / "speech.wav"
+    with tempfile.TemporaryDirectory(dir=path.parent) as tmp, replacing(path) as out:
+        wav = out if path.suffix.lower() == ".wav" else Path(tmp) / "speech.wav"
         ffmpeg.run(["-f", "lavfi", "-i", speech_source(seconds, sample_rate=sample_rate, seed=seed),
                     "-af", f"volume={gain:.3f}dB", "-ac", str(channels), "-c:a", "pcm_s16le", "-y", wav],
                    what=path)
-        if path.suffix.lower() == ".wav":
-            os.replace(wav, path)
-        else:
-            ffmpeg.run(["-i", wav, *codec, "-y", path], what=path)
+        if wav != out:
+            ffmpeg.run(["-i", wav, *codec, "-y", out], what=path)
     return path
 
 

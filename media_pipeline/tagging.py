@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import re
 import shutil
 import tempfile
@@ -26,6 +25,7 @@ from mutagen.mp4 import MP4, MP4Cover
 from . import artwork, chapters, ffmpeg
 from .chapters import ChapterMark
 from .errors import MediaError
+from .fsutil import replacing
 from .notes import render_notes
 from .model import Episode, Show
 
@@ -391,27 +391,35 @@ def tag_file(path: Path, data: TagData, *, id3_version: int = 3,
     writer = _writer_for(path)
     if id3_version not in (3, 4):
         raise MediaError(f"ID3 version must be 3 or 4, not {id3_version}", path=path, field="id3_version")
-    tmp = path.with_name(f".{path.stem}.tagging{path.suffix}")  # same suffix: ffmpeg picks the muxer by it
-    try:
+    with replacing(path) as tmp:  # keeps the suffix: ffmpeg picks the muxer by it
         writer(path, tmp, data, id3_version, progress)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     log.info("tagged %s", path)
+
+
+def mutagen_call(what: str, path: Path, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call into mutagen: any error it raises becomes one MediaError line, "cannot WHAT: reason",
+    naming the file (`path`), the one place mutagen's errors are translated."""
+    try:
+        return func(*args, **kwargs)
+    except mutagen.MutagenError as exc:
+        raise MediaError(f"cannot {what}: {exc}", path=path) from exc
+
+
+def _id3_or_none(path: Path) -> id3.ID3 | None:
+    try:
+        return id3.ID3(path, known_frames=_ID3_FRAMES)
+    except id3.ID3NoHeaderError:
+        return None
 
 
 def read_tags(path: Path) -> dict:
     """What the file's tags say, by logical field, plus chapters and cover (for `tags FILE`)."""
     path = Path(path)
     if path.suffix.lower() == ".mp3":
-        try:
-            tags = id3.ID3(path, known_frames=_ID3_FRAMES)
-        except id3.ID3NoHeaderError:
+        tags = mutagen_call("read tags", path, _id3_or_none, path)
+        if tags is None:
             return {"path": str(path), "format": "MP3 without ID3v2 tag", "fields": {}, "chapters": [],
                     "cover": None}
-        except mutagen.MutagenError as exc:
-            raise MediaError(f"cannot read tags: {exc}", path=path) from exc
         source, style = tags, "id3"
         kind = f"ID3v2.{tags.version[1]}"
         frames: dict[str, int] = {}
@@ -419,10 +427,7 @@ def read_tags(path: Path) -> dict:
             frames[frame.FrameID] = frames.get(frame.FrameID, 0) + 1
         extra = {"frames": dict(sorted(frames.items()))}
     elif path.suffix.lower() in MP4_SUFFIXES:
-        try:
-            f = MP4(path)
-        except mutagen.MutagenError as exc:
-            raise MediaError(f"cannot read tags: {exc}", path=path) from exc
+        f = mutagen_call("read tags", path, MP4, path)
         source, style, kind = MP4View(f.tags, _mp4_chapters(f)), "mp4", "MP4"
         extra = {"atoms": sorted(f.tags.keys()) if f.tags else []}
     else:
@@ -487,7 +492,8 @@ def _values(data: TagData, style: str) -> list[tuple[Any, Any]]:
 
 def _write_id3(path: Path, tmp: Path, data: TagData, version: int, progress: ffmpeg.Progress | None) -> None:
     shutil.copyfile(path, tmp)
-    try:
+
+    def write() -> None:
         # a fresh tag, not the old one edited: frames are replaced, never duplicated, and the
         # result does not depend on what tagged the file before (ID3v1 and APEv2 go too)
         mutagen.apev2.delete(tmp)
@@ -500,8 +506,8 @@ def _write_id3(path: Path, tmp: Path, data: TagData, version: int, progress: ffm
             _fit_chapters_for_libavformat(tags, path)
         tags.save(tmp, v2_version=version, v23_sep="/", v1=id3.ID3v1SaveOptions.REMOVE,
                   padding=lambda info: ID3_PADDING)
-    except mutagen.MutagenError as exc:
-        raise MediaError(f"cannot write ID3 tags: {exc}", path=path) from exc
+
+    mutagen_call("write ID3 tags", path, write)
     if progress:
         progress(1.0)
 
@@ -547,15 +553,16 @@ def _write_mp4(path: Path, tmp: Path, data: TagData, version: int, progress: ffm
                     "-map_metadata", "1", "-map_chapters", "1", "-c", "copy", "-fflags", "+bitexact",
                     "-movflags", "+faststart", "-y", tmp],
                    what=path, duration=data.length_ms / 1000 or None, progress=progress)
-    try:
+
+    def write() -> None:
         f = MP4(tmp)
         if f.tags is None:
             f.add_tags()
         f.tags.clear()
         f.tags.update(target.atoms)
         f.save()
-    except mutagen.MutagenError as exc:
-        raise MediaError(f"cannot write MP4 tags: {exc}", path=path) from exc
+
+    mutagen_call("write MP4 tags", path, write)
 
 
 def _ffmetadata(marks: tuple[ChapterMark, ...]) -> str:

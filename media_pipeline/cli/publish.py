@@ -125,7 +125,7 @@ def release_due_cmd(ctx: click.Context, now: datetime | None, dry_run: bool) -> 
     ws = workspace(ctx)
     catalog, problems = _catalog(ws, strict=False)
     moment = _now(ws, now)
-    report = releasing.release_due(ws, catalog, now=moment, dry_run=dry_run)
+    report = releasing.release_due(ws, catalog, now=moment, dry_run=dry_run, loaded=problems)
     for release in report.due:
         _emit(ctx, f"would release {release.key} (due {release.publish_at.isoformat()})", episode=release.key,
               guid=release.guid, due=release.publish_at.isoformat(), dry_run=True)

@@ -6,6 +6,7 @@ import click
 
 from .. import storage as storage_module
 from ..errors import ConfigError
+from ..layout import feed_key
 from ..serve import DEFAULT_HOST, DEFAULT_PORT, make_server
 from ..storage.local import LocalStorage
 from ._common import workspace
@@ -43,8 +44,8 @@ def serve(ctx: click.Context, port: int, host: str) -> None:
     base = f"http://{bound_host}:{bound_port}"
     click.echo(f"Serving {store.root} at {base}/ (Ctrl+C to stop)", err=True)
     if store.root.is_dir():
-        for feed in sorted(store.root.glob("*/feed.xml")):
-            click.echo(f"{base}/{feed.parent.name}/feed.xml")
+        for feed in sorted(store.root.glob(feed_key("*"))):
+            click.echo(f"{base}/{feed_key(feed.parent.name)}")
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -10,12 +10,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
 import threading
 from pathlib import Path
 from typing import Callable, Iterator
 
 from ..errors import StorageError
+from ..fsutil import replacing
 from .base import PRIVATE_PREFIX, ObjectInfo, PreconditionFailed, UploadProgress, sha256_bytes, sha256_file
 
 try:
@@ -162,26 +162,11 @@ class LocalStorage:
 
     @staticmethod
     def _atomic_write(target: Path, write: Callable, expect_sha256: str | None = None) -> None:
-        for attempt in range(3):
-            target.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-                break
-            except FileNotFoundError:  # a concurrent delete pruned the folder just made empty
-                if attempt == 2:
-                    raise
-        try:
-            with os.fdopen(fd, "wb") as fh:
+        with replacing(target, fsync=True) as tmp:
+            with tmp.open("wb") as fh:
                 write(fh)
-                fh.flush()
-                os.fsync(fh.fileno())
-            if expect_sha256 is not None and sha256_file(Path(tmp)) != expect_sha256:
+            if expect_sha256 is not None and sha256_file(tmp) != expect_sha256:
                 raise StorageError("stored copy does not match the local file's checksum", path=target)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
         _fsync_dir(target.parent)
 
 
