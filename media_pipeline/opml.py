@@ -8,9 +8,12 @@ from typing import Sequence
 
 from lxml import etree
 
+from . import layout
+from .config import Catalog
 from .errors import ConfigError
 from .lint import url_reason
-from .model import Show
+from .model import Show, Workspace
+from .storage import Storage
 
 
 def build_opml(feeds: Sequence[tuple[Show, str]], *, title: str, created: dt.datetime | None = None) -> bytes:
@@ -42,3 +45,19 @@ def build_opml(feeds: Sequence[tuple[Show, str]], *, title: str, created: dt.dat
 
 def _rfc822(moment: dt.datetime) -> str:
     return format_datetime(moment.astimezone(dt.timezone.utc))
+
+
+def store(ws: Workspace, storage: Storage, catalog: Catalog, feeds: list[str]) -> list[str]:
+    """`shows.opml`: every show published from this workspace, for apps that import a list; written
+    only when it changed. Returns the keys written."""
+    got = storage.get_bytes(layout.OPML_KEY)
+    existing = got[0] if got else b""
+    listed = [(show, layout.feed_url(ws, show)) for show in catalog.shows.values()
+              if layout.feed_url(ws, show) in feeds or layout.feed_url(ws, show).encode() in existing]
+    data = build_opml(listed, title="Shows")
+    if data == existing:
+        return []
+    seconds = min(s.feed_cache_seconds for s, _ in listed)
+    storage.put_bytes(layout.OPML_KEY, data, content_type=layout.content_type_for(layout.OPML_KEY),
+                      cache_control=layout.cache_control_for(layout.OPML_KEY, feed_seconds=seconds))
+    return [layout.OPML_KEY]

@@ -23,23 +23,11 @@ from .lock import lock_path, locked
 from .manifest import FileRecord
 from .model import Episode, Workspace
 from .render import commit
-from .run import Progress, ShowRun
+from .run import EpisodeOutcome, Progress, ShowResult, ShowRun
 from .storage import Storage, open_storage
 from .uploads import Stored, Upload, delete_quietly, obsolete_keys, store_artwork, store_episode
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class EpisodeOutcome:
-    """What happened to one episode: `state` is live, staged, or failed; `uploaded` the keys written."""
-
-    key: str
-    state: str
-    guid: str | None = None
-    uploaded: tuple[str, ...] = ()
-    error: str | None = None
-    publish_at: datetime | None = None
 
 
 @dataclass
@@ -58,16 +46,6 @@ class PublishReport:
         log.debug("%s: %s", what, exc)
         self.failures.append((what, str(exc)))
         self.outcomes.append(EpisodeOutcome(what, "failed", error=str(exc)))
-
-
-@dataclass
-class ShowResult:
-    """What one show's run did: each episode's outcome or failure, the keys written, the feed."""
-
-    outcomes: list[EpisodeOutcome] = field(default_factory=list)
-    failures: list[tuple[str, PipelineError]] = field(default_factory=list)
-    written: list[str] = field(default_factory=list)
-    feed: str | None = None
 
 
 def publish(ws: Workspace, catalog: Catalog, episodes: Sequence[Episode], *, now: datetime, dry_run: bool = False,
@@ -109,7 +87,7 @@ def publish(ws: Workspace, catalog: Catalog, episodes: Sequence[Episode], *, now
         done += len(show_episodes)
     if not dry_run and report.feeds:
         try:
-            report.written.extend(store_opml(ws, storage, catalog, report.feeds))
+            report.written.extend(opml.store(ws, storage, catalog, report.feeds))
         except PipelineError as exc:
             report.fail(layout.OPML_KEY, exc)
     return report
@@ -127,20 +105,23 @@ def publish_show(run: ShowRun, episodes: list[Episode], *, dry_run: bool = False
     if dry_run:
         result.outcomes.extend(plan(run, episode) for episode in ready)
         return result
-    show_art, written = store_artwork(run, prepared_show_art(run))
-    result.written.extend(written)
-    stored: list[Stored] = []
-    for i, episode in enumerate(ready):
-        progress = (lambda f, i=i: run.progress((i + f) / max(1, len(ready)))) if run.progress else None
-        try:
-            stored.append(publish_episode(run, episode, show_art, progress))
-        except PipelineError as exc:
-            result.failures.append((episode.key, exc))
-    for item in stored:
-        result.written.extend(item.uploaded)
-    if not stored and run.snapshot.manifest_etag is None:
-        return result  # nothing of this show was ever published: no empty feed for apps to find
-    commit_show(run, stored, show_art, result)
+    try:
+        show_art, written = store_artwork(run, prepared_show_art(run))
+        result.written.extend(written)
+        stored: list[Stored] = []
+        for i, episode in enumerate(ready):
+            progress = (lambda f, i=i: run.progress((i + f) / max(1, len(ready)))) if run.progress else None
+            try:
+                stored.append(publish_episode(run, episode, show_art, progress))
+            except PipelineError as exc:
+                result.failures.append((episode.key, exc))
+            else:
+                result.written.extend(stored[-1].uploaded)
+        if stored or run.snapshot.manifest_etag is not None:
+            # (nothing of this show ever published and nothing now: no empty feed for apps to find)
+            result.add(commit_show(run, stored, show_art))
+    except PipelineError as exc:  # the show's artwork or its commit: its episodes' results stand
+        result.failures.append((run.show.slug, exc))
     return result
 
 
@@ -155,9 +136,10 @@ def publish_episode(run: ShowRun, episode: Episode, show_art: FileRecord | None,
     return store_episode(run, episode, files, duration)
 
 
-def commit_show(run: ShowRun, stored: list[Stored], show_art: FileRecord | None, result: ShowResult) -> None:
+def commit_show(run: ShowRun, stored: list[Stored], show_art: FileRecord | None) -> ShowResult:
     """Record the stored episodes in the manifest and write the feed (last), then remove what no
     longer belongs: staged copies of episodes now live, files of renamed episodes."""
+    result = ShowResult()
     records = [s.record for s in stored]
     lost: dict[str, str] = {}
 
@@ -192,6 +174,7 @@ def commit_show(run: ShowRun, stored: list[Stored], show_art: FileRecord | None,
         result.outcomes.append(EpisodeOutcome(key, record.state, record.guid, item.uploaded,
                                               publish_at=record.publish_at))
     delete_quietly(run.storage, obsolete_keys(run.show.slug, run.current.episodes, updated.manifest))
+    return result
 
 
 def assign_guid(run: ShowRun, episode: Episode) -> str:
@@ -258,21 +241,6 @@ def sidecars(run: ShowRun, episode: Episode, duration: float) -> list[Upload]:
         atomic_write(path, transcripts.to_vtt(transcripts.load_transcript(episode.transcript, duration=duration)))
         files.append(Upload("transcript", path, layout.sidecar_key(show, path.name)))
     return files
-
-
-def store_opml(ws: Workspace, storage: Storage, catalog: Catalog, feeds: list[str]) -> list[str]:
-    """`shows.opml`: every show published from this workspace, for apps that import a list."""
-    got = storage.get_bytes(layout.OPML_KEY)
-    existing = got[0] if got else b""
-    listed = [(show, layout.feed_url(ws, show)) for show in catalog.shows.values()
-              if layout.feed_url(ws, show) in feeds or layout.feed_url(ws, show).encode() in existing]
-    data = opml.build_opml(listed, title="Shows")
-    if data == existing:
-        return []
-    seconds = min(s.feed_cache_seconds for s, _ in listed)
-    storage.put_bytes(layout.OPML_KEY, data, content_type=layout.content_type_for(layout.OPML_KEY),
-                      cache_control=layout.cache_control_for(layout.OPML_KEY, feed_seconds=seconds))
-    return [layout.OPML_KEY]
 
 
 def plan(run: ShowRun, episode: Episode) -> EpisodeOutcome:

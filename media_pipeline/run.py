@@ -1,14 +1,16 @@
-"""One show's publishing run: everything its stages share, so no stage takes a long parameter list."""
+"""One show's publishing run: everything its stages share, so no stage takes a long parameter list,
+and what the stages did (`EpisodeOutcome`, `ShowResult`), so none mutates a shared report."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
 from . import layout, manifest
 from .config import Catalog
+from .errors import PipelineError
 from .manifest import EpisodeRecord, Manifest
 from .model import Episode, Show, Workspace
 from .storage import Storage
@@ -52,3 +54,32 @@ class ShowRun:
 
     def episode_work(self, episode: Episode) -> Path:
         return self.work / episode.slug
+
+
+@dataclass(frozen=True)
+class EpisodeOutcome:
+    """What happened to one episode: `state` is live, staged, or failed; `uploaded` the keys written."""
+
+    key: str
+    state: str
+    guid: str | None = None
+    uploaded: tuple[str, ...] = ()
+    error: str | None = None
+    publish_at: datetime | None = None
+
+
+@dataclass
+class ShowResult:
+    """What one show's run did: each episode's outcome or failure, the keys written, the feed."""
+
+    outcomes: list[EpisodeOutcome] = field(default_factory=list)
+    failures: list[tuple[str, PipelineError]] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)
+    feed: str | None = None
+
+    def add(self, other: "ShowResult") -> None:
+        """Take in what a later stage did."""
+        self.outcomes += other.outcomes
+        self.failures += other.failures
+        self.written += other.written
+        self.feed = other.feed or self.feed
