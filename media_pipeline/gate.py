@@ -60,8 +60,8 @@ def against_manifest(ws: Workspace, show: Show, catalog: Catalog, episode: Episo
     if not episode.source.is_file():
         return ConfigError(f"source file not found: {episode.source}", path=where, field="source")
     if episode.guid and owner not in (None, episode.slug):
-        return ConfigError(f"{episode.guid} is already the guid of {layout.episode_key(show.slug, owner)}; every episode "
-                           "needs its own",
+        other = layout.episode_key(show.slug, owner)
+        return ConfigError(f"{episode.guid} is already the guid of {other}; every episode needs its own",
                            path=where, field="guid")
     if record is not None and record.state == "live" and episode.publish_at > now:
         # Subscribers' apps have downloaded it already: a later time cannot hide it again, and a

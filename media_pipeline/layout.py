@@ -80,6 +80,18 @@ def episode_file(ws: Workspace, show: str, slug: str) -> Path:
     return ws.episodes_dir / show / f"{slug}.md"
 
 
+def episode_ref(ws: Workspace, ref: str) -> tuple[str, str] | None:
+    """The (show, slug) a user's reference names: `SHOW/SLUG`, `SHOW/SLUG.md`, or the path of a
+    file in `episodes/<show>/` (whether or not it still exists); None for anything else."""
+    path = Path(ref)
+    if path.suffix == ".md" and path.resolve().parent.parent == ws.episodes_dir.resolve():
+        return path.resolve().parent.name, path.stem
+    show, _, slug = ref.removesuffix(".md").partition("/")
+    if show and slug and "/" not in slug:
+        return show, slug
+    return None
+
+
 # -- public URLs --------------------------------------------------------------------------------
 
 

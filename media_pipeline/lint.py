@@ -311,11 +311,11 @@ def _duplicates(ws: Workspace, episodes: tuple[Episode, ...]) -> list[Problem]:
             by_number[(episode.season, episode.number)].append(episode)
     for guid, same in by_guid.items():
         for episode in same[1:]:
-            out.append(_error(display_path(ws, episode.path), "guid", f"{guid!r} is also the guid of "
-                                                              f"{display_path(ws, same[0].path)}; guids must be unique"))
+            out.append(_error(display_path(ws, episode.path), "guid",
+                              f"{guid!r} is also the guid of {display_path(ws, same[0].path)}; guids must be unique"))
     for (season, number), same in by_number.items():
         for episode in same[1:]:
             where = f"season {season}" if season is not None else "the show"
-            out.append(_error(display_path(ws, episode.path), "number", f"{number} is also the number of "
-                                                                f"{display_path(ws, same[0].path)} in {where}"))
+            out.append(_error(display_path(ws, episode.path), "number",
+                              f"{number} is also the number of {display_path(ws, same[0].path)} in {where}"))
     return out

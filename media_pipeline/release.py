@@ -86,7 +86,8 @@ def _release_show(ws: Workspace, storage: Storage, catalog: Catalog, show: Show,
             report.failures.extend((layout.episode_key(show.slug, record.slug), str(p)) for p in problems)
     due.sort(key=lambda r: (_due_time(catalog, show, r), r.slug))
     if dry_run:
-        report.due.extend(Release(layout.episode_key(show.slug, r.slug), r.guid, _due_time(catalog, show, r)) for r in due)
+        report.due.extend(Release(layout.episode_key(show.slug, r.slug), r.guid, _due_time(catalog, show, r))
+                          for r in due)
         return
     copied, failed, partial = [], {}, {}
     for record in due:

@@ -65,11 +65,12 @@ def find_target(ws: Workspace, catalog: Catalog, ref: str, *, storage: Storage |
 def orphan_episode(ws: Workspace, catalog: Catalog, ref: str, *, storage: Storage | None = None) -> Episode | None:
     """An episode named `SHOW/SLUG` that the manifest knows but whose file is gone: enough of it
     to find its record, nothing to publish."""
-    show, _, slug = ref.removesuffix(".md").partition("/")
-    if show not in catalog.shows or not slug:
+    named = layout.episode_ref(ws, ref)
+    if named is None or named[0] not in catalog.shows:
         return None
+    show, slug = named
     storage = storage or open_storage(ws.storage_url, ws.root)
-    record = manifest.read_manifest(storage, show)[0].by_slug(slug.rsplit("/", 1)[-1])
+    record = manifest.read_manifest(storage, show)[0].by_slug(slug)
     if record is None:
         return None
     return Episode(show=show, slug=record.slug, path=layout.episode_file(ws, show, record.slug), title=record.slug,

@@ -33,8 +33,8 @@ class Upload:
     key: str
 
     def record(self) -> FileRecord:
-        return FileRecord(self.kind, self.key, self.path.stat().st_size, sha256_file(self.path),  # type: ignore[arg-type]
-                          layout.content_type_for(self.key))
+        return FileRecord(self.kind, self.key, self.path.stat().st_size,  # type: ignore[arg-type]
+                          sha256_file(self.path), layout.content_type_for(self.key))
 
 
 @dataclass(frozen=True)

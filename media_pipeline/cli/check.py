@@ -9,6 +9,7 @@ import click
 from .. import gate
 from ..config import load_catalog, show_slugs
 from ..fsutil import display_path
+from ..layout import episode_file, episode_ref
 from ..model import Workspace
 from ._common import CONTEXT_SETTINGS, quiet, workspace
 
@@ -66,10 +67,8 @@ def _select(ws: Workspace, targets: tuple[str, ...]) -> tuple[list[str], set[str
             show, episode = target, None
         elif path.suffix == ".toml" and path.resolve().parent == ws.feeds_dir.resolve() and path.stem in known:
             show, episode = path.stem, None
-        elif path.suffix == ".md" and path.is_file() and path.resolve().parent.parent == ws.episodes_dir.resolve():
-            show, episode = path.resolve().parent.name, path.resolve()
-        elif target.count("/") == 1 and (ws.episodes_dir / f"{target}.md").is_file():
-            show, episode = target.split("/")[0], (ws.episodes_dir / f"{target}.md").resolve()
+        elif (named := episode_ref(ws, target)) and episode_file(ws, *named).is_file():
+            show, episode = named[0], episode_file(ws, *named).resolve()
         else:
             raise click.BadParameter(f"{target!r} is neither a show ({', '.join(known) or 'none'}) nor an "
                                      "episode (SHOW/EPISODE or an episode file's path)", param_hint="SHOW|EPISODE")
