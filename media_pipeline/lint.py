@@ -153,8 +153,12 @@ def show_problems(show: Show, *, path: str | None = None) -> list[Problem]:
             out.append(_error(path, "categories", reason))
     if len({str(c) for c in show.categories}) != len(show.categories):
         out.append(_warning(path, "categories", "lists the same category twice"))
-    if reason := url_reason(show.link):
+    if show.link and (reason := url_reason(show.link)):
         out.append(_error(path, "link", reason))
+    for key, url in (("apple_podcasts_url", show.apple_podcasts_url), ("spotify_url", show.spotify_url),
+                     *(("directory_urls", u) for u in show.directory_urls)):
+        if url and (reason := url_reason(url)):
+            out.append(_error(path, key, reason))
     if show.show_type not in ("episodic", "serial"):
         out.append(_error(path, "type", f"must be episodic or serial, not {show.show_type!r}"))
     if show.medium not in ALL_MEDIUMS:
