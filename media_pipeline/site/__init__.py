@@ -9,6 +9,7 @@ Layout: `index.html`, `<show>/index.html`, `<show>/<episode>/index.html`, `saavu
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Sequence
 from xml.sax.saxutils import escape as xml_escape
@@ -84,6 +85,7 @@ def render_show(site: ShowSite, settings: SiteSettings) -> dict[str, bytes]:
         pages[episode_key(show.slug, item.entry.episode.slug)] = _render(
             "episode.html", **common, site=site, show=show, item=item, entry=item.entry,
             episode=item.entry.episode, media=_media(item.entry), paragraphs=_paragraphs(item.cues),
+            notes=nested_notes(item.notes_html),
             json_ld=_episode_ld(site, item))
     return pages
 
@@ -117,6 +119,13 @@ def sitemap(base_url: str, shows: Sequence[ShowSite]) -> bytes:
         lines.append(f"  <url><loc>{xml_escape(url)}</loc>{last}</url>")
     lines.append("</urlset>")
     return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def nested_notes(notes_html: str) -> str:
+    """Show notes below the page's own headings: their h1 becomes h3, h2 h4, and so on (h6 at
+    most), so the page keeps one outline (WCAG 1.3.1). The notes are sanitised HTML whose headings
+    carry no attributes (notes.ALLOWED_ATTRIBUTES)."""
+    return re.sub(r"<(/?)h([1-6])>", lambda m: f"<{m.group(1)}h{min(6, int(m.group(2)) + 2)}>", notes_html)
 
 
 # -- pieces ------------------------------------------------------------------------------------
