@@ -262,3 +262,4 @@ class FeedEntry:
     chapters: StoredFile | None = None  # JSON chapters (application/json+chapters)
     transcripts: tuple[StoredFile, ...] = ()  # text/vtt first, then others
     image_url: str | None = None  # episode artwork
+    page_url: str | None = None  # the episode's page on the listener site (the item's <link>)

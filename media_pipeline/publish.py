@@ -16,12 +16,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from . import artwork, chapters, feed, manifest, opml, process, storage as storage_pkg, tagging, transcripts
+from . import artwork, chapters, feed, manifest, opml, process, site, storage as storage_pkg, tagging, transcripts
 from .config import Catalog, record_guid
 from .errors import ConfigError, PipelineError, StorageError
 from .lock import lock_path, locked
 from .manifest import EpisodeRecord, FileRecord, Manifest
 from .model import Episode, FeedEntry, Show, StoredFile, Workspace
+from .notes import render_notes
 from .storage import Storage, content_type_for, open_storage, sha256_file
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,14 @@ def feed_url(ws: Workspace, show: Show) -> str:
     return public_url(ws, show, manifest.feed_key(show.slug))
 
 
+def show_page_url(ws: Workspace, show: Show) -> str:
+    return public_url(ws, show, site.show_key(show.slug))
+
+
+def episode_page_url(ws: Workspace, show: Show, slug: str) -> str:
+    return public_url(ws, show, site.episode_key(show.slug, slug))
+
+
 def cache_control(key: str, feed_seconds: int) -> str:
     """The storage's cache policy (storage.cache_control_for), with the show's feed lifetime."""
     return storage_pkg.cache_control_for(key, feed_seconds=feed_seconds)
@@ -117,6 +126,10 @@ def publish(ws: Workspace, catalog: Catalog, episodes: Sequence[Episode], *, now
             _store_opml(ws, storage, catalog, report)
         except PipelineError as exc:
             report.fail(OPML_KEY, exc)
+        try:
+            report.written.extend(store_site(ws, storage, catalog))
+        except PipelineError as exc:
+            report.fail(site.INDEX_KEY, exc)
     return report
 
 
@@ -181,7 +194,8 @@ def commit_show(ws: Workspace, storage: Storage, catalog: Catalog, show: Show, s
         updated = manifest.update(storage, show.slug, change,
                                   lambda m: render_feed(ws, show, catalog, m, overlay=overlay),
                                   feed_cache_control=cache_control("feed.xml", show.feed_cache_seconds),
-                                  snapshot=snap)
+                                  snapshot=snap, pages=lambda m: render_pages(ws, show, catalog, m, overlay=overlay),
+                                  page_cache_control=cache_control("index.html", show.feed_cache_seconds))
     report.feeds.append(feed_url(ws, show))
     if updated.feed_written:
         report.written.append(manifest.feed_key(show.slug))
@@ -341,8 +355,22 @@ def store_artwork(ws: Workspace, storage: Storage, show: Show, current: Manifest
 def render_feed(ws: Workspace, show: Show, catalog: Catalog, m: Manifest, *,
                 overlay: dict[str, str] | None = None) -> bytes:
     """The feed as the manifest says it is: every live episode, newest first, built from the
-    episode files' metadata. An episode that is live but whose file is gone is an error, never a
-    silent removal: dropping it from the feed would delete it from every subscriber's app."""
+    episode files' metadata. Its channel <link> is the show's own website when it names one,
+    else its page on the listener site."""
+    entries = feed_entries(ws, show, catalog, m, overlay=overlay)
+    art = m.artwork.key if m.artwork else f"{show.slug}/artwork.jpg"
+    guid = feed.show_podcast_guid(show, feed_url(ws, show), m.podcast_guid)
+    last_build = entries[0].episode.publish_at if entries else None
+    linked = show if show.link else replace(show, link=show_page_url(ws, show))
+    return feed.build_feed(linked, entries, feed_url=feed_url(ws, show), artwork_url=public_url(ws, show, art),
+                           podcast_guid=guid, last_build=last_build)
+
+
+def feed_entries(ws: Workspace, show: Show, catalog: Catalog, m: Manifest, *,
+                 overlay: dict[str, str] | None = None) -> list[FeedEntry]:
+    """Every live episode as the feed lists it, newest first. An episode that is live but whose file
+    is gone is an error, never a silent removal: dropping it from the feed would delete it from
+    every subscriber's app."""
     overlay = overlay or {}
     episodes = [replace(e, guid=overlay.get(e.slug, e.guid)) for e in catalog.episodes.get(show.slug, ())]
     by_guid = {e.guid: e for e in episodes if e.guid}
@@ -368,11 +396,7 @@ def render_feed(ws: Workspace, show: Show, catalog: Catalog, m: Manifest, *,
                           f"down with `media-pipeline unpublish {show.slug}/{missing[0].slug}`",
                           path=manifest.feed_key(show.slug))
     entries.sort(key=lambda e: (e.episode.publish_at, e.guid), reverse=True)
-    art = m.artwork.key if m.artwork else f"{show.slug}/artwork.jpg"
-    guid = feed.show_podcast_guid(show, feed_url(ws, show), m.podcast_guid)
-    last_build = entries[0].episode.publish_at if entries else None
-    return feed.build_feed(show, entries, feed_url=feed_url(ws, show), artwork_url=public_url(ws, show, art),
-                           podcast_guid=guid, last_build=last_build)
+    return entries
 
 
 def feed_entry(ws: Workspace, show: Show, episode: Episode, record: EpisodeRecord) -> FeedEntry:
@@ -389,7 +413,8 @@ def feed_entry(ws: Workspace, show: Show, episode: Episode, record: EpisodeRecor
     return FeedEntry(episode=episode, guid=record.guid, enclosure=media[0], duration=record.duration,
                      alternates=tuple(media), chapters=chapters_file,
                      transcripts=tuple(stored(f) for f in record.files if f.kind == "transcript"),
-                     image_url=public_url(ws, show, image.key) if image else None)
+                     image_url=public_url(ws, show, image.key) if image else None,
+                     page_url=episode_page_url(ws, show, record.slug))
 
 
 def _store_opml(ws: Workspace, storage: Storage, catalog: Catalog, report: PublishReport) -> None:
@@ -404,6 +429,47 @@ def _store_opml(ws: Workspace, storage: Storage, catalog: Catalog, report: Publi
         storage.put_bytes(OPML_KEY, data, content_type=content_type_for(OPML_KEY),
                           cache_control=cache_control(OPML_KEY, seconds))
         report.written.append(OPML_KEY)
+
+
+# -- the listener site ------------------------------------------------------------------------
+# Two hooks: `render_pages` is passed to every manifest.update that writes a feed (publish,
+# release, unpublish), so a show's pages go with its feed; `store_site` runs after the feeds.
+
+
+def render_pages(ws: Workspace, show: Show, catalog: Catalog, m: Manifest, *,
+                 overlay: dict[str, str] | None = None) -> dict[str, bytes]:
+    """The show's page and its live episodes' pages, from the manifest the feed is built from."""
+    items = []
+    for entry in feed_entries(ws, show, catalog, m, overlay=overlay):
+        episode = entry.episode
+        cues = transcripts.load_transcript(episode.transcript, duration=None).cues if episode.transcript else ()
+        items.append(site.PageEpisode(entry, entry.page_url or "", cues, render_notes(episode.notes).html))
+    return site.render_show(_show_site(ws, show, m, items), ws.site)
+
+
+def store_site(ws: Workspace, storage: Storage, catalog: Catalog) -> list[str]:
+    """The index of shows, the accessibility statement and the sitemap, from every show's manifest;
+    written after the feeds, and only where the bytes changed. Returns the keys written."""
+    shows = []
+    for show in catalog.shows.values():
+        m = manifest.read_manifest(storage, show.slug)[0]
+        if not m.pages:  # no listener page of this show is stored (yet)
+            continue
+        entries = feed_entries(ws, show, catalog, m)
+        shows.append(_show_site(ws, show, m, [site.PageEpisode(e, e.page_url or "") for e in entries]))
+    written = []
+    seconds = min((s.feed_cache_seconds for s in catalog.shows.values()), default=300)
+    for key, data in site.render_site(ws.site, ws.public_url, shows).items():
+        got = storage.get_bytes(key)
+        if got is None or got[0] != data:
+            storage.put_bytes(key, data, content_type=content_type_for(key), cache_control=cache_control(key, seconds))
+            written.append(key)
+    return written
+
+
+def _show_site(ws: Workspace, show: Show, m: Manifest, items: list[site.PageEpisode]) -> site.ShowSite:
+    art = public_url(ws, show, m.artwork.key) if m.artwork else None
+    return site.ShowSite(show, ws.public_url, show_page_url(ws, show), feed_url(ws, show), art, tuple(items))
 
 
 # -- taking an episode down --------------------------------------------------------------------
@@ -440,9 +506,11 @@ def unpublish(ws: Workspace, catalog: Catalog, episode: Episode, *, storage: Sto
 
         updated = manifest.update(storage, show.slug, change, lambda m: render_feed(ws, show, catalog, m),
                                   feed_cache_control=cache_control("feed.xml", show.feed_cache_seconds),
-                                  snapshot=snap)
+                                  snapshot=snap, pages=lambda m: render_pages(ws, show, catalog, m),
+                                  page_cache_control=cache_control("index.html", show.feed_cache_seconds))
         keys = [f.key for f in updated.manifest.episodes[guid].files] + list(updated.result or ())
         _delete(storage, keys)
+    _store_site_safely(ws, storage, catalog)
     return UnpublishReport(episode.key, guid, tuple(keys), updated.feed_written, was)
 
 
@@ -461,6 +529,13 @@ def orphan_episode(ws: Workspace, catalog: Catalog, ref: str, *, storage: Storag
 
 
 # -- small pieces ------------------------------------------------------------------------------
+
+
+def _store_site_safely(ws: Workspace, storage: Storage, catalog: Catalog) -> None:
+    try:
+        store_site(ws, storage, catalog)
+    except PipelineError as exc:  # the feeds are right; the index catches up on the next write
+        log.warning("could not update the site index: %s", exc)
 
 
 def _plan(show: Show, episodes: list[Episode], current: Manifest, now: datetime) -> list[EpisodeOutcome]:

@@ -18,7 +18,7 @@ from .errors import PipelineError, StorageError
 from .lock import lock_path, locked
 from .manifest import EpisodeRecord, Manifest
 from .model import Show, Workspace
-from .publish import cache_control, render_feed
+from .publish import cache_control, render_feed, render_pages, store_site
 from .storage import Storage, open_storage
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,11 @@ def release_due(ws: Workspace, catalog: Catalog, *, now: datetime, dry_run: bool
         except PipelineError as exc:
             log.debug("%s: %s", show.slug, exc)
             report.failures.append((show.slug, str(exc)))
+    if report.released:  # the index and sitemap list what the feeds now list
+        try:
+            store_site(ws, storage, catalog)
+        except PipelineError as exc:
+            report.failures.append(("index.html", str(exc)))
     return report
 
 
@@ -128,7 +133,9 @@ def mark_live(ws: Workspace, storage: Storage, catalog: Catalog, show: Show, gui
         return retired
 
     return manifest.update(storage, show.slug, change, lambda m: render_feed(ws, show, catalog, m),
-                           feed_cache_control=cache_control("feed.xml", show.feed_cache_seconds))
+                           feed_cache_control=cache_control("feed.xml", show.feed_cache_seconds),
+                           pages=lambda m: render_pages(ws, show, catalog, m),
+                           page_cache_control=cache_control("index.html", show.feed_cache_seconds))
 
 
 def make_public(storage: Storage, show: Show, record: EpisodeRecord, done: list[str]) -> None:

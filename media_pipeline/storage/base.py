@@ -30,7 +30,9 @@ CONTENT_TYPES = {
     ".jpeg": "image/jpeg",
     ".png": "image/png",
     ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
 }
+SITEMAP_NAME = "sitemap.xml"  # sitemaps.org: plain XML, not a feed
 CHAPTERS_SUFFIX = ".chapters.json"
 CHAPTERS_TYPE = "application/json+chapters"  # Podcasting 2.0 JSON chapters
 
@@ -38,6 +40,8 @@ CHAPTERS_TYPE = "application/json+chapters"  # Podcasting 2.0 JSON chapters
 def content_type_for(key: str) -> str:
     if key.endswith(CHAPTERS_SUFFIX):
         return CHAPTERS_TYPE
+    if key.rsplit("/", 1)[-1] == SITEMAP_NAME:
+        return "application/xml; charset=utf-8"
     suffix = Path(key).suffix.lower()
     return CONTENT_TYPES.get(suffix) or mimetypes.guess_type(key)[0] or "application/octet-stream"
 
