@@ -209,6 +209,7 @@ class Updated:
     feed_written: bool
     attempts: int
     result: Any = None  # what `change` returned in the attempt whose manifest write landed
+    pages_written: tuple[str, ...] = ()  # listener-site pages stored or deleted by this call
 
 
 def update(storage: Storage, show: str, change: Callable[[Manifest], Any], render: Callable[[Manifest], bytes], *,
@@ -268,7 +269,7 @@ def update(storage: Storage, show: str, change: Callable[[Manifest], Any], rende
             log.info("%s: another run changed %s; reading again (attempt %d)", show, exc.path, attempt)
             time.sleep(random.uniform(0.02, 0.1) * attempt)  # jitter: two losers should not collide again
             continue
-        return Updated(manifest, feed_written, attempt, landed if wrote_manifest else result)
+        return Updated(manifest, feed_written, attempt, landed if wrote_manifest else result, tuple(sorted(page_writes)))
     raise StorageError(f"gave up after {attempts} attempts: other runs kept changing the feed at the same time",
                        path=feed_key(show))
 

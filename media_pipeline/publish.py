@@ -126,10 +126,11 @@ def publish(ws: Workspace, catalog: Catalog, episodes: Sequence[Episode], *, now
             _store_opml(ws, storage, catalog, report)
         except PipelineError as exc:
             report.fail(OPML_KEY, exc)
-        try:
-            report.written.extend(store_site(ws, storage, catalog))
-        except PipelineError as exc:
-            report.fail(site.INDEX_KEY, exc)
+        if report.written:  # a run that changed nothing costs no more requests than before
+            try:
+                report.written.extend(store_site(ws, storage, catalog))
+            except PipelineError as exc:
+                report.fail(site.INDEX_KEY, exc)
     return report
 
 
@@ -197,6 +198,7 @@ def commit_show(ws: Workspace, storage: Storage, catalog: Catalog, show: Show, s
                                   snapshot=snap, pages=lambda m: render_pages(ws, show, catalog, m, overlay=overlay),
                                   page_cache_control=cache_control("index.html", show.feed_cache_seconds))
     report.feeds.append(feed_url(ws, show))
+    report.written.extend(updated.pages_written)
     if updated.feed_written:
         report.written.append(manifest.feed_key(show.slug))
     for record in records:
