@@ -181,3 +181,20 @@ def test_check_names_a_video_without_captions_and_audio_without_a_transcript(wor
                                                                    "captions")
     assert found[("episodes/testi/a.md", "transcript")].startswith("has none; an audio episode's page needs its "
                                                                    "full text")
+
+
+def test_a_manifest_whose_pages_name_a_key_outside_the_show_pages_cannot_be_read():
+    import json
+
+    import pytest
+
+    from media_pipeline.errors import StorageError
+    from media_pipeline.manifest import Manifest
+
+    good = Manifest("testi", pages={"testi/index.html": "ab", "testi/001/index.html": "cd"})
+    assert Manifest.from_bytes("testi", good.to_bytes()).pages == good.pages
+    for key in ("testi/001.mp3", "muu/index.html", "testi/../muu/index.html"):
+        raw = json.loads(good.to_bytes())
+        raw["pages"] = {key: "ab"}
+        with pytest.raises(StorageError, match="pages must map keys below testi/"):
+            Manifest.from_bytes("testi", json.dumps(raw).encode())
