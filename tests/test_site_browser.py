@@ -156,3 +156,12 @@ def test_without_javascript_a_chapter_link_opens_the_media_at_the_chapter_start(
     link = browser.find_element("css selector", "ol.chapters li:nth-child(2) a")
     href = link.get_attribute("href")
     assert href == f"{site.url}/ihmiskeskeisyys/001.mp3#t=12"  # a media fragment (W3C Media Fragments URI)
+
+
+def test_under_ci_a_missing_tool_fails_the_test_instead_of_skipping_it(monkeypatch):
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="chromium is missing"):
+        require(False, "chromium")
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="chromium is missing"):
+        require(False, "chromium")
