@@ -186,8 +186,8 @@ STATEMENT: dict[str, dict[str, str]] = {
         "shortcomings": "Sisältö, joka ei ole saavutettavaa",
         "no_shortcomings": "Tunnettuja puutteita ei ole.",
         "assessment": "Miten saavutettavuus on arvioitu",
-        "assessment.self": "Arvio on tehty itsearviona. Sivut tarkistetaan jokaisen julkaisun yhteydessä "
-                           "automaattisesti axe-core- ja Nu HTML Checker -työkaluilla.",
+        "assessment.self": "Arvio on tehty itsearviona. Sivupohjat tarkistetaan automaattisesti "
+                           "julkaisuohjelmiston testeissä axe-core- ja Nu HTML Checker -työkaluilla.",
         "assessment.third-party": "Arvion on tehnyt ulkopuolinen asiantuntija.",
         "assessed": "Seloste on laadittu {date}.",
         "feedback": "Palaute saavutettavuudesta",
@@ -211,8 +211,8 @@ STATEMENT: dict[str, dict[str, str]] = {
         "shortcomings": "Innehåll som inte är tillgängligt",
         "no_shortcomings": "Inga kända brister.",
         "assessment": "Hur tillgängligheten har bedömts",
-        "assessment.self": "Bedömningen är en självvärdering. Sidorna kontrolleras automatiskt vid varje "
-                           "publicering med axe-core och Nu HTML Checker.",
+        "assessment.self": "Bedömningen är en självvärdering. Sidmallarna kontrolleras automatiskt i "
+                           "publiceringsprogrammets tester med axe-core och Nu HTML Checker.",
         "assessment.third-party": "Bedömningen har gjorts av en extern expert.",
         "assessed": "Utlåtandet har upprättats {date}.",
         "feedback": "Respons om tillgängligheten",
@@ -236,8 +236,8 @@ STATEMENT: dict[str, dict[str, str]] = {
         "shortcomings": "Content that is not accessible",
         "no_shortcomings": "There are no known shortcomings.",
         "assessment": "How accessibility was assessed",
-        "assessment.self": "This is a self-assessment. The pages are checked automatically with axe-core "
-                           "and the Nu HTML Checker every time they are published.",
+        "assessment.self": "This is a self-assessment. The page templates are checked automatically with "
+                           "axe-core and the Nu HTML Checker in the publishing software's tests.",
         "assessment.third-party": "The assessment was made by an external expert.",
         "assessed": "This statement was prepared on {date}.",
         "feedback": "Feedback on accessibility",
