@@ -444,7 +444,14 @@ def render_pages(ws: Workspace, show: Show, catalog: Catalog, m: Manifest, *,
     items = []
     for entry in feed_entries(ws, show, catalog, m, overlay=overlay):
         episode = entry.episode
-        cues = transcripts.load_transcript(episode.transcript, duration=None).cues if episode.transcript else ()
+        cues: tuple[transcripts.Cue, ...] = ()
+        if episode.transcript:
+            try:
+                cues = transcripts.load_transcript(episode.transcript, duration=None).cues
+            except PipelineError as exc:
+                # Published with it, edited or lost since: the page waits for the next publish of the
+                # episode rather than holding up a release or a take-down of another episode.
+                log.warning("%s: the page shows no transcript: %s", episode.key, exc)
         items.append(site.PageEpisode(entry, entry.page_url or "", cues, render_notes(episode.notes).html))
     return site.render_show(_show_site(ws, show, m, items), ws.site)
 

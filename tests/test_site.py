@@ -198,3 +198,19 @@ def test_a_manifest_whose_pages_name_a_key_outside_the_show_pages_cannot_be_read
         raw["pages"] = {key: "ab"}
         with pytest.raises(StorageError, match="pages must map keys below testi/"):
             Manifest.from_bytes("testi", json.dumps(raw).encode())
+
+
+def test_a_transcript_broken_after_publishing_does_not_hold_up_taking_another_episode_down(workspace, capsys):
+    public = workspace.root / "public"
+    workspace.show()
+    transcript = workspace.write("transcripts/001.vtt", TRANSCRIPT)
+    workspace.episode("001", publish_at=(T - timedelta(days=2)).isoformat(), seconds=3,
+                      extra="transcript: transcripts/001.vtt\n")
+    workspace.episode("002", publish_at=(T - timedelta(days=1)).isoformat(), seconds=2)
+    assert cli_here(capsys, workspace.root, "publish", "--all", "--now", T.isoformat()).code == 0
+    transcript.write_text("WEBVTT\n\n00:00:05.000 --> 00:00:01.000\nbackwards\n", encoding="utf-8")
+    gone = cli_here(capsys, workspace.root, "unpublish", "testi/002", "--yes")
+    assert gone.code == 0, gone.err
+    assert not (public / "testi" / "002" / "index.html").exists()
+    page = html.fromstring((public / "testi" / "001" / "index.html").read_bytes())
+    assert not page.xpath("//div[@class='transcript']")
