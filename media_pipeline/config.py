@@ -19,7 +19,7 @@ import yaml
 
 from .errors import ConfigError, Problem, ValidationError
 from .fsutil import atomic_write, display_path
-from .model import AudioSettings, Category, Chapter, Episode, Owner, Person, Show, Workspace
+from .model import AudioSettings, Category, Chapter, Episode, Owner, Person, Show, SiteSettings, Workspace
 
 WORKSPACE_FILE = "media-pipeline.toml"
 ENV_STORAGE = "MEDIA_PIPELINE_STORAGE"
@@ -202,6 +202,7 @@ def load_workspace(root: Path | None = None, environ: dict[str, str] | None = No
     public_url = f.str("public_url", "http://127.0.0.1:8000")
     timezone = f.str("timezone", "Europe/Helsinki")
     cache = f.str("cache_dir")
+    site = _site(f, path, problems)
     storage = environ.get(ENV_STORAGE) or storage
     public_url = environ.get(ENV_PUBLIC_URL) or public_url
     timezone = environ.get(ENV_TIMEZONE) or timezone
@@ -213,7 +214,28 @@ def load_workspace(root: Path | None = None, environ: dict[str, str] | None = No
     if problems:
         raise ValidationError(problems)
     return Workspace(root=root, storage_url=storage, public_url=public_url.rstrip("/"), timezone=timezone,
-                     cache_dir=(root / cache) if cache else None)
+                     cache_dir=(root / cache) if cache else None, site=site)
+
+
+def _site(f: "_Fields", path: Path, problems: list[Problem]) -> SiteSettings:
+    """The listener site's keys of `media-pipeline.toml` (see docs/formats.md)."""
+    site = SiteSettings(
+        title=f.str("site_title", "Podcasts"),
+        language=f.str("site_language", "fi", choices=("fi", "sv", "en")),
+        organisation=f.str("accessibility_organisation", ""),
+        contact_email=f.str("accessibility_email", ""),
+        contact_url=f.str("accessibility_feedback_url"),
+        assessed=f.str("accessibility_assessed", ""),
+        assessment=f.str("accessibility_assessment", "self", choices=("self", "third-party")),
+        compliance=f.str("accessibility_compliance", "partial", choices=("full", "partial", "none")),
+        shortcomings=f.str_list("accessibility_shortcomings"),
+    )
+    if site.assessed:
+        try:
+            dt.date.fromisoformat(site.assessed)
+        except ValueError:
+            problems.append(Problem(str(path), "accessibility_assessed", f"must be a date YYYY-MM-DD, not {site.assessed!r}"))
+    return site
 
 
 def _read_toml(path: Path, problems: list[Problem]) -> dict:
@@ -265,7 +287,7 @@ def load_show(ws: Workspace, slug: str, problems: list[Problem] | None = None) -
         owner=owner,
         categories=tuple(_category(f, c) for c in f.str_list("categories")),  # Apple's list: lint.py
         artwork=f.path_value("artwork", ws.root, required=True) or Path(),
-        link=f.str("link", "", required=True),
+        link=f.str("link", ""),
         explicit=f.bool("explicit", False),
         show_type=f.str("type", "episodic", choices=("episodic", "serial")),
         medium=f.str("medium", "podcast"),
@@ -276,6 +298,9 @@ def load_show(ws: Workspace, slug: str, problems: list[Problem] | None = None) -
         funding_text=funding_text,
         persons=f.table_list("persons", _person),
         keywords=f.str_list("keywords"),
+        apple_podcasts_url=f.str("apple_podcasts_url"),
+        spotify_url=f.str("spotify_url"),
+        directory_urls=f.str_list("directory_urls"),
         public_url=f.str("public_url"),
         new_feed_url=f.str("new_feed_url"),
         podcast_guid=f.str("podcast_guid"),

@@ -134,6 +134,8 @@ def _add_item(fg: FeedGenerator, show: Show, entry: FeedEntry) -> None:
     fe.title(episode.title)
     # Apple: the guid is the episode's permanent identity; it is not a URL (isPermaLink="false").
     fe.guid(entry.guid, permalink=False)
+    if entry.page_url:
+        fe.link(href=entry.page_url)
     fe.pubDate(episode.publish_at.astimezone(dt.timezone.utc))
     fe.enclosure(entry.enclosure.url, str(entry.enclosure.length), entry.enclosure.mime_type)
     fe.description(notes.text or episode.summary or episode.title)

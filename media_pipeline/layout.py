@@ -71,6 +71,28 @@ def sidecar_key(show: str, name: str) -> str:
     return f"{show}/{name}"
 
 
+# The listener site: `index.html`, `<show>/index.html`, `<show>/<episode>/index.html`, the
+# accessibility statement in Finnish, Swedish and English (each under a folder named in its own
+# language), and `sitemap.xml`.
+INDEX_KEY = "index.html"
+SITEMAP_KEY = "sitemap.xml"
+STATEMENT_KEYS = {"fi": "saavutettavuus/index.html", "sv": "tillganglighet/index.html",
+                  "en": "accessibility/index.html"}
+
+
+def show_page_key(show: str) -> str:
+    return f"{show}/index.html"
+
+
+def episode_page_key(show: str, slug: str) -> str:
+    return f"{show}/{slug}/index.html"
+
+
+def site_keys() -> tuple[str, ...]:
+    """The workspace-wide pages: index, statements, sitemap."""
+    return (INDEX_KEY, *STATEMENT_KEYS.values(), SITEMAP_KEY)
+
+
 def artwork_key(show: str, suffix: str = ".jpg") -> str:
     return f"{show}/artwork{suffix.lower()}"
 
@@ -107,6 +129,14 @@ def feed_url(ws: Workspace, show: Show) -> str:
     return public_url(ws, show, feed_key(show.slug))
 
 
+def show_page_url(ws: Workspace, show: Show) -> str:
+    return public_url(ws, show, show_page_key(show.slug))
+
+
+def episode_page_url(ws: Workspace, show: Show, slug: str) -> str:
+    return public_url(ws, show, episode_page_key(show.slug, slug))
+
+
 # -- how objects are served -------------------------------------------------------------------
 
 # Content types listeners' apps and CDNs rely on (Apple checks enclosure types against them).
@@ -123,6 +153,7 @@ CONTENT_TYPES = {
     ".jpeg": "image/jpeg",
     ".png": "image/png",
     ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
 }
 CHAPTERS_SUFFIX = ".chapters.json"
 CHAPTERS_TYPE = "application/json+chapters"  # Podcasting 2.0 JSON chapters
@@ -133,6 +164,8 @@ MANIFEST_CACHE = "no-store"
 def content_type_for(key: str) -> str:
     if key.endswith(CHAPTERS_SUFFIX):
         return CHAPTERS_TYPE
+    if key == SITEMAP_KEY:  # sitemaps.org: plain XML, not a feed
+        return "application/xml; charset=utf-8"
     suffix = Path(key).suffix.lower()
     return CONTENT_TYPES.get(suffix) or mimetypes.guess_type(key)[0] or "application/octet-stream"
 

@@ -91,6 +91,10 @@ def _warning(path: str, field: str | None, reason: str) -> Problem:
     return Problem(path, field, reason, "warning")
 
 
+# Sources whose episode is a video (its page plays it in <video> with captions).
+VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv", ".webm")
+
+
 def url_reason(url: str | None) -> str | None:
     """Why `url` is not an absolute, percent-encoded http(s) URL that apps can fetch, or None."""
     if not url:
@@ -153,8 +157,12 @@ def show_problems(show: Show, *, path: str | None = None) -> list[Problem]:
             out.append(_error(path, "categories", reason))
     if len({str(c) for c in show.categories}) != len(show.categories):
         out.append(_warning(path, "categories", "lists the same category twice"))
-    if reason := url_reason(show.link):
+    if show.link and (reason := url_reason(show.link)):
         out.append(_error(path, "link", reason))
+    for key, url in (("apple_podcasts_url", show.apple_podcasts_url), ("spotify_url", show.spotify_url),
+                     *(("directory_urls", u) for u in show.directory_urls)):
+        if url and (reason := url_reason(url)):
+            out.append(_error(path, key, reason))
     if show.show_type not in ("episodic", "serial"):
         out.append(_error(path, "type", f"must be episodic or serial, not {show.show_type!r}"))
     if show.medium not in ALL_MEDIUMS:
@@ -274,8 +282,14 @@ def _episode_file_problems(ws: Workspace, show: Show, episode: Episode, duration
         out.append(_error(path, "file name", f"{episode.slug!r} becomes the media file's name and URL; "
                                              "use only ASCII letters, digits, '-', '_' and '.' (no spaces or ä, ö)"))
     if episode.transcript is None:
-        reason = ("has none; the show requires a transcript for every episode" if show.transcripts_required
-                  else "has none; public-sector audio needs a text alternative (set transcript)")
+        # The episode's page needs it (law 306/2019, WCAG 1.2.1 and 1.2.2): a full text beside an
+        # audio player, same-language captions (the WebVTT made from it) on a video.
+        if episode.source.suffix.lower() in VIDEO_SUFFIXES:
+            reason = "has none; a video's page needs same-language captions, made from the transcript file"
+        else:
+            reason = "has none; an audio episode's page needs its full text beside the player"
+        if show.transcripts_required:
+            reason += " (the show requires a transcript for every episode)"
         out.append(Problem(path, "transcript", reason, "error" if show.transcripts_required else "warning"))
     elif episode.transcript.is_file():
         from .transcripts import load_transcript

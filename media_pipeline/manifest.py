@@ -20,7 +20,7 @@ from typing import Any, Callable, Literal
 from .errors import StorageError
 from .layout import (MANIFEST_CACHE, MANIFEST_TYPE, content_type_for, episode_key, feed_key, manifest_key, staging_key,
                      staging_prefix)
-from .storage import PreconditionFailed, Storage
+from .storage import PreconditionFailed, Storage, sha256_bytes
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,9 @@ class Manifest:
     # forever, since nothing else names their token. So they stay listed until a later write, which
     # deletes them first and then drops them from the list. Sorted, without duplicates.
     leftovers: list[str] = field(default_factory=list)
+    # The show's listener-site pages as last stored, {key: sha256}: `update` writes only pages whose
+    # bytes changed and deletes the pages no longer rendered, without reading them back.
+    pages: dict[str, str] = field(default_factory=dict)
 
     def by_slug(self, slug: str) -> EpisodeRecord | None:
         """The current (not unpublished) record of an episode file, for files whose guid is not yet written."""
@@ -97,6 +100,8 @@ class Manifest:
         }
         if self.leftovers:  # absent when empty: manifests written before the list existed stay byte-identical
             data["leftovers"] = sorted(set(self.leftovers))
+        if self.pages:  # absent when empty, like leftovers
+            data["pages"] = dict(sorted(self.pages.items()))
         return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False).encode() + b"\n"
 
     @classmethod
@@ -113,6 +118,7 @@ class Manifest:
                 artwork=FileRecord(**raw["artwork"]) if raw.get("artwork") else None,
                 episodes={guid: _episode_from(guid, r) for guid, r in raw.get("episodes", {}).items()},
                 leftovers=_leftovers_from(show, raw.get("leftovers", [])),
+                pages=_pages_from(show, raw.get("pages", {})),
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise StorageError(f"the publishing manifest cannot be read ({exc}); it must not be edited by hand",
@@ -132,6 +138,18 @@ def _leftovers_from(show: str, raw: Any) -> list[str]:
                                             for k in raw):
         raise ValueError(f"leftovers must be a list of keys below {prefix}")
     return sorted(set(raw))
+
+
+def _pages_from(show: str, raw: Any) -> dict[str, str]:
+    # Pages no longer rendered get deleted: only this show's `.../index.html` keys may be named, so a
+    # damaged manifest can never make a run delete media or another show's files.
+    def fits(key: Any, value: Any) -> bool:
+        return (isinstance(key, str) and isinstance(value, str) and key.startswith(f"{show}/")
+                and key.endswith("index.html") and ".." not in key.split("/"))
+
+    if not isinstance(raw, dict) or not all(fits(k, v) for k, v in raw.items()):
+        raise ValueError(f"pages must map keys below {show}/ ending in index.html to checksums")
+    return dict(raw)
 
 
 def _episode_from(guid: str, raw: dict) -> EpisodeRecord:
@@ -174,10 +192,12 @@ class Updated:
     feed_written: bool
     attempts: int
     result: Any = None  # what `change` returned in the attempt whose manifest write landed
+    pages_written: tuple[str, ...] = ()  # listener-site pages stored or deleted by this call
 
 
 def update(storage: Storage, show: str, change: Callable[[Manifest], Any], render: Callable[[Manifest], bytes], *,
-           feed_cache_control: str, snapshot: Snapshot | None = None, attempts: int = 12) -> Updated:
+           feed_cache_control: str, snapshot: Snapshot | None = None, attempts: int = 12,
+           pages: Callable[[Manifest], dict[str, bytes]] | None = None, page_cache_control: str = "") -> Updated:
     """Apply `change` to the show's manifest and store it, then store the feed `render` builds from it.
 
     Both writes are conditional (If-Match on the etag read, If-None-Match for a first write). When
@@ -193,8 +213,15 @@ def update(storage: Storage, show: str, change: Callable[[Manifest], Any], rende
 
     `change` may return a value (say, what it changed); `Updated.result` is the value of the
     attempt whose manifest write landed, so a run that retries only its feed still knows what it did.
+
+    `pages` renders the show's listener-site pages from the same manifest as the feed ({key: bytes};
+    see `media_pipeline.site`). They are rendered with the feed, before any write; the pages whose
+    bytes changed are stored and those no longer rendered (an episode taken down or renamed) are
+    deleted before the manifest that records them, so the order is media, pages, manifest, feed,
+    and a run stopped in between is repaired by the next.
     """
     landed: Any = None
+    page_writes: dict[str, str | None] = {}  # key -> sha256 this call stored (None: deleted)
     wrote_manifest = False
     swept: set[str] = set()  # deleted by this call, so a retry does not delete them again
     for attempt in range(1, attempts + 1):
@@ -202,12 +229,17 @@ def update(storage: Storage, show: str, change: Callable[[Manifest], Any], rende
         manifest = copy.deepcopy(snap.manifest)
         result = change(manifest)
         feed = render(manifest)
+        rendered = pages(manifest) if pages is not None else None
+        if rendered is not None:
+            manifest.pages = {key: sha256_bytes(body) for key, body in rendered.items()}
         data = manifest.to_bytes()
         if data != snap.manifest_bytes and snap.manifest.leftovers:
             _sweep(storage, manifest, snap.manifest.leftovers, swept)
             data = manifest.to_bytes()
         feed_written = False
         try:
+            if rendered is not None:
+                _store_pages(storage, snap.manifest.pages, rendered, manifest.pages, page_writes, page_cache_control)
             if data != snap.manifest_bytes:
                 storage.put_bytes(manifest_key(show), data, content_type=MANIFEST_TYPE, cache_control=MANIFEST_CACHE,
                                   if_match=snap.manifest_etag, if_absent=snap.manifest_etag is None)
@@ -220,9 +252,23 @@ def update(storage: Storage, show: str, change: Callable[[Manifest], Any], rende
             log.info("%s: another run changed %s; reading again (attempt %d)", show, exc.path, attempt)
             time.sleep(random.uniform(0.02, 0.1) * attempt)  # jitter: two losers should not collide again
             continue
-        return Updated(manifest, feed_written, attempt, landed if wrote_manifest else result)
+        return Updated(manifest, feed_written, attempt, landed if wrote_manifest else result, tuple(sorted(page_writes)))
     raise StorageError(f"gave up after {attempts} attempts: other runs kept changing the feed at the same time",
                        path=feed_key(show))
+
+
+def _store_pages(storage: Storage, stored: dict[str, str], rendered: dict[str, bytes], wanted: dict[str, str],
+                 written: dict[str, str | None], cache_control: str) -> None:
+    """Store the pages whose bytes differ from what is stored (the manifest read, overlaid with this
+    call's own writes), then delete the pages the manifest lists that are no longer rendered."""
+    current = {**stored, **written}
+    for key in sorted(rendered):
+        if current.get(key) != wanted[key]:
+            storage.put_bytes(key, rendered[key], content_type=content_type_for(key), cache_control=cache_control)
+            written[key] = wanted[key]
+    for key in sorted(k for k, v in current.items() if v is not None and k not in rendered):
+        storage.delete(key)
+        written[key] = None
 
 
 def _sweep(storage: Storage, manifest: Manifest, listed: list[str], swept: set[str]) -> None:

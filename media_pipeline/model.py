@@ -83,7 +83,7 @@ class Show:
     owner: Owner
     categories: tuple[Category, ...]
     artwork: Path
-    link: str
+    link: str = ""  # the show's own website; empty: the feed links to the show's page on the listener site
     explicit: bool = False
     show_type: ShowType = "episodic"
     medium: str = "podcast"
@@ -95,6 +95,9 @@ class Show:
     funding_text: str | None = None
     persons: tuple[Person, ...] = ()
     keywords: tuple[str, ...] = ()
+    apple_podcasts_url: str | None = None  # the show in podcast directories, for the site's subscribe links
+    spotify_url: str | None = None
+    directory_urls: tuple[str, ...] = ()
     public_url: str | None = None
     new_feed_url: str | None = None
     podcast_guid: str | None = None
@@ -196,6 +199,23 @@ class Rendition:
 
 
 @dataclass(frozen=True)
+class SiteSettings:
+    """The listener site's workspace-wide facts: its title and the accessibility statement
+    (law 306/2019 asks for the compliance status, what is not accessible, how it was assessed and
+    when, and a way to give feedback)."""
+
+    title: str = "Podcasts"
+    language: str = "fi"
+    organisation: str = ""
+    contact_email: str = ""
+    contact_url: str | None = None
+    assessed: str = ""  # ISO date of the assessment, YYYY-MM-DD
+    assessment: str = "self"  # self (the organisation's own) or third-party
+    compliance: Literal["full", "partial", "none"] = "partial"
+    shortcomings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Workspace:
     """A producer's folder: `media-pipeline.toml`, `feeds/`, `episodes/`."""
 
@@ -204,6 +224,7 @@ class Workspace:
     public_url: str = "http://127.0.0.1:8000"
     timezone: str = "Europe/Helsinki"
     cache_dir: Path | None = None
+    site: SiteSettings = field(default_factory=SiteSettings)
 
     @property
     def feeds_dir(self) -> Path:
@@ -241,3 +262,4 @@ class FeedEntry:
     chapters: StoredFile | None = None  # JSON chapters (application/json+chapters)
     transcripts: tuple[StoredFile, ...] = ()  # text/vtt first, then others
     image_url: str | None = None  # episode artwork
+    page_url: str | None = None  # the episode's page on the listener site (the item's <link>)

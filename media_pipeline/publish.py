@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from . import artwork, chapters, feed, gate, layout, manifest, opml, process, tagging, transcripts
+from . import artwork, chapters, feed, gate, layout, manifest, opml, process, render, tagging, transcripts
 from .config import Catalog, record_guid
 from .errors import PipelineError, Problem
 from .fsutil import atomic_copy, atomic_write
@@ -90,6 +90,11 @@ def publish(ws: Workspace, catalog: Catalog, episodes: Sequence[Episode], *, now
             report.written.extend(opml.store(ws, storage, catalog, report.feeds))
         except PipelineError as exc:
             report.fail(layout.OPML_KEY, exc)
+        if report.written:  # a run that changed nothing costs no more requests than before
+            try:
+                report.written.extend(render.store_site(ws, storage, catalog))
+            except PipelineError as exc:
+                report.fail(layout.INDEX_KEY, exc)
     return report
 
 
@@ -164,6 +169,7 @@ def commit_show(run: ShowRun, stored: list[Stored], show_art: FileRecord | None)
         updated = commit(run.ws, run.storage, run.catalog, run.show, change,
                          overlay={r.slug: r.guid for r in records}, snapshot=run.snapshot)
     result.feed = run.feed_url
+    result.written.extend(updated.pages_written)
     if updated.feed_written:
         result.written.append(layout.feed_key(run.show.slug))
     for item in stored:

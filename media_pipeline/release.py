@@ -71,6 +71,11 @@ def release_due(ws: Workspace, catalog: Catalog, *, now: datetime, dry_run: bool
         except PipelineError as exc:
             log.debug("%s: %s", show.slug, exc)
             report.failures.append((show.slug, str(exc)))
+    if report.released:  # the index and sitemap list what the feeds now list
+        try:
+            render.store_site(ws, storage, catalog)
+        except PipelineError as exc:
+            report.failures.append((layout.INDEX_KEY, str(exc)))
     return report
 
 

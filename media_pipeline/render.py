@@ -1,10 +1,10 @@
 """The public view of a show, rendered from its manifest: the one place feed entries are made.
 
 `show_view` turns the manifest's live records and the episode files into the entries listeners
-see; `render_feed` turns that view into the feed's bytes. `commit` is the one write of a show's
-public state (manifest, then feed) that publish, release and unpublish all go through; another
-output rendered from the same view (a web page per episode, say) joins it there, so it is always
-written in the same transaction as the feed.
+see; `render_feed` turns that view into the feed's bytes and `render_pages` into the show's
+listener-site pages. `commit` is the one write of a show's public state (pages, manifest, then
+feed) that publish, release and unpublish all go through; `store_site` writes the pages across
+shows (index, accessibility statement, sitemap) after the feeds.
 """
 
 from __future__ import annotations
@@ -14,13 +14,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
-from . import feed, layout, manifest
+import logging
+
+from . import feed, layout, manifest, site, transcripts
 from .config import Catalog
-from .errors import ConfigError, StorageError
+from .errors import ConfigError, PipelineError, StorageError
 from .fsutil import display_path
 from .manifest import EpisodeRecord, FileRecord, Manifest
 from .model import Episode, FeedEntry, Show, StoredFile, Workspace
+from .notes import render_notes
 from .storage import Storage
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,9 @@ class ShowView:
     podcast_guid: str
     entries: tuple[FeedEntry, ...]
     display: Callable[[Path], str]  # a file's name in messages
+    page_url: str  # the show's page on the listener site
+    base_url: str  # where the site's index lives
+    artwork_stored: bool = True  # whether the manifest records stored show artwork
 
     @property
     def last_build(self) -> datetime | None:
@@ -74,11 +82,15 @@ def show_view(ws: Workspace, show: Show, catalog: Catalog, m: Manifest, *,
     art = m.artwork.key if m.artwork else layout.artwork_key(show.slug)
     url = layout.feed_url(ws, show)
     return ShowView(show, url, layout.public_url(ws, show, art), feed.show_podcast_guid(show, url, m.podcast_guid),
-                    tuple(entries), lambda path: display_path(ws, path))
+                    tuple(entries), lambda path: display_path(ws, path), layout.show_page_url(ws, show),
+                    ws.public_url, m.artwork is not None)
 
 
 def render_feed(view: ShowView) -> bytes:
-    return feed.build_feed(view.show, view.entries, feed_url=view.feed_url, artwork_url=view.artwork_url,
+    """The feed's bytes. Its channel <link> is the show's own website when it names one, else its
+    page on the listener site."""
+    show = view.show if view.show.link else replace(view.show, link=view.page_url)
+    return feed.build_feed(show, view.entries, feed_url=view.feed_url, artwork_url=view.artwork_url,
                            podcast_guid=view.podcast_guid, last_build=view.last_build, display=view.display)
 
 
@@ -97,7 +109,8 @@ def feed_entry(ws: Workspace, show: Show, episode: Episode, record: EpisodeRecor
     return FeedEntry(episode=episode, guid=record.guid, enclosure=media[0], duration=record.duration,
                      alternates=tuple(media), chapters=chapters_file,
                      transcripts=tuple(stored(f) for f in record.files if f.kind == "transcript"),
-                     image_url=layout.public_url(ws, show, image.key) if image else None)
+                     image_url=layout.public_url(ws, show, image.key) if image else None,
+                     page_url=layout.episode_page_url(ws, show, record.slug))
 
 
 def commit(ws: Workspace, storage: Storage, catalog: Catalog, show: Show, change: Callable[[Manifest], Any], *,
@@ -105,6 +118,61 @@ def commit(ws: Workspace, storage: Storage, catalog: Catalog, show: Show, change
     """The one write of a show's public state: `change` applied to the manifest, and the feed
     rendered from the result (see `manifest.update` for the order, retries and conditions).
     The caller holds the show's lock."""
-    return manifest.update(storage, show.slug, change,
-                           lambda m: render_feed(show_view(ws, show, catalog, m, overlay=overlay)),
-                           feed_cache_control=layout.feed_cache_control(show), snapshot=snapshot)
+    views: dict[int, ShowView] = {}
+
+    def view(m: Manifest) -> ShowView:  # rendered once per attempt, for the feed and the pages
+        if id(m) not in views:
+            views.clear()
+            views[id(m)] = show_view(ws, show, catalog, m, overlay=overlay)
+        return views[id(m)]
+
+    return manifest.update(storage, show.slug, change, lambda m: render_feed(view(m)),
+                           feed_cache_control=layout.feed_cache_control(show), snapshot=snapshot,
+                           pages=lambda m: render_pages(ws, view(m)),
+                           page_cache_control=layout.cache_control(show, layout.show_page_key(show.slug)))
+
+
+# -- the listener site ------------------------------------------------------------------------
+
+
+def render_pages(ws: Workspace, view: ShowView) -> dict[str, bytes]:
+    """The show's page and its live episodes' pages, from the view the feed is built from."""
+    items = []
+    for entry in view.entries:
+        episode = entry.episode
+        cues: tuple[transcripts.Cue, ...] = ()
+        if episode.transcript:
+            try:
+                cues = transcripts.load_transcript(episode.transcript, duration=None).cues
+            except PipelineError as exc:
+                # Published with it, edited or lost since: the page waits for the next publish of the
+                # episode rather than holding up a release or a take-down of another episode.
+                log.warning("%s: the page shows no transcript: %s", episode.key, exc)
+        items.append(site.PageEpisode(entry, entry.page_url or "", cues, render_notes(episode.notes).html))
+    return site.render_show(_show_site(view, items), ws.site)
+
+
+def store_site(ws: Workspace, storage: Storage, catalog: Catalog) -> list[str]:
+    """The index of shows, the accessibility statement and the sitemap, from every show's manifest;
+    written after the feeds, and only where the bytes changed. Returns the keys written."""
+    shows = []
+    for show in catalog.shows.values():
+        m = manifest.read_manifest(storage, show.slug)[0]
+        if not m.pages:  # no listener page of this show is stored (yet)
+            continue
+        view = show_view(ws, show, catalog, m)
+        shows.append(_show_site(view, [site.PageEpisode(e, e.page_url or "") for e in view.entries]))
+    written = []
+    seconds = min((s.feed_cache_seconds for s in catalog.shows.values()), default=layout.FEED_SECONDS)
+    for key, data in site.render_site(ws.site, ws.public_url, shows).items():
+        got = storage.get_bytes(key)
+        if got is None or got[0] != data:
+            storage.put_bytes(key, data, content_type=layout.content_type_for(key),
+                              cache_control=layout.cache_control_for(key, feed_seconds=seconds))
+            written.append(key)
+    return written
+
+
+def _show_site(view: ShowView, items: list[site.PageEpisode]) -> site.ShowSite:
+    art = view.artwork_url if view.artwork_stored else None
+    return site.ShowSite(view.show, view.base_url, view.page_url, view.feed_url, art, tuple(items))

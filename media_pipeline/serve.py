@@ -137,8 +137,10 @@ class _Handler(BaseHTTPRequestHandler):
         if "\x00" in text or "\\" in text:
             return None
         parts = [p for p in text.split("/") if p]
-        if not parts or any(p.startswith(".") for p in parts):
+        if any(p.startswith(".") for p in parts):
             return None  # dot-files, "." and ".." alike
+        if not parts or text.endswith("/") or (self.storage.root.joinpath(*parts)).is_dir():
+            parts.append("index.html")  # the listener site: a folder's page, as static hosts serve it
         key = posixpath.join(*parts)
         if (key + "/").lower().startswith(PRIVATE_PREFIX.lower()):
             return None

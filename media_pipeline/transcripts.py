@@ -33,6 +33,12 @@ class Cue:
         """The words of the cue without tags or escapes."""
         return html.unescape(_TAG.sub("", self.text))
 
+    @property
+    def speaker(self) -> str | None:
+        """Who speaks, from a WebVTT voice span (`<v Name>`) at the start of the cue."""
+        match = _VOICE.match(self.text)
+        return html.unescape(match.group(1).strip()) or None if match else None
+
 
 @dataclass(frozen=True)
 class Transcript:
@@ -47,6 +53,7 @@ class Transcript:
 
 _TIME = r"(?:(\d+):)?([0-5]?\d):([0-5]\d)[.,](\d{1,3})"
 _TIMING = re.compile(rf"^\s*{_TIME}\s*-->\s*{_TIME}(?:\s+(.*))?$")
+_VOICE = re.compile(r"^<v(?:\.[\w.-]+)?\s+([^>]*)>")
 _TAG = re.compile(r"</?[a-zA-Z][^>]*>|<\d[\d:.]*>")
 
 

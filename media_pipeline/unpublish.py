@@ -5,17 +5,20 @@ The manifest keeps the guid as unpublished, so it is never given to another epis
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import layout, manifest, render
 from .config import Catalog
-from .errors import ConfigError
+from .errors import ConfigError, PipelineError
 from .lock import lock_path, locked
 from .manifest import Manifest
 from .model import Episode, Workspace
 from .storage import Storage, open_storage
 from .uploads import delete_quietly
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,10 @@ def unpublish(ws: Workspace, catalog: Catalog, episode: Episode, *, storage: Sto
         updated = render.commit(ws, storage, catalog, show, change, snapshot=snap)
         keys = [f.key for f in updated.manifest.episodes[guid].files] + list(updated.result or ())
         delete_quietly(storage, keys)
+    try:
+        render.store_site(ws, storage, catalog)
+    except PipelineError as exc:  # the feeds are right; the index catches up on the next write
+        log.warning("could not update the site index: %s", exc)
     return UnpublishReport(episode.key, guid, tuple(keys), updated.feed_written, was)
 
 

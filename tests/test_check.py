@@ -56,8 +56,8 @@ def test_warnings_pass_unless_strict(tmp_path):
     write_episode(root, "003-ilman-tekstia", {"title": "Jakso 3", "number": 3, "transcript": None,
                                               "publish_at": "2026-04-01T09:00:00+03:00"})
     relaxed = check(root)
-    line = (f"warning: episodes/{SHOW}/003-ilman-tekstia.md: transcript: has none; public-sector audio needs a "
-            "text alternative (set transcript)")
+    line = (f"warning: episodes/{SHOW}/003-ilman-tekstia.md: transcript: has none; an audio episode's page needs "
+            "its full text beside the player")
     assert relaxed.returncode == 0 and line in relaxed.stdout.splitlines()
     assert check(root, "--strict").returncode == 1
 

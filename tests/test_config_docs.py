@@ -23,6 +23,7 @@ _READERS = {"str", "int", "float", "bool", "str_list", "table_list", "table", "p
 # Which file and which table each key-reading function of config.py reads.
 _FUNCTIONS = {
     "load_workspace": ("workspace", ""),
+    "_site": ("workspace", ""),
     "load_show": ("show", ""),
     "_audio": ("show", "audio."),
     "_person": ("person", ""),
@@ -91,7 +92,8 @@ _SECTIONS = {
 def test_the_loader_keys_are_found():
     keys = loader_keys()
     # a sample of each kind, so a broken syntax-tree walk cannot pass by finding nothing
-    assert {"storage", "public_url", "timezone", "cache_dir"} == keys["workspace"]
+    assert {"storage", "public_url", "timezone", "cache_dir", "site_title", "accessibility_email",
+            "accessibility_shortcomings"} <= keys["workspace"]
     assert {"title", "owner.email", "funding.url", "audio.target_lufs", "persons.href", "type"} <= keys["show"]
     assert {"publish_at", "source", "chapters.start", "chapters.image", "persons.img", "guid"} <= keys["episode"]
 
@@ -131,9 +133,9 @@ def test_each_demo_show_names_every_show_key(show):
     named = toml_keys(path)
     assert named == loader_keys()["show"]
     # and the keys left commented out are only those that would move or re-identify the feed,
-    # or add clips to every episode
+    # add clips to every episode, or send listeners to a website other than the show's own page
     assert named - active_toml_keys(path) == {"public_url", "new_feed_url", "podcast_guid", "audio.intro",
-                                              "audio.outro"}
+                                              "audio.outro", "link"}
 
 
 def active_toml_keys(path: Path) -> set[str]:

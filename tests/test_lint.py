@@ -113,8 +113,8 @@ def test_transcripts_required_makes_a_missing_transcript_an_error(tmp_path):
     write_episode(root, "003-ilman", {"title": "Jakso 3", "number": 3, "transcript": None,
                                       "publish_at": "2026-04-01T09:00:00+03:00"})
     problems = run_lint(root)
-    assert lines(problems) == [f"error: {ep('003-ilman')}: transcript: has none; the show requires a "
-                               "transcript for every episode"]
+    assert lines(problems) == [f"error: {ep('003-ilman')}: transcript: has none; an audio episode's page needs "
+                               "its full text beside the player (the show requires a transcript for every episode)"]
 
 
 def test_serial_show_needs_episode_numbers(tmp_path):

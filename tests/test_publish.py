@@ -51,6 +51,11 @@ def test_publish_all_to_s3_then_an_identical_run_writes_nothing(workspace, s3, c
                 "testi/001.chapters.json": "application/json+chapters", "testi/001.vtt": "text/vtt; charset=utf-8",
                 "webinaari/feed.xml": "application/rss+xml; charset=utf-8", "webinaari/w1.mp4": "video/mp4",
                 "webinaari/w1.mp3": "audio/mpeg", "shows.opml": "text/x-opml; charset=utf-8"}
+    html = "text/html; charset=utf-8"  # the listener site: docs/site.md
+    expected |= {key: html for key in ("index.html", "saavutettavuus/index.html", "tillganglighet/index.html",
+                                       "accessibility/index.html", "testi/index.html", "testi/001/index.html",
+                                       "testi/002/index.html", "webinaari/index.html", "webinaari/w1/index.html")}
+    expected["sitemap.xml"] = "application/xml; charset=utf-8"
     for key, content_type in expected.items():
         head = s3.client.head_object(Bucket=s3.bucket, Key=f"shows/{key}")
         assert head["ContentType"] == content_type, key

@@ -22,9 +22,9 @@ def serve(ctx: click.Context, port: int, host: str) -> None:
     """Serve the published shows from local storage, as podcast apps would fetch them.
 
     Answers GET and HEAD with byte ranges (206 Partial Content), so players can stream and seek.
-    Staged media and the manifest under _private/ are never served. Only works when the
-    workspace's storage is a local folder (file://...); set public_url to the address shown so
-    feed links point here.
+    Staged media and the manifest under _private/ are never served. The listener site is at /:
+    a folder answers with its index.html. Only works when the workspace's storage is a local
+    folder (file://...); set public_url to the address shown so feed links point here.
 
     \b
     Example:

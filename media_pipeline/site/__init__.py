@@ -1,0 +1,199 @@
+"""The listener site: a static page per show and per episode, an index of shows, the accessibility
+statement and a sitemap, rendered from the same data as the feed. No I/O: every function returns
+`{storage key: bytes}` for the caller to store (media first, then pages and feed, then the index).
+
+Layout: `index.html`, `<show>/index.html`, `<show>/<episode>/index.html`, `saavutettavuus/index.html`
+(with `tillganglighet/` and `accessibility/` beside it), `sitemap.xml`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Sequence
+from xml.sax.saxutils import escape as xml_escape
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from ..layout import INDEX_KEY, SITEMAP_KEY, STATEMENT_KEYS, episode_page_key, show_page_key
+from ..model import FeedEntry, Show, SiteSettings, StoredFile
+from ..transcripts import Cue
+from . import strings as S
+
+
+
+@dataclass(frozen=True)
+class PageEpisode:
+    """One live episode as its page shows it: the feed entry (stored files with URLs and sizes,
+    duration), the transcript's cues, the show notes as sanitised HTML (notes.render_notes)."""
+
+    entry: FeedEntry
+    page_url: str
+    cues: tuple[Cue, ...] = ()
+    notes_html: str = ""
+
+
+@dataclass(frozen=True)
+class ShowSite:
+    """A show with what its pages link to. `base_url` is where the site's index lives (the
+    workspace's public URL); `page_url` the show page's own URL."""
+
+    show: Show
+    base_url: str
+    page_url: str
+    feed_url: str
+    artwork_url: str | None
+    episodes: Sequence[PageEpisode] = field(default_factory=tuple)
+
+    @property
+    def newest_first(self) -> list[PageEpisode]:
+        return sorted(self.episodes, key=lambda e: (e.entry.episode.publish_at, e.entry.guid), reverse=True)
+
+
+_env = Environment(loader=PackageLoader("media_pipeline.site", "templates"),
+                   autoescape=select_autoescape(["html"], default_for_string=True),
+                   trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+_env.filters.update(clock=S.format_clock, iso_duration=S.iso_duration)
+
+
+def render_show(site: ShowSite, settings: SiteSettings) -> dict[str, bytes]:
+    """The show page and one page per episode in `site.episodes` (the live ones, as in the feed)."""
+    show = site.show
+    lang = show.language
+    common = _common(settings, site.base_url, lang)
+    pages = {show_page_key(show.slug): _render("show.html", **common, site=site, show=show,
+                                            episodes=site.newest_first, json_ld=_series_ld(site))}
+    for item in site.episodes:
+        pages[episode_page_key(show.slug, item.entry.episode.slug)] = _render(
+            "episode.html", **common, site=site, show=show, item=item, entry=item.entry,
+            episode=item.entry.episode, media=_media(item.entry), paragraphs=_paragraphs(item.cues),
+            notes=nested_notes(item.notes_html),
+            json_ld=_episode_ld(site, item))
+    return pages
+
+
+def render_site(settings: SiteSettings, base_url: str, shows: Sequence[ShowSite]) -> dict[str, bytes]:
+    """The index of `shows`, the statement in three languages, and the sitemap of every page."""
+    base = base_url.rstrip("/")
+    common = _common(settings, base, settings.language)
+    pages = {INDEX_KEY: _render("index.html", **common, shows=shows, json_ld=None)}
+    for lang, key in STATEMENT_KEYS.items():
+        pages[key] = _render("statement.html", **_common(settings, base, lang), st=S.STATEMENT[lang],
+                             alternates={code: f"{base}/{k}" for code, k in STATEMENT_KEYS.items()},
+                             iso_date=dt.date.fromisoformat, supervisor_url=S.SUPERVISOR_URL,
+                             supervisor_email=S.SUPERVISOR_EMAIL, json_ld=None)
+    pages[SITEMAP_KEY] = sitemap(base, shows)
+    return pages
+
+
+def sitemap(base_url: str, shows: Sequence[ShowSite]) -> bytes:
+    """sitemaps.org XML: the index, the statements, every show page and episode page."""
+    urls: list[tuple[str, dt.datetime | None]] = [(f"{base_url}/{INDEX_KEY}", None)]
+    urls += [(f"{base_url}/{key}", None) for key in STATEMENT_KEYS.values()]
+    for site in sorted(shows, key=lambda s: s.show.slug):
+        episodes = site.newest_first
+        urls.append((site.page_url, episodes[0].entry.episode.publish_at if episodes else None))
+        urls += [(e.page_url, e.entry.episode.publish_at) for e in episodes]
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    for url, modified in urls:
+        last = f"<lastmod>{modified.astimezone(dt.timezone.utc).date().isoformat()}</lastmod>" if modified else ""
+        lines.append(f"  <url><loc>{xml_escape(url)}</loc>{last}</url>")
+    lines.append("</urlset>")
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def nested_notes(notes_html: str) -> str:
+    """Show notes below the page's own headings: their h1 becomes h3, h2 h4, and so on (h6 at
+    most), so the page keeps one outline (WCAG 1.3.1). The notes are sanitised HTML whose headings
+    carry no attributes (notes.ALLOWED_ATTRIBUTES)."""
+    return re.sub(r"<(/?)h([1-6])>", lambda m: f"<{m.group(1)}h{min(6, int(m.group(2)) + 2)}>", notes_html)
+
+
+# -- pieces ------------------------------------------------------------------------------------
+
+
+def _render(template: str, **context) -> bytes:
+    return _env.get_template(template).render(**context).encode("utf-8")
+
+
+def _common(settings: SiteSettings, base_url: str, lang: str) -> dict:
+    code = S.ui_language(lang)
+    return {"settings": settings, "lang": lang, "t": S.strings(lang), "home_url": f"{base_url}/{INDEX_KEY}",
+            "statement_url": f"{base_url}/{STATEMENT_KEYS[code if code in STATEMENT_KEYS else 'en']}",
+            "og_locale": S.OG_LOCALES.get(code, "en_GB"), "date": lambda d: S.format_date(d, lang),
+            "size": lambda n: S.format_size(n, lang), "role": lambda r: S.role(lang, r),
+            "language_names": S.LANGUAGE_NAMES}
+
+
+@dataclass(frozen=True)
+class _Media:
+    player: StoredFile  # what the <audio>/<video> element plays
+    video: bool
+    captions: StoredFile | None  # WebVTT for <track kind="captions">
+    downloads: tuple[tuple[str, StoredFile], ...]  # (label key, file)
+
+
+def _media(entry: FeedEntry) -> _Media:
+    files = entry.alternates or (entry.enclosure,)
+    video = entry.enclosure.mime_type.startswith("video/")
+    vtt = next((f for f in entry.transcripts if f.mime_type.split(";")[0] == "text/vtt"), None)
+    downloads = tuple(("video" if f.mime_type.startswith("video/") else "audio", f) for f in files)
+    downloads += tuple(("transcript_file", f) for f in ([vtt] if vtt else []))
+    return _Media(entry.enclosure, video, vtt, downloads)
+
+
+@dataclass(frozen=True)
+class _Paragraph:
+    start: float
+    speaker: str | None
+    text: str
+
+
+def _paragraphs(cues: Sequence[Cue]) -> list[_Paragraph]:
+    """The transcript as reading text: consecutive cues of one speaker make one paragraph."""
+    out: list[_Paragraph] = []
+    current: str | None = None
+    for cue in cues:
+        words = " ".join(cue.plain.split())
+        if not words:
+            continue
+        speaker = cue.speaker
+        if out and (speaker is None or speaker == current) and len(out[-1].text) < 600:
+            out[-1] = _Paragraph(out[-1].start, out[-1].speaker, f"{out[-1].text} {words}")
+            continue
+        out.append(_Paragraph(cue.start, speaker, words))
+        current = speaker if speaker is not None else current
+    return out
+
+
+def _series_ld(site: ShowSite) -> dict:
+    show = site.show
+    data = {"@context": "https://schema.org", "@type": "PodcastSeries", "name": show.title, "url": site.page_url,
+            "description": show.description, "inLanguage": show.language, "webFeed": site.feed_url,
+            "author": {"@type": "Organization", "name": show.author}}
+    if site.artwork_url:
+        data["image"] = site.artwork_url
+    if show.license_url:
+        data["license"] = show.license_url
+    return data
+
+
+def _episode_ld(site: ShowSite, item: PageEpisode) -> dict:
+    entry, episode = item.entry, item.entry.episode
+    data = {"@context": "https://schema.org", "@type": "PodcastEpisode", "name": episode.title, "url": item.page_url,
+            "datePublished": episode.publish_at.isoformat(), "inLanguage": site.show.language,
+            "timeRequired": S.iso_duration(entry.duration),
+            "associatedMedia": {"@type": "VideoObject" if entry.enclosure.mime_type.startswith("video/")
+                                else "AudioObject", "contentUrl": entry.enclosure.url,
+                                "encodingFormat": entry.enclosure.mime_type, "contentSize": str(entry.enclosure.length),
+                                "duration": S.iso_duration(entry.duration)},
+            "partOfSeries": {"@type": "PodcastSeries", "name": site.show.title, "url": site.page_url}}
+    if episode.summary:
+        data["description"] = episode.summary
+    if episode.number is not None:
+        data["episodeNumber"] = episode.number
+    if site.show.license_url:
+        data["license"] = site.show.license_url
+    return data
