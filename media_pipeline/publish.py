@@ -245,7 +245,8 @@ def assign_guid(episode: Episode, current: Manifest) -> str:
 
 def tag_copies(ws: Workspace, show: Show, episode: Episode, result: process.ProcessResult,
                show_art: FileRecord | None, work: Path) -> list[tuple[str, Path, str]]:
-    """Copy each rendition (the cache stays untouched) and tag the copy for this episode."""
+    """Copy each rendition (the cache stays untouched) and tag the copy for this episode; a video
+    copy gets the episode's captions as mov_text subtitle tracks, one per language."""
     folder = work / episode.slug
     folder.mkdir(parents=True, exist_ok=True)
     cover = None
@@ -257,7 +258,12 @@ def tag_copies(ws: Workspace, show: Show, episode: Episode, result: process.Proc
     for rendition in result.renditions:
         key = f"{show.slug}/{episode.slug}{rendition.suffix}"
         copy = folder / f"{episode.slug}{rendition.suffix}"
-        _copy_file(rendition.path, copy)
+        tracks = (transcripts.subtitle_tracks(show, episode, duration=rendition.duration, folder=folder)
+                  if rendition.role == "video" else [])
+        if tracks:  # captions as soft subtitles, so a downloaded video keeps them (EN 301 549 7.1.3)
+            transcripts.mux_subtitles(rendition.path, copy, tracks)
+        else:
+            _copy_file(rendition.path, copy)
         data = tagging.tag_data(show, episode, guid=episode.guid or "", feed_url=feed_url(ws, show),
                                 episode_url=public_url(ws, show, key), duration=rendition.duration, cover=cover)
         tagging.tag_file(copy, data, id3_version=show.id3_version)
@@ -267,7 +273,7 @@ def tag_copies(ws: Workspace, show: Show, episode: Episode, result: process.Proc
 
 def sidecars(ws: Workspace, show: Show, episode: Episode, duration: float,
              work: Path) -> list[tuple[str, Path, str]]:
-    """Episode artwork, JSON chapters (Podcasting 2.0) and the transcript as WebVTT, when given."""
+    """Episode artwork, JSON chapters (Podcasting 2.0) and each transcript in four forms, when given."""
     folder = work / episode.slug
     files: list[tuple[str, Path, str]] = []
     if episode.artwork:
@@ -285,10 +291,9 @@ def sidecars(ws: Workspace, show: Show, episode: Episode, duration: float,
         path = folder / f"{episode.slug}.chapters.json"
         _atomic_write(path, chapters.chapters_json(episode, duration=duration, image_url=chapter_images.get))
         files.append(("chapters", path, f"{show.slug}/{path.name}"))
-    if episode.transcript:
-        path = folder / f"{episode.slug}.vtt"
-        _atomic_write(path, transcripts.to_vtt(transcripts.load_transcript(episode.transcript, duration=duration)))
-        files.append(("transcript", path, f"{show.slug}/{path.name}"))
+    # every checked transcript (and a draft only where the show allows machine ones) as WebVTT, SRT,
+    # HTML and Podcasting 2.0 JSON
+    files.extend(transcripts.write_forms(show, episode, duration=duration, folder=folder))
     return files
 
 
