@@ -232,7 +232,8 @@ def _vtt_to_srt_text(line: str) -> str:
             kept.append(tag.group().lower())
         pos = tag.end()
     kept.append(html.unescape(line[pos:]))
-    return "".join(kept)
+    # an arrow in the words must not read as a timing line: a zero-width space breaks it up unseen
+    return "".join(kept).replace("-->", "--\u200b>")
 
 
 # -- sanitising ----------------------------------------------------------------------------------
