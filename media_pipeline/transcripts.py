@@ -417,8 +417,8 @@ def write_forms(show: "Show", episode: "Episode", *, duration: float | None,
         language = item.language or show.language
         t = clean(load_transcript(item.path, duration=duration))
         title = episode.title + (f" ({language})" if language != show.language else "")
-        data = {"vtt": to_vtt(t), "srt": to_srt(t), "html": to_html(t, title=title, language=language, draft=item.draft),
-                "json": to_json(t)}
+        data = {"vtt": to_vtt(t), "srt": to_srt(t), "json": to_json(t),
+                "html": to_html(t, title=title, language=language, draft=item.draft)}
         for form, suffix, _mime in FORMS:
             key = transcript_key(show.slug, episode.slug, language, show.language, suffix)
             path = folder / key.rsplit("/", 1)[-1]

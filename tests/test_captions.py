@@ -46,7 +46,9 @@ BREACHES = [
 def test_each_captioning_norm_is_reported_with_the_file_cue_number_and_time(workspace, rule, cue, words):
     """Transcripts must-show 2: `check` names the transcript file, the cue and its start time."""
     workspace.show()
-    good = GOOD if rule != "speakers" else GOOD.replace("Hyvää", "<v Aino>Hyvää").replace("Tänään", "<v Eero>Tänään")
+    good = GOOD
+    if rule == "speakers":
+        good = GOOD.replace("Hyvää", "<v Aino>Hyvää").replace("Tänään", "<v Eero>Tänään")
     workspace.write("transcripts/001.vtt", "WEBVTT\n\n" + good + cue)
     workspace.episode("001", seconds=16, extra="transcript: transcripts/001.vtt\n")
     result = run_cli(workspace.root, "check")
@@ -220,3 +222,26 @@ def test_transcribe_without_the_asr_extra_says_what_to_install_in_one_line(works
     assert proc.stderr.splitlines() == ["error: speech recognition needs the asr extra: "
                                         "pip install 'media-pipeline[asr]'"]
     assert "transcript" not in (workspace.root / "episodes" / "testi" / "001.md").read_text()
+
+
+def test_a_draft_joins_the_transcripts_of_other_languages_in_one_edited_line(workspace):
+    from media_pipeline.asr import record_draft
+
+    workspace.show()
+    workspace.write("transcripts/001.vtt", "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nHei.\n")
+    path = workspace.episode("001", extra="transcript: transcripts/001.vtt  # tarkistettu\nkeywords: [a]\n")
+    ws = load_workspace(workspace.root, environ={})
+    episode = load_catalog(ws)[0].episodes["testi"][0]
+    before = path.read_text()
+    record_draft(path, "transcripts/001.sv.draft.vtt", "sv", show_language="fi", episode=episode, ws_root=ws.root)
+    after = path.read_text()
+    assert after == before.replace("transcript: transcripts/001.vtt  # tarkistettu\n",
+                                   "transcript: [{file: transcripts/001.vtt, language: fi}, "
+                                   "{file: transcripts/001.sv.draft.vtt, language: sv, draft: true}]\n")
+
+    path.write_text(before.replace("transcript: transcripts/001.vtt  # tarkistettu\n",
+                                   "transcript:\n  - file: transcripts/001.vtt\n"))
+    from media_pipeline.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="spans several lines; add {file: x.vtt, language: sv, draft: true}"):
+        record_draft(path, "x.vtt", "sv", show_language="fi", episode=episode, ws_root=ws.root)
