@@ -246,3 +246,9 @@ def test_each_webinar_mp4_carries_its_captions_as_subtitle_tracks_with_their_lan
     # audio-only renditions carry no subtitles, and the cached render none either
     cached = sorted((demo / ".media-pipeline" / "cache" / show.slug).glob("*/*.mp4"))
     assert cached and all(mp4_subtitles(path) == [] for path in cached)
+
+
+def test_the_demo_transcripts_keep_every_captioning_norm(demo):
+    result = run_cli(demo, "check")
+    assert result.returncode == 0, result.stdout
+    assert [line for line in result.stdout.splitlines() if "transcript" in line] == []
