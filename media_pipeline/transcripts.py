@@ -388,15 +388,19 @@ def to_json(t: Transcript) -> bytes:
 
 
 def to_html(t: Transcript, *, title: str, language: str, draft: bool = False) -> bytes:
-    """A readable transcript page: the words with times and speakers, every text escaped."""
+    """A readable transcript page in the Podcasting 2.0 HTML transcript form: per cue a `<cite>`
+    with the speaker (when named), a `<time>` with the start and a `<p>` with the words; every
+    text escaped."""
     esc = html.escape
     rows = []
     for cue in t.cues:
         who = speaker(cue)
-        words = esc(" ".join(cue.plain.split()))
-        stamp = format_time(cue.start)[:8]
-        name = f'<b class="speaker">{esc(who)}:</b> ' if who else ""
-        rows.append(f'<p><time datetime="PT{cue.start:.3f}S">{stamp}</time> {name}{words}</p>')
+        if who:
+            rows.append(f"<cite>{esc(who)}:</cite>")
+        minutes, seconds = divmod(int(cue.start), 60)
+        stamp = f"{minutes // 60}:{minutes % 60:02d}:{seconds:02d}" if minutes >= 60 else f"{minutes}:{seconds:02d}"
+        rows.append(f'<time datetime="PT{cue.start:.3f}S">{stamp}</time>')
+        rows.append(f"<p>{esc(' '.join(cue.plain.split()))}</p>")
     note = f'<p class="draft-note" role="note"><strong>{esc(draft_note(language))}</strong></p>\n' if draft else ""
     page = (f'<!DOCTYPE html>\n<html lang="{esc(language)}">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
