@@ -247,3 +247,18 @@ def test_a_draft_joins_the_transcripts_of_other_languages_in_one_edited_line(wor
 
     with pytest.raises(ConfigError, match="spans several lines; add {file: x.vtt, language: sv, draft: true}"):
         record_draft(path, "x.vtt", "sv", show_language="fi", episode=episode, ws_root=ws.root)
+
+
+def test_recognised_words_are_grouped_into_cues_that_keep_the_norms(tmp_path):
+    from media_pipeline.asr import Word, cues_from_words
+    from media_pipeline.transcripts import Transcript
+
+    # two minutes of talk without a pause at 2.5 words a second, then a short reply after a pause
+    talk = [Word(i * 0.4, i * 0.4 + 0.35, f"sana{i % 7}" + ("." if i % 23 == 22 else "")) for i in range(300)]
+    reply = [Word(125.0, 125.3, "Kyllä.")]
+    settings = TranscriptSettings()
+    cues = cues_from_words(talk + reply, settings)
+    transcript = Transcript(tmp_path / "draft.vtt", tuple(cues), "vtt")
+    assert check_norms(transcript, settings) == []
+    assert " ".join(c.plain.replace("\n", " ") for c in cues).split() == [w.text for w in talk + reply]
+    assert cues[-1].start == 125.0 and cues[-1].end == 126.0  # a one-word cue stays up the minimum second
