@@ -10,7 +10,7 @@ import datetime as dt
 import os
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -19,14 +19,15 @@ import yaml
 
 from .errors import ConfigError, Problem, ValidationError
 from .fsutil import atomic_write, display_path
-from .model import AudioSettings, Category, Chapter, Episode, Owner, Person, Show, SiteSettings, Workspace
+from .model import (AudioSettings, Category, Chapter, Episode, Owner, Person, Show, SiteSettings, TranscriptFile,
+                    TranscriptSettings, Workspace)
 
 WORKSPACE_FILE = "media-pipeline.toml"
 ENV_STORAGE = "MEDIA_PIPELINE_STORAGE"
 ENV_PUBLIC_URL = "MEDIA_PIPELINE_PUBLIC_URL"
 ENV_TIMEZONE = "MEDIA_PIPELINE_TIMEZONE"
 
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
+FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
 _MISSING = object()
 
 
@@ -308,6 +309,7 @@ def load_show(ws: Workspace, slug: str, problems: list[Problem] | None = None) -
         complete=f.bool("complete", False),
         locked=f.bool("locked", True),
         transcripts_required=f.bool("transcripts_required", False),
+        transcript_settings=_transcript_settings(f.table("transcripts")),
         id3_version=f.int("id3_version", 3),
         feed_cache_seconds=f.int("feed_cache_seconds", 300, minimum=0),
         audio=_audio(f.table("audio"), ws),
@@ -363,6 +365,30 @@ def _audio(f: _Fields, ws: Workspace) -> AudioSettings:
     return audio
 
 
+def _transcript_settings(f: _Fields) -> TranscriptSettings:
+    """`[transcripts]`: the speech recognition engine and model, and the captioning norms."""
+    d = TranscriptSettings()
+    settings = TranscriptSettings(
+        engine=f.str("engine", d.engine, choices=("faster-whisper",)),
+        model=f.str("model", d.model),
+        allow_machine=f.bool("allow_machine", d.allow_machine),
+        max_lines=f.int("max_lines", d.max_lines, minimum=1),
+        max_line_chars=f.int("max_line_chars", d.max_line_chars, minimum=10),
+        max_cps=f.float("max_cps", d.max_cps),
+        min_duration=f.float("min_duration", d.min_duration),
+        max_duration=f.float("max_duration", d.max_duration),
+        allow_overlap=f.bool("allow_overlap", d.allow_overlap),
+        speakers=f.bool("speakers", d.speakers),
+        norms=f.str("norms", d.norms, choices=("warning", "error")),
+    )
+    f.finish()
+    if settings.max_cps <= 0:
+        f.error("max_cps", f"must be more than 0, not {settings.max_cps:g}")
+    if not 0 <= settings.min_duration < settings.max_duration:
+        f.error("max_duration", f"must be more than min_duration ({settings.min_duration:g} s)")
+    return settings
+
+
 # -- episodes ----------------------------------------------------------------------------------
 
 
@@ -372,7 +398,7 @@ def episode_paths(ws: Workspace, show: str) -> list[Path]:
 
 def split_front_matter(text: str) -> tuple[str, str] | None:
     """(yaml, body) of a Markdown file with `---` front matter, or None when it has none."""
-    match = _FRONT_MATTER.match(text)
+    match = FRONT_MATTER.match(text)
     if not match:
         return None
     return match.group(1), text[match.end():]
@@ -391,7 +417,7 @@ def record_guid(path: Path, guid: str) -> str:
     the front matter. Written beside the file, then renamed.
     """
     text = path.read_bytes().decode("utf-8")
-    match = _FRONT_MATTER.match(text)
+    match = FRONT_MATTER.match(text)
     if not match:
         raise ConfigError("has no YAML front matter to record the guid in", path=str(path))
     front = match.group(1)
@@ -462,20 +488,52 @@ def _read_episode(ws: Workspace, show: str, path: Path, rel: str, problems: list
         explicit=f.bool("explicit"),
         persons=f.table_list("persons", _person),
         chapters=f.table_list("chapters", lambda c: _chapter(c, ws)),
-        transcript=f.path_value("transcript", ws.root),
+        transcripts=_transcripts(f, ws),
         artwork=f.path_value("artwork", ws.root),
         guid=f.str("guid"),
         keywords=f.str_list("keywords"),
     )
     f.finish()
-    if episode.transcript and episode.transcript.suffix.lower() not in TRANSCRIPT_SUFFIXES:
-        f.error("transcript", "must be a WebVTT (.vtt) or SubRip (.srt) file")
+    episode = replace(episode, transcript=episode.transcripts[0].path if episode.transcripts else None)
+    languages = [t.language for t in episode.transcripts]
+    for i, t in enumerate(episode.transcripts):
+        where = "transcript" if f.data.get("transcript") and isinstance(f.data["transcript"], str) \
+            else f"transcript[{i}]"
+        if t.path.suffix.lower() not in TRANSCRIPT_SUFFIXES:
+            f.error(where, "must be a WebVTT (.vtt) or SubRip (.srt) file")
+        if t.language in languages[:i]:
+            f.error(where, f"a second transcript in {t.language or 'the show language'}; "
+                           "give each its own language")
     starts = [c.start for c in episode.chapters]
     if starts != sorted(starts):
         f.error("chapters", "must be in order of start time")
     if starts and starts[0] != 0:
         f.error("chapters", "the first chapter must start at 00:00:00 (players and the JSON chapters spec expect it)")
     return episode
+
+
+def _transcripts(f: _Fields, ws: Workspace) -> tuple[TranscriptFile, ...]:
+    """`transcript`: one file (in the show's language), or a table or list of tables with
+    `file`, `language` and `draft` (a machine transcript that `transcribe` wrote)."""
+    value = f.raw("transcript")
+    if value is _MISSING or isinstance(value, str):
+        path = f.path_value("transcript", ws.root)
+        return (TranscriptFile(path),) if path else ()
+    if isinstance(value, dict):
+        one = _Fields(value, f.path, f.problems, "transcript.")
+        item = _transcript_file(one, ws)
+        one.finish()
+        return (item,) if item else ()
+    return f.table_list("transcript", lambda t: _transcript_file(t, ws))
+
+
+def _transcript_file(f: _Fields, ws: Workspace) -> TranscriptFile | None:
+    path = f.path_value("file", ws.root, required=True)
+    language = f.str("language")
+    if language is not None and not re.fullmatch(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*", language):
+        f.error("language", f"must be a language code like fi, sv or en-GB, not {language!r}")
+    draft = f.bool("draft", False)
+    return TranscriptFile(path, language, draft) if path else None
 
 
 def _chapter(f: _Fields, ws: Workspace) -> Chapter | None:

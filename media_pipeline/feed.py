@@ -5,6 +5,7 @@ written through feedgen, byte-identical for the same input so an unchanged feed 
 from __future__ import annotations
 
 import datetime as dt
+import html
 import logging
 import re
 import uuid
@@ -22,7 +23,7 @@ from .layout import CHAPTERS_TYPE
 from .lint import episode_problems, show_problems, url_reason
 from .model import FeedEntry, Show, StoredFile
 from .notes import render_notes
-from .transcripts import SRT_MIME, VTT_MIME
+from .transcripts import SRT_MIME, TIMED_MIMES, VTT_MIME, draft_note, language_of_key, publishable
 
 log = logging.getLogger(__name__)
 
@@ -138,12 +139,16 @@ def _add_item(fg: FeedGenerator, show: Show, entry: FeedEntry) -> None:
         fe.link(href=entry.page_url)
     fe.pubDate(episode.publish_at.astimezone(dt.timezone.utc))
     fe.enclosure(entry.enclosure.url, str(entry.enclosure.length), entry.enclosure.mime_type)
-    fe.description(notes.text or episode.summary or episode.title)
-    if notes.html:
-        if "]]>" in notes.html:
-            fe.content(notes.html)
+    description, content = notes.text or episode.summary or episode.title, notes.html
+    if label := machine_transcript_label(show, entry):
+        description = f"{description}\n\n{label}"
+        content = f"{content}\n<p><strong>{html.escape(label)}</strong></p>" if content else content
+    fe.description(description)
+    if content:
+        if "]]>" in content:
+            fe.content(content)
         else:
-            fe.content(notes.html, type="CDATA")
+            fe.content(content, type="CDATA")
 
     it = fe.itunes
     it.title = episode.title
@@ -157,7 +162,7 @@ def _add_item(fg: FeedGenerator, show: Show, entry: FeedEntry) -> None:
     pc = fe.podcast
     pc.season = episode.season
     pc.episode = episode.number
-    pc.transcripts = [_transcript(t, show) for t in entry.transcripts]
+    pc.transcripts = [_transcript(t, show, episode.slug) for t in entry.transcripts]
     if entry.chapters:
         pc.chapters = (entry.chapters.url, CHAPTERS_TYPE)
     # Podcasting 2.0: persons on an item replace the channel's for that episode.
@@ -165,10 +170,19 @@ def _add_item(fg: FeedGenerator, show: Show, entry: FeedEntry) -> None:
     pc.alternate_enclosures = [_alternate(f, entry, show) for f in entry.alternates]
 
 
-def _transcript(f: StoredFile, show: Show) -> TranscriptTag:
+def _transcript(f: StoredFile, show: Show, episode_slug: str) -> TranscriptTag:
     # Podcasting 2.0: rel="captions" marks a timed file that players can show as captions.
-    rel = "captions" if f.mime_type in (VTT_MIME, SRT_MIME, "application/srt") else None
-    return TranscriptTag(url=f.url, mime_type=f.mime_type, language=show.language, rel=rel)
+    rel = "captions" if f.mime_type in TIMED_MIMES else None
+    language = language_of_key(f.key, episode_slug, show.language)
+    return TranscriptTag(url=f.url, mime_type=f.mime_type, language=language, rel=rel)
+
+
+def machine_transcript_label(show: Show, entry: FeedEntry) -> str | None:
+    """The note the episode's notes carry when a published transcript is a machine draft."""
+    if not entry.transcripts:
+        return None
+    drafts = [t for t in publishable(entry.episode, show) if t.draft]
+    return draft_note(show.language) if drafts else None
 
 
 def _alternate(f: StoredFile, entry: FeedEntry, show: Show) -> AlternateEnclosureTag:

@@ -62,8 +62,11 @@ def chapters_name(slug: str) -> str:
     return f"{slug}{CHAPTERS_SUFFIX}"
 
 
-def transcript_name(slug: str) -> str:
-    return f"{slug}.vtt"
+def transcript_key(show: str, slug: str, language: str, show_language: str, suffix: str) -> str:
+    """`<show>/<episode>.vtt` (or `.srt`, `.transcript.html`, `.transcript.json`) for the show's
+    language, the key published before languages came; `<show>/<episode>.<language>.vtt` for another."""
+    same = language.lower() == show_language.lower()
+    return f"{show}/{slug}{'' if same else '.' + language.lower()}{suffix}"
 
 
 def sidecar_key(show: str, name: str) -> str:

@@ -281,24 +281,7 @@ def _episode_file_problems(ws: Workspace, show: Show, episode: Episode, duration
     if not SAFE_NAME.match(episode.slug):
         out.append(_error(path, "file name", f"{episode.slug!r} becomes the media file's name and URL; "
                                              "use only ASCII letters, digits, '-', '_' and '.' (no spaces or ä, ö)"))
-    if episode.transcript is None:
-        # The episode's page needs it (law 306/2019, WCAG 1.2.1 and 1.2.2): a full text beside an
-        # audio player, same-language captions (the WebVTT made from it) on a video.
-        if episode.source.suffix.lower() in VIDEO_SUFFIXES:
-            reason = "has none; a video's page needs same-language captions, made from the transcript file"
-        else:
-            reason = "has none; an audio episode's page needs its full text beside the player"
-        if show.transcripts_required:
-            reason += " (the show requires a transcript for every episode)"
-        out.append(Problem(path, "transcript", reason, "error" if show.transcripts_required else "warning"))
-    elif episode.transcript.is_file():
-        from .transcripts import load_transcript
-
-        try:
-            load_transcript(episode.transcript, duration=duration)
-        except MediaError as exc:
-            where = f"transcript: {exc.field}" if exc.field else "transcript"
-            out.append(_error(path, where, exc.reason))
+    out.extend(transcript_problems(ws, show, episode, duration, path))
     if duration is not None:
         for i, chapter in enumerate(episode.chapters):
             if chapter.start >= duration:
@@ -309,6 +292,50 @@ def _episode_file_problems(ws: Workspace, show: Show, episode: Episode, duration
                                                               f"the episode ({duration:g} s)"))
     if episode.artwork is not None:
         out.extend(check_artwork(episode.artwork, display_path(ws, episode.artwork), publishing=publishing))
+    return out
+
+
+def transcript_problems(ws: Workspace, show: Show, episode: Episode, duration: float | None,
+                        path: str) -> list[Problem]:
+    """The episode's transcripts: present (a draft counts only when the show allows machine
+    transcripts), valid, and within the show's captioning norms (docs/feeds.md)."""
+    from .transcripts import check_norms, load_transcript, publishable
+
+    out: list[Problem] = []
+    settings = show.transcript_settings
+    drafts = [t for t in episode.transcripts if t.draft]
+    if not publishable(episode, show):
+        if drafts:
+            reason = (f"{display_path(ws, drafts[0].path)} is a machine draft, counted as missing: check it and remove "
+                      "draft: true, or set allow_machine = true in the show's [transcripts]")
+            if show.transcripts_required:
+                reason += "; the show requires a transcript for every episode"
+        else:
+            # The episode's page needs it (law 306/2019, WCAG 1.2.1 and 1.2.2): a full text beside an
+            # audio player, same-language captions (the WebVTT made from it) on a video.
+            if episode.source.suffix.lower() in VIDEO_SUFFIXES:
+                reason = "has none; a video's page needs same-language captions, made from the transcript file"
+            else:
+                reason = "has none; an audio episode's page needs its full text beside the player"
+            if show.transcripts_required:
+                reason += " (the show requires a transcript for every episode)"
+        out.append(Problem(path, "transcript", reason, "error" if show.transcripts_required else "warning"))
+    elif drafts:
+        out.append(_warning(path, "transcript", f"{display_path(ws, drafts[0].path)} is a machine draft; it is published "
+                                                "labelled as one (allow_machine = true)"))
+    for item in episode.transcripts:
+        if not item.path.is_file():
+            continue
+        name = display_path(ws, item.path)
+        try:
+            transcript = load_transcript(item.path, duration=duration)
+        except MediaError as exc:
+            where = f"transcript: {exc.field}" if exc.field else "transcript"
+            out.append(_error(path, where, f"{name}: {exc.reason}"))
+            continue
+        for breach in check_norms(transcript, settings, duration=duration):
+            out.append(Problem(name, breach.where, f"{breach.reason} [{breach.rule}]",
+                               "error" if breach.rule == "duration" else settings.norms))
     return out
 
 

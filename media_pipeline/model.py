@@ -71,6 +71,37 @@ class AudioSettings:
 
 
 @dataclass(frozen=True)
+class TranscriptSettings:
+    """A show's `[transcripts]` table: speech recognition and the captioning norms `check` applies.
+
+    The norm defaults follow common subtitling practice (BBC Subtitle Guidelines, Netflix Timed
+    Text Style Guide for Finnish and English, EBU-TT-D): two lines of at most 42 characters, at
+    most 17 characters a second, each cue on screen from 1 to 7 seconds.
+    """
+
+    engine: str = "faster-whisper"
+    model: str = "small"  # a model name the engine knows, or a path to a model folder
+    allow_machine: bool = False  # publish draft (machine) transcripts, labelled as such
+    max_lines: int = 2
+    max_line_chars: int = 42
+    max_cps: float = 17.0
+    min_duration: float = 1.0
+    max_duration: float = 7.0
+    allow_overlap: bool = False
+    speakers: bool = True  # once any cue names its speaker, every cue must
+    norms: str = "warning"  # severity of a norm broken: "warning" or "error"
+
+
+@dataclass(frozen=True)
+class TranscriptFile:
+    """One transcript of an episode: a producer's SRT/WebVTT file or a machine draft."""
+
+    path: Path
+    language: str | None = None  # None: the show's language
+    draft: bool = False
+
+
+@dataclass(frozen=True)
 class Show:
     """A podcast channel, loaded from `feeds/<slug>.toml`."""
 
@@ -105,6 +136,7 @@ class Show:
     complete: bool = False
     locked: bool = True
     transcripts_required: bool = False
+    transcript_settings: TranscriptSettings = field(default_factory=TranscriptSettings)
     id3_version: int = 3
     feed_cache_seconds: int = 300
     audio: AudioSettings = field(default_factory=AudioSettings)
@@ -128,7 +160,8 @@ class Episode:
     explicit: bool | None = None  # None: the show's setting
     persons: tuple[Person, ...] = ()
     chapters: tuple[Chapter, ...] = ()
-    transcript: Path | None = None
+    transcript: Path | None = None  # the first of `transcripts`, kept for callers that take one
+    transcripts: tuple[TranscriptFile, ...] = ()
     artwork: Path | None = None
     guid: str | None = None
     keywords: tuple[str, ...] = ()

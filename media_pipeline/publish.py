@@ -205,7 +205,8 @@ def prepared_show_art(run: ShowRun) -> Path | None:
 
 
 def tag_copies(run: ShowRun, episode: Episode, processed: process.ProcessResult) -> list[Upload]:
-    """Copy each rendition (the cache stays untouched) and tag the copy for this episode."""
+    """Copy each rendition (the cache stays untouched) and tag the copy for this episode; a video
+    copy gets the episode's captions as mov_text subtitle tracks, one per language."""
     folder = run.episode_work(episode)
     folder.mkdir(parents=True, exist_ok=True)
     cover = None
@@ -217,7 +218,12 @@ def tag_copies(run: ShowRun, episode: Episode, processed: process.ProcessResult)
     for rendition in processed.renditions:
         key = layout.media_key(run.show.slug, episode.slug, rendition.suffix)
         copy = folder / key.rsplit("/", 1)[-1]
-        atomic_copy(rendition.path, copy)
+        tracks = (transcripts.subtitle_tracks(run.show, episode, duration=rendition.duration, folder=folder)
+                  if rendition.role == "video" else [])
+        if tracks:  # captions as soft subtitles, so a downloaded video keeps them (EN 301 549 7.1.3)
+            transcripts.mux_subtitles(rendition.path, copy, tracks)
+        else:
+            atomic_copy(rendition.path, copy)
         data = tagging.tag_data(run.show, episode, guid=episode.guid or "", feed_url=run.feed_url,
                                 episode_url=run.url(key), duration=rendition.duration, cover=cover)
         tagging.tag_file(copy, data, id3_version=run.show.id3_version)
@@ -226,7 +232,7 @@ def tag_copies(run: ShowRun, episode: Episode, processed: process.ProcessResult)
 
 
 def sidecars(run: ShowRun, episode: Episode, duration: float) -> list[Upload]:
-    """Episode artwork, JSON chapters (Podcasting 2.0) and the transcript as WebVTT, when given."""
+    """Episode artwork, JSON chapters (Podcasting 2.0) and each transcript in four forms, when given."""
     folder, slug, show = run.episode_work(episode), episode.slug, run.show.slug
     files: list[Upload] = []
     if episode.artwork:
@@ -242,10 +248,10 @@ def sidecars(run: ShowRun, episode: Episode, duration: float) -> list[Upload]:
         path = folder / layout.chapters_name(slug)
         atomic_write(path, chapters.chapters_json(episode, duration=duration, image_url=chapter_images.get))
         files.append(Upload("chapters", path, layout.sidecar_key(show, path.name)))
-    if episode.transcript:
-        path = folder / layout.transcript_name(slug)
-        atomic_write(path, transcripts.to_vtt(transcripts.load_transcript(episode.transcript, duration=duration)))
-        files.append(Upload("transcript", path, layout.sidecar_key(show, path.name)))
+    # every checked transcript (and a draft only where the show allows machine ones) as WebVTT, SRT,
+    # HTML and Podcasting 2.0 JSON
+    files += [Upload(kind, path, key) for kind, path, key in
+              transcripts.write_forms(run.show, episode, duration=duration, folder=folder)]
     return files
 
 

@@ -178,7 +178,7 @@ class ID3Comment:
     """COMM with an empty description: the one comment every player shows."""
 
     def write(self, tags: id3.ID3, value: str, data: TagData) -> None:
-        tags.add(id3.COMM(encoding=_UTF8, lang=_lang3(data.language), desc="", text=[value]))
+        tags.add(id3.COMM(encoding=_UTF8, lang=iso639_2(data.language), desc="", text=[value]))
 
     def read(self, tags: id3.ID3) -> str | None:
         frame = next((f for f in tags.getall("COMM") if f.desc == ""), None)
@@ -364,7 +364,7 @@ FIELDS: tuple[Field, ...] = (
     Field("genre", ID3Text("TCON"), MP4Text("\xa9gen")),
     Field("summary", ID3Comment(), MP4Text("desc", limit=255)),
     Field("description", ID3Text("TDES"), MP4Text("ldes")),
-    Field("language", ID3Text("TLAN", to_text=lambda v: _lang3(v)), None),
+    Field("language", ID3Text("TLAN", to_text=lambda v: iso639_2(v)), None),
     Field("copyright", ID3Text("TCOP"), MP4Text("cprt")),
     Field("license_url", ID3Url("WCOP"), None),
     Field("length_ms", ID3Text("TLEN"), None),
@@ -464,7 +464,7 @@ _ISO639_2 = {
 }
 
 
-def _lang3(language: str | None) -> str:
+def iso639_2(language: str | None) -> str:
     primary = (language or "").split("-")[0].split("_")[0].lower()
     if primary in _ISO639_2:
         return _ISO639_2[primary]

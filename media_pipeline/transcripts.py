@@ -11,7 +11,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
+from . import layout
 from .errors import MediaError
+from .fsutil import atomic_write, replacing
+
+if TYPE_CHECKING:
+    from .model import Episode, Show, TranscriptFile, TranscriptSettings
 
 # Cue times are compared with this slack so that a last cue ending on the final frame of an
 # episode whose duration was rounded by the encoder is not rejected.
@@ -234,4 +241,227 @@ def _vtt_to_srt_text(line: str) -> str:
             kept.append(tag.group().lower())
         pos = tag.end()
     kept.append(html.unescape(line[pos:]))
-    return "".join(kept)
+    # an arrow in the words must not read as a timing line: a zero-width space breaks it up unseen
+    return "".join(kept).replace("-->", "--\u200b>")
+
+
+# -- sanitising ----------------------------------------------------------------------------------
+
+# The WebVTT cue spans a published file may carry; anything else a producer's file holds (a
+# `<script>`, a `<font>`) is dropped, and a stray `<` becomes text, so no form can carry markup.
+_ALLOWED_SPAN = re.compile(r"</?(?:b|i|u|c(?:\.[\w.-]+)?|lang(?: [\w-]+)?|v(?:\.[\w.-]+)?(?: [^<>&]+)?|ruby|rt)>"
+                           r"|<\d+:\d{2}(?::\d{2})?\.\d{3}>", re.I)
+
+
+def clean_payload(text: str) -> str:
+    """A cue payload safe to publish: only WebVTT spans kept, `&` and `<` escaped elsewhere, and no
+    `-->` left (a line holding one would end the cue in a reader and start garbage)."""
+    out, pos = [], 0
+    for tag in re.finditer(r"<[^<>]*>", text):
+        out.append(_escape_text(text[pos:tag.start()]))
+        if _ALLOWED_SPAN.fullmatch(tag.group()):
+            out.append(tag.group())
+        pos = tag.end()
+    out.append(_escape_text(text[pos:]))
+    lines = ("".join(out).replace("-->", "--&gt;")).split("\n")
+    return "\n".join(line for line in lines if line.strip())
+
+
+def _escape_text(text: str) -> str:
+    """Escape `&` not starting an entity and every `<`; a text part holds no whole tag."""
+    text = re.sub(r"&(?!(?:amp|lt|gt|nbsp|lrm|rlm|#\d+|#x[0-9a-fA-F]+);)", "&amp;", text)
+    return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
+def clean(t: Transcript) -> Transcript:
+    cues = tuple(Cue(c.start, c.end, clean_payload(c.text), c.identifier if c.identifier and "-->" not in c.identifier
+                     and "<" not in c.identifier else None) for c in t.cues)
+    return Transcript(t.path, cues, t.source_format)
+
+
+_VOICE = re.compile(r"<v(?:\.[\w.-]+)?\s+([^>]+)>")
+
+
+def speaker(cue: Cue) -> str | None:
+    """The name in the cue's first `<v Name>` span, or None when it names nobody."""
+    match = _VOICE.search(cue.text)
+    return match.group(1).strip() if match else None
+
+
+# -- captioning norms ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NormBreach:
+    cue: int  # 1-based
+    start: float
+    rule: str  # the settings key that sets the norm
+    reason: str
+
+    @property
+    def where(self) -> str:
+        return f"cue {self.cue} at {format_time(self.start)}"
+
+
+def check_norms(t: Transcript, settings: "TranscriptSettings", *, duration: float | None = None) -> list[NormBreach]:
+    """Every cue against the show's captioning norms (see TranscriptSettings for their sources)."""
+    out: list[NormBreach] = []
+    any_speaker = settings.speakers and any(speaker(c) for c in t.cues)
+    previous: Cue | None = None
+    for n, cue in enumerate(t.cues, 1):
+        def breach(rule: str, reason: str) -> None:
+            out.append(NormBreach(n, cue.start, rule, reason))
+
+        lines = [line for line in cue.plain.split("\n") if line.strip()]
+        length = cue.end - cue.start
+        if len(lines) > settings.max_lines:
+            breach("max_lines", f"has {len(lines)} lines; at most {settings.max_lines}")
+        for i, line in enumerate(lines, 1):
+            if len(line.strip()) > settings.max_line_chars:
+                breach("max_line_chars", f"line {i} has {len(line.strip())} characters; at most "
+                                         f"{settings.max_line_chars}")
+        chars = sum(len(line.strip()) for line in lines)
+        if length > 0 and chars / length > settings.max_cps:
+            breach("max_cps", f"{chars / length:.1f} characters a second; at most {settings.max_cps:g} "
+                              "(lengthen the cue or shorten the text)")
+        if length < settings.min_duration:
+            breach("min_duration", f"on screen {length:.2f} s; at least {settings.min_duration:g} s")
+        if length > settings.max_duration:
+            breach("max_duration", f"on screen {length:.2f} s; at most {settings.max_duration:g} s")
+        if previous is not None and not settings.allow_overlap and cue.start < previous.end:
+            breach("allow_overlap", f"starts before cue {n - 1} ends ({format_time(previous.end)})")
+        if duration is not None and cue.end > duration + DURATION_TOLERANCE:
+            breach("duration", f"ends at {format_time(cue.end)}, after the end of the audio ({format_time(duration)})")
+        if any_speaker and speaker(cue) is None:
+            breach("speakers", "names no speaker (<v Name>) while other cues do; mark who speaks on every change")
+        previous = cue
+    return out
+
+
+# -- the published forms -------------------------------------------------------------------------
+
+HTML_MIME = "text/html"
+JSON_MIME = "application/json"
+# Each form: (kind of file, suffix after the episode's name, MIME type in the feed)
+FORMS = (("vtt", ".vtt", VTT_MIME), ("srt", ".srt", SRT_MIME), ("html", ".transcript.html", HTML_MIME),
+         ("json", ".transcript.json", JSON_MIME))
+TIMED_MIMES = (VTT_MIME, SRT_MIME, "application/srt")
+
+_DRAFT_NOTE = {
+    "fi": "Tämä tekstitys on tehty puheentunnistuksella eikä ihminen ole tarkistanut sitä.",
+    "sv": "Den här texten är gjord med taligenkänning och har inte granskats av en människa.",
+    "en": "This transcript was made by speech recognition and has not been checked by a person.",
+}
+
+
+def draft_note(language: str) -> str:
+    """The visible label of a machine transcript, in the listener's language where we have it."""
+    return _DRAFT_NOTE.get(language.split("-")[0].lower(), _DRAFT_NOTE["en"])
+
+
+def language_of_key(key: str, episode_slug: str, show_language: str) -> str:
+    """The language a transcript key (from layout.transcript_key) is in."""
+    name = key.rsplit("/", 1)[-1]
+    rest = name[len(episode_slug):] if name.startswith(episode_slug) else ""
+    for _, suffix, _mime in FORMS:
+        if rest.endswith(suffix):
+            middle = rest[:-len(suffix)]
+            return middle[1:] if middle.startswith(".") and len(middle) > 1 else show_language
+    return show_language
+
+
+def publishable(episode: "Episode", show: "Show") -> list["TranscriptFile"]:
+    """The transcripts that may reach listeners: a draft only when the show allows machine ones."""
+    return [t for t in episode.transcripts if not t.draft or show.transcript_settings.allow_machine]
+
+
+def to_json(t: Transcript) -> bytes:
+    """The Podcasting 2.0 JSON transcript: version 1.0.0, one segment per cue, in seconds."""
+    import json
+
+    segments = []
+    for cue in t.cues:
+        segment = {"startTime": round(cue.start, 3), "endTime": round(cue.end, 3),
+                   "body": " ".join(cue.plain.split())}
+        if (name := speaker(cue)) is not None:
+            segment = {"speaker": name, **segment}
+        segments.append(segment)
+    return json.dumps({"version": "1.0.0", "segments": segments}, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def to_html(t: Transcript, *, title: str, language: str, draft: bool = False) -> bytes:
+    """A readable transcript page in the Podcasting 2.0 HTML transcript form: per cue a `<cite>`
+    with the speaker (when named), a `<time>` with the start and a `<p>` with the words; every
+    text escaped."""
+    esc = html.escape
+    rows = []
+    for cue in t.cues:
+        who = speaker(cue)
+        if who:
+            rows.append(f"<cite>{esc(who)}:</cite>")
+        minutes, seconds = divmod(int(cue.start), 60)
+        stamp = f"{minutes // 60}:{minutes % 60:02d}:{seconds:02d}" if minutes >= 60 else f"{minutes}:{seconds:02d}"
+        rows.append(f'<time datetime="PT{cue.start:.3f}S">{stamp}</time>')
+        rows.append(f"<p>{esc(' '.join(cue.plain.split()))}</p>")
+    note = f'<p class="draft-note" role="note"><strong>{esc(draft_note(language))}</strong></p>\n' if draft else ""
+    page = (f'<!DOCTYPE html>\n<html lang="{esc(language)}">\n<head>\n<meta charset="utf-8">\n'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{esc(title)}</title>\n</head>\n<body>\n<main>\n<h1>{esc(title)}</h1>\n{note}"
+            + "\n".join(rows) + "\n</main>\n</body>\n</html>\n")
+    return page.encode("utf-8")
+
+
+def write_forms(show: "Show", episode: "Episode", *, duration: float | None,
+                folder: Path) -> list[tuple[str, Path, str]]:
+    """Every publishable transcript of `episode` in all four forms, written under `folder`:
+    (kind "transcript", file, storage key) for each, the show's language first, WebVTT first."""
+    out: list[tuple[str, Path, str]] = []
+    folder.mkdir(parents=True, exist_ok=True)
+    chosen = publishable(episode, show)
+    chosen.sort(key=lambda t: (t.language or show.language) != show.language)
+    for item in chosen:
+        language = item.language or show.language
+        t = clean(load_transcript(item.path, duration=duration))
+        title = episode.title + (f" ({language})" if language != show.language else "")
+        data = {"vtt": to_vtt(t), "srt": to_srt(t), "json": to_json(t),
+                "html": to_html(t, title=title, language=language, draft=item.draft)}
+        for form, suffix, _mime in FORMS:
+            key = layout.transcript_key(show.slug, episode.slug, language, show.language, suffix)
+            path = folder / key.rsplit("/", 1)[-1]
+            atomic_write(path, data[form])
+            out.append(("transcript", path, key))
+    return out
+
+
+# -- soft subtitles in MP4 -----------------------------------------------------------------------
+
+
+def subtitle_tracks(show: "Show", episode: "Episode", *, duration: float | None,
+                    folder: Path) -> list[tuple[Path, str]]:
+    """(WebVTT file, language) of each publishable transcript, for mux_subtitles."""
+    tracks = []
+    for item in publishable(episode, show):
+        language = item.language or show.language
+        path = folder / f".{episode.slug}.{language}.subtitles.vtt"
+        atomic_write(path, to_vtt(clean(load_transcript(item.path, duration=duration))))
+        tracks.append((path, language))
+    return tracks
+
+
+def mux_subtitles(media: Path, target: Path, tracks: list[tuple[Path, str]]) -> None:
+    """Copy `media` to `target` with each WebVTT as a mov_text subtitle track tagged with its
+    ISO 639-2 language; audio and video are stream-copied, never re-encoded."""
+    from . import ffmpeg
+    from .tagging import iso639_2
+
+    args: list = ["-y", "-i", media]
+    for path, _language in tracks:
+        args += ["-i", path]
+    args += ["-map", "0:V?", "-map", "0:a?"]
+    for i in range(len(tracks)):
+        args += ["-map", f"{i + 1}:0"]
+    args += ["-c", "copy", "-c:s", "mov_text"]
+    for i, (_path, language) in enumerate(tracks):
+        args += [f"-metadata:s:s:{i}", f"language={iso639_2(language)}"]
+    with replacing(target) as temp:
+        ffmpeg.run([*args, "-fflags", "+bitexact", temp], what=media)

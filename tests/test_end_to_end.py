@@ -136,3 +136,119 @@ def test_publish_to_s3_and_second_run_uploads_no_media(tmp_path, s3):
     again = listing()
     media = [k for k in stored if k.endswith((".mp3", ".mp4", ".jpg", ".json", ".vtt"))]
     assert media and all(again[k] == stored[k] for k in media)
+
+
+# -- transcripts: four forms in the feed, captions inside the webinar videos -----------------------
+
+PODCAST_NS = "https://podcastindex.org/namespace/1.0"
+FORM_TYPES = {".vtt": "text/vtt", ".srt": "application/x-subrip", ".transcript.html": "text/html",
+              ".transcript.json": "application/json"}
+PARTYTIME = REPO / "tests" / "node" / "read_transcripts.js"
+
+
+def _transcript_tags(feed_path: Path) -> dict[str, list[dict]]:
+    from lxml import etree
+
+    root = etree.parse(str(feed_path)).getroot()
+    return {item.findtext("guid"): [dict(t.attrib) for t in item.findall(f"{{{PODCAST_NS}}}transcript")]
+            for item in root.iter("item")}
+
+
+def _expected_forms(root: Path, episode, show) -> list[tuple[str, str, str, str | None]]:
+    """(key, type, language, rel) of every form of every transcript the episode names."""
+    out = []
+    for t in episode.transcripts:
+        language = t.language or show.language
+        middle = "" if language == show.language else f".{language}"
+        for suffix, mime in FORM_TYPES.items():
+            rel = "captions" if suffix in (".vtt", ".srt") else None
+            out.append((f"{show.slug}/{episode.slug}{middle}{suffix}", mime, language, rel))
+    return out
+
+
+def test_every_demo_transcript_is_in_the_feed_in_four_forms_each_with_its_type_and_language(demo):
+    """Transcripts must-show 3: WebVTT, SRT, HTML and JSON, one podcast:transcript each, the timed
+    ones rel="captions"; every URL points at the stored file; feedparser reads the tags."""
+    catalog = demo_episodes(demo)
+    seen_languages = set()
+    for slug, show in catalog.shows.items():
+        feed_path = demo / "public" / slug / "feed.xml"
+        tags = _transcript_tags(feed_path)
+        parsed = feedparser.parse(feed_path.read_bytes())
+        assert not parsed.bozo
+        for episode in catalog.episodes[slug]:
+            assert episode.transcripts, episode.key  # every demo episode has one
+            expected = _expected_forms(demo, episode, show)
+            got = [(t["url"].split("/", 3)[3], t["type"], t["language"], t.get("rel")) for t in tags[episode.guid]]
+            assert got == expected
+            for key, *_ in expected:
+                assert (demo / "public" / key).stat().st_size > 0
+            seen_languages |= {language for _, _, language, _ in expected}
+            item = next(e for e in parsed.entries if e.id == episode.guid)
+            assert item.podcast_transcript["url"].endswith(expected[-1][0])  # feedparser keeps the last
+    assert seen_languages == {"fi", "sv"}
+
+
+def test_podcast_partytime_reads_every_transcript_form(demo):
+    """The reader Podcasting 2.0 apps are built on sees the same tags (it names SRT application/srt)."""
+    if not (REPO / "tests" / "node" / "node_modules" / "podcast-partytime").is_dir():
+        if os.environ.get("CI"):
+            pytest.fail("podcast-partytime is not installed: run .ci/run's npm line")
+        pytest.skip("podcast-partytime not installed (npm ci --prefix tests/node)")
+    import json
+
+    catalog = demo_episodes(demo)
+    for slug, show in catalog.shows.items():
+        out = subprocess.run(["node", str(PARTYTIME), str(demo / "public" / slug / "feed.xml")],
+                             capture_output=True, text=True, check=True, timeout=60).stdout
+        read = {item["guid"]: item["transcripts"] for item in json.loads(out)}
+        for episode in catalog.episodes[slug]:
+            expected = [(key, "application/srt" if mime == "application/x-subrip" else mime, language, rel)
+                        for key, mime, language, rel in _expected_forms(demo, episode, show)]
+            assert [(t["url"].split("/", 3)[3], t["type"], t["language"], t.get("rel"))
+                    for t in read[episode.guid]] == expected
+
+
+def test_the_json_transcripts_follow_the_podcasting_2_0_format(demo):
+    import json
+
+    import jsonschema
+
+    from transcript_support import JSON_TRANSCRIPT_SCHEMA
+
+    files = sorted((demo / "public").glob("*/*.transcript.json"))
+    assert len(files) == 6
+    for path in files:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        jsonschema.validate(data, JSON_TRANSCRIPT_SCHEMA)
+        vtt = path.with_name(path.name.replace(".transcript.json", ".vtt"))
+        import webvtt
+
+        cues = list(webvtt.read(str(vtt)))
+        assert [s["body"] for s in data["segments"]] == [" ".join(c.text.split()) for c in cues]
+
+
+def test_each_webinar_mp4_carries_its_captions_as_subtitle_tracks_with_their_language(demo):
+    """Transcripts must-show 4: ffmpeg lists a mov_text stream per language (ISO 639-2), and the
+    cues it reads back from the MP4 are those of the published WebVTT."""
+    from transcript_support import mp4_subtitles, vtt_cues
+
+    catalog = demo_episodes(demo)
+    show = catalog.shows["tekoalywebinaarit"]
+    for episode in catalog.episodes["tekoalywebinaarit"]:
+        mp4 = demo / "public" / show.slug / f"{episode.slug}.mp4"
+        tracks = mp4_subtitles(mp4)
+        languages = [t.language or show.language for t in episode.transcripts]
+        assert [lang for lang, _ in tracks] == [{"fi": "fin", "sv": "swe"}[lang] for lang in languages]
+        for (_, cues), language in zip(tracks, languages, strict=True):
+            middle = "" if language == show.language else f".{language}"
+            assert cues == vtt_cues(demo / "public" / show.slug / f"{episode.slug}{middle}.vtt")
+    # audio-only renditions carry no subtitles, and the cached render none either
+    cached = sorted((demo / ".media-pipeline" / "cache" / show.slug).glob("*/*.mp4"))
+    assert cached and all(mp4_subtitles(path) == [] for path in cached)
+
+
+def test_the_demo_transcripts_keep_every_captioning_norm(demo):
+    result = run_cli(demo, "check")
+    assert result.returncode == 0, result.stdout
+    assert [line for line in result.stdout.splitlines() if "transcript" in line] == []

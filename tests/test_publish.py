@@ -49,6 +49,8 @@ def test_publish_all_to_s3_then_an_identical_run_writes_nothing(workspace, s3, c
     expected = {"testi/feed.xml": "application/rss+xml; charset=utf-8", "testi/artwork.jpg": "image/jpeg",
                 "testi/001.mp3": "audio/mpeg", "testi/002.mp3": "audio/mpeg",
                 "testi/001.chapters.json": "application/json+chapters", "testi/001.vtt": "text/vtt; charset=utf-8",
+                "testi/001.srt": "application/x-subrip", "testi/001.transcript.html": "text/html; charset=utf-8",
+                "testi/001.transcript.json": "application/json",
                 "webinaari/feed.xml": "application/rss+xml; charset=utf-8", "webinaari/w1.mp4": "video/mp4",
                 "webinaari/w1.mp3": "audio/mpeg", "shows.opml": "text/x-opml; charset=utf-8"}
     html = "text/html; charset=utf-8"  # the listener site: docs/site.md

@@ -1,0 +1,45 @@
+"""`media-pipeline transcribe EPISODE`: a draft transcript from offline speech recognition."""
+
+from __future__ import annotations
+
+import click
+
+from ..config import load_catalog
+from ..errors import ValidationError
+from ._common import CONTEXT_SETTINGS, progress_bar, quiet, workspace
+
+
+@click.command("transcribe", context_settings=CONTEXT_SETTINGS)
+@click.argument("episode", metavar="EPISODE")
+@click.option("--language", default=None, help="Language of the speech (fi, sv, en). Default: the show's.")
+@click.option("--force", is_flag=True, help="Draft even when a checked transcript in that language exists.")
+@click.pass_context
+def transcribe_command(ctx: click.Context, episode: str, language: str | None, force: bool) -> None:
+    """Recognise the speech of EPISODE (SHOW/SLUG or its .md file) on this machine, write a
+    draft WebVTT to transcripts/SHOW/SLUG.LANG.draft.vtt and name it in the episode file with
+    `draft: true`. No audio leaves the machine.
+
+    The engine and model come from the show's [transcripts] table (needs the asr extra:
+    pip install 'media-pipeline[asr]'). `check` and `publish` treat a draft as missing until
+    a person has checked it and removed `draft: true`, unless the show sets
+    `allow_machine = true`, in which case it is published labelled as a machine transcript.
+
+    \b
+    Example:
+        media-pipeline transcribe ihmiskeskeisyys/004-vieras
+    """
+    from ..asr import transcribe_episode
+
+    ws = workspace(ctx)
+    catalog, problems = load_catalog(ws)
+    if any(p.severity == "error" for p in problems):
+        raise ValidationError(problems)
+    found = catalog.find_episode(episode)
+    show = catalog.shows[found.show]
+    with progress_bar(f"Transcribing {found.key}", enabled=not quiet(ctx)) as progress:
+        target = transcribe_episode(ws.root, show, found, language=language, force=force, progress=progress)
+    shown = target.relative_to(ws.root) if target.is_relative_to(ws.root) else target
+    click.echo(f"{found.key}: draft transcript {shown}; check it, then remove draft: true from {found.path.name}")
+
+
+COMMANDS = [transcribe_command]
