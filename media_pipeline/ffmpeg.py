@@ -153,15 +153,15 @@ def require(*, filters: Iterable[str] = (), encoders: Iterable[str] = (), purpos
 def ebur128_log() -> str:
     """The ebur128 option that keeps its per-frame lines out of stderr.
 
-    `framelog=quiet` exists from ffmpeg 7; before it, `framelog=verbose` logs the frames at the
+    `framelog=quiet` is newer than ffmpeg 5.1; there, `framelog=verbose` logs the frames at the
     verbose level, which the default (info) level ffmpeg runs at does not print: the same stderr.
     """
     return "framelog=quiet" if checked().has_option("ebur128", "framelog", "quiet") else "framelog=verbose"
 
 
 def alimiter_latency() -> str:
-    """`:latency=true` (the limiter's look-ahead delay compensated, from ffmpeg 5.0), or nothing
-    on older versions, whose limiter then delays the audio by its 5 ms attack."""
+    """`:latency=true` (the limiter's look-ahead delay compensated; 5.1 has it, 4.4 not), or
+    nothing where it is missing, whose limiter then delays the audio by its 5 ms attack."""
     return ":latency=true" if checked().has_option("alimiter", "latency") else ""
 
 

@@ -28,18 +28,6 @@ class _Stopped(BaseException):
         self.signum = signum
 
 
-class _PipeClosed(BaseException):
-    """stdout's reader went away (`| head`); not an OSError, which click would turn into exit 1."""
-
-
-class _Group(click.Group):
-    def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except BrokenPipeError as exc:
-            raise _PipeClosed() from exc
-
-
 def _on_signal(signum: int, frame) -> None:
     ffmpeg.terminate_children()  # at once: worker threads' ffmpeg runs too, not only this thread's
     raise _Stopped(signum)
@@ -61,7 +49,7 @@ def _quiet_stdout() -> None:
         pass
 
 
-@click.group(cls=_Group, context_settings=CONTEXT_SETTINGS)
+@click.group(context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, prog_name="media-pipeline")
 @click.option("--root", type=click.Path(file_okay=False, exists=True), default=None,
               help="Workspace folder (holds media-pipeline.toml). Default: found from here upwards.")
@@ -119,9 +107,18 @@ def run(args: list[str] | None = None, *, handle_signals: bool = True) -> int:
     if handle_signals:
         _handle_signals()
     try:
-        code = cli.main(args, prog_name="media-pipeline", standalone_mode=False)
+        # what cli.main does, without its handler that turns a closed stdout into exit 1
+        with cli.make_context("media-pipeline", sys.argv[1:] if args is None else list(args)) as ctx:
+            code = cli.invoke(ctx)
         sys.stdout.flush()
-    except (_PipeClosed, BrokenPipeError):
+    except click.exceptions.Exit as exc:  # --help, --version
+        code = exc.exit_code
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _quiet_stdout()
+            return 0
+    except BrokenPipeError:  # the reader went away (`| head -n 1`): a normal end
         _quiet_stdout()
         return 0
     except click.exceptions.Abort:
