@@ -272,6 +272,9 @@ def popen(argv: Sequence[str], **kwargs) -> subprocess.Popen:
     proc = subprocess.Popen(argv, preexec_fn=_child_setup(os.getpid()), **kwargs)
     with _children_lock:
         _children.add(proc)
+        stopping = _stopping.is_set()  # set while this thread was starting it: it missed the kill
+    if stopping:
+        proc.kill()
     return proc
 
 

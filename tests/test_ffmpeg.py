@@ -188,7 +188,7 @@ def temporary_folders(root: Path, tmp: Path) -> list[Path]:
 def test_a_publish_killed_during_encoding_leaves_no_ffmpeg_and_no_temporary_folder_after_the_next_run(
         workspace, tmp_path, how):
     workspace.show()
-    workspace.episode("001", seconds=90)
+    workspace.episode("001", seconds=180)
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     env = child_env(TMPDIR=str(tmp))
@@ -205,10 +205,9 @@ def test_a_publish_killed_during_encoding_leaves_no_ffmpeg_and_no_temporary_fold
     threading.Thread(target=watch, daemon=True).start()
     assert seen.wait(120), "the encode never started"
     deadline = time.monotonic() + 10
-    while not processes_mentioning("libmp3lame") or not [p for p in processes_mentioning(str(workspace.root))
-                                                          if "libmp3lame" in p]:
-        assert time.monotonic() < deadline, "no encoding ffmpeg found"
-        time.sleep(0.02)
+    while not [p for p in processes_mentioning(str(workspace.root)) if "libmp3lame" in p]:
+        assert proc.poll() is None and time.monotonic() < deadline, "the encoding ffmpeg was never seen running"
+        time.sleep(0.01)
     os.kill(proc.pid, how)
     proc.wait(30)
     deadline = time.monotonic() + 1  # the kernel kills the children at once; the encode alone takes longer
@@ -216,7 +215,7 @@ def test_a_publish_killed_during_encoding_leaves_no_ffmpeg_and_no_temporary_fold
         assert time.monotonic() < deadline, processes_mentioning(str(workspace.root))
         time.sleep(0.05)
     if how == signal.SIGTERM:
-        assert proc.returncode == 128 + signal.SIGTERM
+        assert proc.returncode == 128 + signal.SIGTERM, proc.returncode
         assert temporary_folders(workspace.root, tmp) == []  # unwound: nothing even before the next run
     else:
         assert temporary_folders(workspace.root, tmp)  # the staging folder a SIGKILL cannot clean up
