@@ -188,7 +188,7 @@ def temporary_folders(root: Path, tmp: Path) -> list[Path]:
 def test_a_publish_killed_during_encoding_leaves_no_ffmpeg_and_no_temporary_folder_after_the_next_run(
         workspace, tmp_path, how):
     workspace.show()
-    workspace.episode("001", seconds=180)
+    workspace.episode("001", seconds=90)
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     env = child_env(TMPDIR=str(tmp))
