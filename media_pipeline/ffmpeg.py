@@ -77,10 +77,14 @@ class Capabilities:
     def missing(self, *, filters: Iterable[str] = (), encoders: Iterable[str] = (), muxers: Iterable[str] = (),
                 demuxers: Iterable[str] = (), options: Iterable[tuple[str, str, str | None]] = ()) -> list[str]:
         """What of the given this binary lacks, as words for the refusal line (empty: nothing)."""
-        lacks = [f"the {f} filter" for f in sorted(set(filters) - self.filters)]
-        lacks += [f"the {e} encoder" for e in sorted(set(encoders) - self.encoders)]
-        lacks += [f"the {m} muxer" for m in sorted(set(muxers) - self.muxers)]
-        lacks += [f"the {d} demuxer" for d in sorted(set(demuxers) - self.demuxers)]
+        lacks = []
+        for kind, wanted, offered in (("filter", filters, self.filters), ("encoder", encoders, self.encoders),
+                                      ("muxer", muxers, self.muxers), ("demuxer", demuxers, self.demuxers)):
+            wanted = set(wanted)
+            if wanted and not offered:
+                lacks.append(f"any {kind} (its listing of {kind}s is empty)")
+            else:
+                lacks += [f"the {name} {kind}" for name in sorted(wanted - offered)]
         for name, option, value in options:
             if name in self.filters and not self.has_option(name, option, value):
                 lacks.append(f"{name}'s {option}={value} option" if value else f"{name}'s {option} option")

@@ -73,17 +73,17 @@ def cli(ctx: click.Context, root: str | None, verbose: int, quiet: bool, log_for
     setup_logging(verbose, quiet, log_format)
     ctx.ensure_object(dict)
     ctx.obj.update(root=root, verbose=verbose, quiet=quiet)
-    if ctx.invoked_subcommand in NEEDS_FFMPEG and not _asks_for_help(ctx):
-        ffmpeg.binary()  # an ffmpeg that lacks what the pipeline uses is refused before any work
 
 
-# The commands that run ffmpeg; each checks the chosen binary first (once per process).
+# The commands that run ffmpeg: the chosen binary is checked before they start (once per process),
+# so one that lacks what the pipeline uses is refused before any work.
 NEEDS_FFMPEG = {"publish", "process", "loudness", "tags"}
 
 
-def _asks_for_help(ctx: click.Context) -> bool:
-    rest = [*getattr(ctx, "_protected_args", ()), *ctx.args]
-    return any(arg in CONTEXT_SETTINGS["help_option_names"] for arg in rest)
+def _check_ffmpeg_first(ctx: click.Context) -> None:
+    rest = [*getattr(ctx, "_protected_args", ()), *ctx.args]  # the command and its arguments
+    if rest and rest[0] in NEEDS_FFMPEG and not set(rest) & set(CONTEXT_SETTINGS["help_option_names"]):
+        ffmpeg.binary()
 
 
 def _register() -> None:
@@ -109,6 +109,7 @@ def run(args: list[str] | None = None, *, handle_signals: bool = True) -> int:
     try:
         # what cli.main does, without its handler that turns a closed stdout into exit 1
         with cli.make_context("media-pipeline", sys.argv[1:] if args is None else list(args)) as ctx:
+            _check_ffmpeg_first(ctx)
             code = cli.invoke(ctx)
         sys.stdout.flush()
     except click.exceptions.Exit as exc:  # --help, --version
