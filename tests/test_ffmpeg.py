@@ -143,6 +143,9 @@ def test_every_ffmpeg_command_refuses_such_a_binary_before_any_work(workspace):
         assert proc.stderr == f"error: {fake}: cannot use ffmpeg 4.0.6: it lacks the alimiter filter; " \
                               "choose another with MEDIA_PIPELINE_FFMPEG=/path/to/ffmpeg " \
                               "(or MEDIA_PIPELINE_FFMPEG=ffmpeg for the one on PATH)\n", command
+    helped = subprocess.run([*CLI, "--root", str(workspace.root), "publish", "--help"], capture_output=True,
+                            text=True, env=child_env(MEDIA_PIPELINE_FFMPEG=str(fake)), timeout=60)
+    assert helped.returncode == 0 and "Example" in helped.stdout  # help needs no ffmpeg
     assert not (fake.parent / "ran.log").exists()  # nothing but the probe ran
     assert sorted(p.relative_to(workspace.root) for p in workspace.root.rglob("*")) == before
 
