@@ -73,6 +73,9 @@ def building(entry: Path) -> Iterator[Path]:
     entry.parent.mkdir(parents=True, exist_ok=True)
     _sweep(entry)
     staging = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", suffix=".tmp", dir=entry.parent))
+    # held while this run builds: a sweep that can take the lock knows the builder is gone
+    owner = open(_owner_lock(staging), "a+b")
+    fcntl.flock(owner, fcntl.LOCK_EX)
     try:
         yield staging
         hold(entry)  # before it appears, so no concurrent prune can take it from under this run
@@ -86,17 +89,39 @@ def building(entry: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    finally:
+        _owner_lock(staging).unlink(missing_ok=True)
+        owner.close()
+
+
+def _owner_lock(staging: Path) -> Path:
+    return staging.with_name(staging.name + ".lock")
 
 
 def _sweep(entry: Path) -> None:
-    """Remove staging folders of `entry` that a killed run left behind (older than a day: a run
-    still building that long is not plausible, and a younger one may be a concurrent run's)."""
+    """Remove staging folders of `entry` that a killed run left behind: at once when the run that
+    made one no longer holds its lock (it died, even by SIGKILL), else once older than a day (a
+    folder from a version without the lock; a run still building that long is not plausible)."""
     for stale in entry.parent.glob(f".{entry.name}.*.tmp"):
         _remove_if_abandoned(stale)
+    for lock in entry.parent.glob(f".{entry.name}.*.tmp.lock"):
+        if not lock.with_suffix("").exists():
+            _remove_if_abandoned(lock.with_suffix(""))
 
 
 def _remove_if_abandoned(staging: Path) -> None:
-    """Remove a staging folder untouched for longer than STALE_SECONDS."""
+    """Remove a staging folder whose builder is gone, or one untouched for longer than STALE_SECONDS."""
+    try:
+        with open(_owner_lock(staging), "rb") as owner:
+            fcntl.flock(owner, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            shutil.rmtree(staging, ignore_errors=True)
+            _owner_lock(staging).unlink(missing_ok=True)
+            log.info("cache: removed %s, left by an interrupted run", staging)
+            return
+    except BlockingIOError:  # its run is still building it
+        return
+    except FileNotFoundError:  # no lock: fall back to its age
+        pass
     try:
         if time.time() - staging.stat().st_mtime > STALE_SECONDS:
             shutil.rmtree(staging, ignore_errors=True)
@@ -143,7 +168,7 @@ def hold(entry: Path) -> None:
 
 def prune(entry: Path) -> list[Path]:
     """Remove the episode's other entries beside `entry` (a folder from `folder`) that no live run
-    holds, and staging folders of its other keys left by runs killed over a day ago."""
+    holds, and staging folders of its other keys whose runs were killed (see `_sweep`)."""
     slug = entry.name[:-(_KEY_CHARS + 1)]
     superseded = re.compile(re.escape(slug) + f"-[0-9a-f]{{{_KEY_CHARS}}}")  # "001" must not match "001-extra-…"
     staging = re.compile(r"\.(" + superseded.pattern + r")\..*\.tmp")

@@ -54,18 +54,21 @@ def encode(the_plan: Plan, outputs: tuple[Output, ...], branches: tuple[Branch, 
     for segment in the_plan.segments:
         args += ["-i", segment.path]
     args += ["-filter_complex", filter_graph(the_plan, branches, settings.sample_rate)]
-    with tempfile.TemporaryDirectory(prefix="verify-") as pipes:
+    # the pipes live beside the outputs (a cache staging folder), so a killed run's are swept with it
+    folder = outputs[0].path.parent
+    writes = outputs[0].path if len(outputs) == 1 else folder
+    with tempfile.TemporaryDirectory(prefix=".verify-", dir=folder) as pipes:
         fifos = _make_fifos(Path(pipes), len(outputs))
         for i, output in enumerate(outputs):
             args += _output_args(i, output, settings.channels, fifos[i] if fifos else None)
         if not fifos:
-            ffmpeg.run(args, what=the_plan.main.path, duration=duration, progress=progress)
+            ffmpeg.run(args, what=the_plan.main.path, duration=duration, progress=progress, writes=writes)
             return tuple(_measure_file(o) for o in outputs)
         encoded = threading.Event()
         with ThreadPoolExecutor(max_workers=len(outputs), thread_name_prefix="verify") as pool:
             verifiers = [pool.submit(_verify, fifo, o, encoded) for fifo, o in zip(fifos, outputs)]
             try:
-                ffmpeg.run(args, what=the_plan.main.path, duration=duration, progress=progress)
+                ffmpeg.run(args, what=the_plan.main.path, duration=duration, progress=progress, writes=writes)
             finally:
                 encoded.set()
                 for fifo, verifier in zip(fifos, verifiers):

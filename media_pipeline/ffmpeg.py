@@ -1,4 +1,16 @@
-"""The one place that starts ffmpeg: finds the binary once, logs the argv, reports progress.
+"""The one place that starts ffmpeg: chooses and checks the binary once, logs the argv, reports
+progress, explains failures, and never leaves a child running when the tool is stopped.
+
+Which ffmpeg: the one pinned by the imageio-ffmpeg wheel (a dependency, so always present after
+`pip install`, the same build on every machine, and the one the encoders' loudness offsets were
+fitted on), unless $MEDIA_PIPELINE_FFMPEG names another (a path, or a name looked up on PATH such
+as `ffmpeg`). Only where the wheel has no binary for the platform is `ffmpeg` on PATH used.
+
+Whichever it is, it is probed once per process (`-version`, `-filters`, `-encoders`, `-formats`,
+`-h filter=...`) for what the pipeline uses. Options that older versions lack but that have an
+equivalent are adapted (`ebur128_log()`, `alimiter_latency()`); anything else missing refuses the
+binary before any work, in one line naming it, its version, what it lacks and how to choose
+another.
 
 ffprobe is never required: the ffmpeg in the imageio-ffmpeg wheel ships without it, so probing
 and metadata reading are done with ffmpeg itself.
@@ -6,43 +18,273 @@ and metadata reading are done with ffmpeg itself.
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import functools
 import logging
 import os
 import re
 import shutil
+import signal
 import subprocess
+import sys
 import threading
 from collections import deque
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from .errors import FFmpegError, MediaError
 
 log = logging.getLogger(__name__)
 
 ENV_FFMPEG = "MEDIA_PIPELINE_FFMPEG"
+CHOOSE = f"choose another with {ENV_FFMPEG}=/path/to/ffmpeg (or {ENV_FFMPEG}=ffmpeg for the one on PATH)"
 
 Progress = Callable[[float], None]
 """Called with the fraction done, 0.0 to 1.0."""
 
+# What the pipeline runs (normalise, loudness, encode, probe): without these nothing works.
+REQUIRED_FILTERS = frozenset({"aformat", "alimiter", "anullsrc", "aresample", "asetpts", "asplit", "atrim",
+                              "concat", "ebur128", "highpass", "silencedetect", "volume"})
+REQUIRED_ENCODERS = frozenset({"libmp3lame", "aac"})
+REQUIRED_MUXERS = frozenset({"mp3", "ipod", "mp4", "tee", "adts", "null"})
+REQUIRED_DEMUXERS = frozenset({"lavfi", "mp3", "aac"})
+# Filter options the argv always passes: (filter, option, value or None)
+REQUIRED_OPTIONS = (("ebur128", "peak", "true"), ("ebur128", "peak", "sample"), ("alimiter", "level", None),
+                    ("alimiter", "limit", None), ("volume", "precision", None))
+# The demo and test recordings (synth) need a few more.
+SYNTH_FILTERS = frozenset({"anoisesrc", "lowpass", "highpass", "testsrc2", "volume"})
+SYNTH_ENCODERS = frozenset({"libx264", "aac", "flac", "libmp3lame", "pcm_s16le", "pcm_f32le"})
 
-@functools.cache
-def binary() -> str:
-    """The ffmpeg to run: $MEDIA_PIPELINE_FFMPEG, else `ffmpeg` on PATH, else imageio-ffmpeg's."""
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What one ffmpeg binary offers, as its own listings say."""
+
+    path: str
+    version: str
+    filters: frozenset[str] = frozenset()
+    encoders: frozenset[str] = frozenset()
+    muxers: frozenset[str] = frozenset()
+    demuxers: frozenset[str] = frozenset()
+    options: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)  # filter -> option -> values
+
+    def has_option(self, filter_name: str, option: str, value: str | None = None) -> bool:
+        values = self.options.get(filter_name, {}).get(option)
+        return values is not None and (value is None or value in values)
+
+    def missing(self, *, filters: Iterable[str] = (), encoders: Iterable[str] = (), muxers: Iterable[str] = (),
+                demuxers: Iterable[str] = (), options: Iterable[tuple[str, str, str | None]] = ()) -> list[str]:
+        """What of the given this binary lacks, as words for the refusal line (empty: nothing)."""
+        lacks = []
+        for kind, wanted, offered in (("filter", filters, self.filters), ("encoder", encoders, self.encoders),
+                                      ("muxer", muxers, self.muxers), ("demuxer", demuxers, self.demuxers)):
+            wanted = set(wanted)
+            if wanted and not offered:
+                lacks.append(f"any {kind} (its listing of {kind}s is empty)")
+            else:
+                lacks += [f"the {name} {kind}" for name in sorted(wanted - offered)]
+        for name, option, value in options:
+            if name in self.filters and not self.has_option(name, option, value):
+                lacks.append(f"{name}'s {option}={value} option" if value else f"{name}'s {option} option")
+        return lacks
+
+
+def _locate() -> str:
+    """The path of the ffmpeg to run (not yet checked)."""
     named = os.environ.get(ENV_FFMPEG)
     if named:
-        if not (shutil.which(named) or Path(named).is_file()):
+        found = shutil.which(named) or (named if Path(named).is_file() else None)
+        if not found:
             raise MediaError(f"{ENV_FFMPEG} names {named!r}, which is not an executable file")
-        return shutil.which(named) or named
-    on_path = shutil.which("ffmpeg")
-    if on_path:
-        return on_path
+        return found
     try:
         import imageio_ffmpeg
-    except ImportError as exc:  # pragma: no cover - it is a dependency
-        raise MediaError("no ffmpeg found: install ffmpeg or the imageio-ffmpeg package") from exc
-    return imageio_ffmpeg.get_ffmpeg_exe()
+
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except (ImportError, RuntimeError) as exc:  # no wheel binary for this platform
+        on_path = shutil.which("ffmpeg")
+        if on_path:
+            log.info("imageio-ffmpeg has no ffmpeg here (%s); using %s from PATH", exc, on_path)
+            return on_path
+        raise MediaError(f"no ffmpeg found: imageio-ffmpeg has none for this platform and there is none on PATH; "
+                         f"install ffmpeg or set {ENV_FFMPEG}") from exc
+
+
+_lock = threading.Lock()
+
+
+def check(path: str) -> Capabilities:
+    """The capabilities of the ffmpeg at `path`, or FFmpegError in one line when it lacks what the
+    pipeline uses: `PATH: cannot use ffmpeg VERSION: it lacks WHAT; choose another with ...`."""
+    caps = capabilities(path)
+    lacks = caps.missing(filters=REQUIRED_FILTERS, encoders=REQUIRED_ENCODERS, muxers=REQUIRED_MUXERS,
+                         demuxers=REQUIRED_DEMUXERS, options=REQUIRED_OPTIONS)
+    if lacks:
+        raise FFmpegError(f"cannot use ffmpeg {caps.version}: it lacks {', '.join(lacks)}; {CHOOSE}", path=path)
+    return caps
+
+
+@functools.cache
+def _checked() -> Capabilities:
+    caps = check(_locate())
+    log.info("ffmpeg: %s (version %s)", caps.path, caps.version)
+    return caps
+
+
+def binary() -> str:
+    """The ffmpeg to run, probed once per process; raises FFmpegError when it lacks what is needed."""
+    with _lock:
+        return _checked().path
+
+
+def checked() -> Capabilities:
+    """The capabilities of the ffmpeg `binary()` runs (probing it on first use)."""
+    with _lock:
+        return _checked()
+
+
+def require(*, filters: Iterable[str] = (), encoders: Iterable[str] = (), purpose: str) -> None:
+    """Refuse, in one line, when the chosen ffmpeg lacks what `purpose` needs beyond the pipeline."""
+    caps = checked()
+    lacks = caps.missing(filters=filters, encoders=encoders)
+    if lacks:
+        raise FFmpegError(f"cannot make {purpose} with ffmpeg {caps.version}: it lacks {', '.join(lacks)}; {CHOOSE}",
+                          path=caps.path)
+
+
+def ebur128_log() -> str:
+    """The ebur128 option that keeps its per-frame lines out of stderr.
+
+    `framelog=quiet` is newer than ffmpeg 5.1; there, `framelog=verbose` logs the frames at the
+    verbose level, which the default (info) level ffmpeg runs at does not print: the same stderr.
+    """
+    return "framelog=quiet" if checked().has_option("ebur128", "framelog", "quiet") else "framelog=verbose"
+
+
+def alimiter_latency() -> str:
+    """`:latency=true` (the limiter's look-ahead delay compensated; 5.1 has it, 4.4 not), or
+    nothing where it is missing, whose limiter then delays the audio by its 5 ms attack."""
+    return ":latency=true" if checked().has_option("alimiter", "latency") else ""
+
+
+_VERSION = re.compile(r"^ffmpeg version (\S+)", re.M)
+_FILTER = re.compile(r"^ [A-Z.]{2,3} (\S+)\s+\S*->\S*", re.M)
+_ENCODER = re.compile(r"^ [VAS][A-Z.]{5} (\S+)", re.M)
+_FORMAT = re.compile(r"^ (D| )(E| )(?:d| )? +(\S+) ", re.M)
+_OPTION = re.compile(r"^   (?! )(\S+)\s+<", re.M)
+_VALUE = re.compile(r"^     (?! )(\S+)\s")
+_PROBED_OPTIONS = ("ebur128", "alimiter", "volume")
+
+
+@functools.cache
+def capabilities(path: str) -> Capabilities:
+    """Ask the binary at `path` what it offers: one short run per listing, run at once, once per process."""
+    listings = {"version": ["-version"], "filters": ["-filters"], "encoders": ["-encoders"],
+                "formats": ["-formats"], **{f: ["-h", f"filter={f}"] for f in _PROBED_OPTIONS}}
+    procs = {}
+    try:
+        for name, args in listings.items():
+            procs[name] = subprocess.Popen([path, "-hide_banner", *args], stdin=subprocess.DEVNULL,
+                                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        texts = {name: proc.communicate(timeout=60)[0].decode("utf-8", "replace") for name, proc in procs.items()}
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        for proc in procs.values():
+            proc.kill()
+        reason = exc.strerror if isinstance(exc, OSError) else "it did not answer -version within a minute"
+        raise FFmpegError(f"cannot run it as ffmpeg: {reason}; {CHOOSE}", path=path) from exc
+    version = _VERSION.search(texts["version"])
+    if procs["version"].returncode != 0 or not version:
+        first = next((line for line in texts["version"].splitlines() if line.strip()), "no output")
+        raise FFmpegError(f"is not an ffmpeg (-version said: {first[:120]}); {CHOOSE}", path=path)
+    formats = _FORMAT.findall(texts["formats"])
+    options = {f: _options(texts[f]) for f in _PROBED_OPTIONS}
+    return Capabilities(
+        path=path, version=version.group(1),
+        filters=frozenset(_FILTER.findall(texts["filters"])),
+        encoders=frozenset(_ENCODER.findall(texts["encoders"])),
+        muxers=frozenset(n for d, e, names in formats if e == "E" for n in names.split(",")),
+        demuxers=frozenset(n for d, e, names in formats if d == "D" for n in names.split(",")),
+        options=options)
+
+
+def _options(text: str) -> dict[str, frozenset[str]]:
+    """Options of one filter and the named values of each, from `ffmpeg -h filter=NAME`."""
+    found: dict[str, set[str]] = {}
+    current = None
+    for line in text.splitlines():
+        option = _OPTION.match(line)
+        if option:
+            current = found.setdefault(option.group(1), set())
+            continue
+        value = _VALUE.match(line)
+        if value and current is not None:
+            current.add(value.group(1))
+    return {k: frozenset(v) for k, v in found.items()}
+
+
+# --- running ---------------------------------------------------------------------------------------
+
+_children: set[subprocess.Popen] = set()
+_children_lock = threading.Lock()
+_stopping = threading.Event()
+
+
+def _prctl():
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # pragma: no cover - every Linux libc has it
+        return None
+
+
+_PRCTL = _prctl()
+_PR_SET_PDEATHSIG = 1
+
+
+def _child_setup(parent: int) -> Callable[[], None] | None:
+    """On Linux, a child that the kernel kills when this process dies, even by SIGKILL."""
+    if _PRCTL is None:
+        return None
+
+    def die_with_parent() -> None:
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before the line above: do not outlive it
+            os._exit(1)
+
+    return die_with_parent
+
+
+def terminate_children() -> None:
+    """Stop every ffmpeg this process started and start no more (a signal handler's first act)."""
+    _stopping.set()
+    with _children_lock:
+        running = list(_children)
+    for proc in running:
+        try:
+            proc.kill()
+        except OSError:
+            pass
+
+
+def popen(argv: Sequence[str], **kwargs) -> subprocess.Popen:
+    """Start a child that dies with this process and is stopped by `terminate_children`."""
+    if _stopping.is_set():
+        raise FFmpegError("stopped: the run is being interrupted")
+    proc = subprocess.Popen(argv, preexec_fn=_child_setup(os.getpid()), **kwargs)
+    with _children_lock:
+        _children.add(proc)
+        stopping = _stopping.is_set()  # set while this thread was starting it: it missed the kill
+    if stopping:
+        proc.kill()
+    return proc
+
+
+def _forget(proc: subprocess.Popen) -> None:
+    with _children_lock:
+        _children.discard(proc)
 
 
 def run(
@@ -53,11 +295,13 @@ def run(
     progress: Progress | None = None,
     capture_stdout: bool = False,
     stdin_data: bytes | None = None,
+    writes: str | os.PathLike | None = None,
 ) -> subprocess.CompletedProcess:
-    """Run `ffmpeg ARGS`; on failure raise FFmpegError naming `what` with ffmpeg's last words.
+    """Run `ffmpeg ARGS`; on failure raise FFmpegError naming `what` with ffmpeg's own reason.
 
-    stderr is read as it comes (never buffered whole in memory beyond the tail kept for the
+    stderr is read as it comes (never buffered whole in memory beyond the lines kept for the
     error message); with `progress` and a known `duration`, `-progress` lines drive the callback.
+    `writes` is the file being written, named when the disk is full or a file-size limit is hit.
     """
     # -nostats: the status line would otherwise land in stderr between the lines of a filter's
     # report (ebur128 prints its summary in several writes), and it is noise in error messages
@@ -66,55 +310,110 @@ def run(
         argv[4:4] = ["-progress", "pipe:1"]
     log.debug("run: %s", subprocess.list2cmdline(argv))
     try:
-        proc = subprocess.Popen(
-            argv,
-            stdin=subprocess.PIPE if stdin_data is not None else subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
+        proc = popen(argv, stdin=subprocess.PIPE if stdin_data is not None else subprocess.DEVNULL,
+                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     except OSError as exc:
         raise FFmpegError(f"cannot start ffmpeg: {exc.strerror}", path=what) from exc
     stderr_lines: list[str] = []
+    head: list[str] = []  # the first lines: where ffmpeg says what went wrong
     tail: deque[str] = deque(maxlen=40)
 
     def read_stderr() -> None:
         assert proc.stderr is not None
         for raw in proc.stderr:
             line = raw.decode("utf-8", "replace").rstrip()
+            if len(head) < 200:
+                head.append(line)
             tail.append(line)
             stderr_lines.append(line)
 
     reader = threading.Thread(target=read_stderr, daemon=True)
     reader.start()
     stdout = b""
-    if stdin_data is not None:
-        assert proc.stdin is not None
-        proc.stdin.write(stdin_data)
-        proc.stdin.close()
-    assert proc.stdout is not None
-    if progress and duration and not capture_stdout:
-        for raw in proc.stdout:
-            key, _, value = raw.decode("ascii", "replace").strip().partition("=")
-            if key == "out_time_us" and value.isdigit():
-                progress(min(1.0, int(value) / 1e6 / duration))
-        progress(1.0)
-    else:
-        stdout = proc.stdout.read()
-    proc.wait()
-    reader.join()
+    try:
+        if stdin_data is not None:
+            assert proc.stdin is not None
+            proc.stdin.write(stdin_data)
+            proc.stdin.close()
+        assert proc.stdout is not None
+        if progress and duration and not capture_stdout:
+            for raw in proc.stdout:
+                key, _, value = raw.decode("ascii", "replace").strip().partition("=")
+                if key == "out_time_us" and value.isdigit():
+                    progress(min(1.0, int(value) / 1e6 / duration))
+            progress(1.0)
+        else:
+            stdout = proc.stdout.read()
+        proc.wait()
+    except BaseException:  # interrupted (a signal, a failing callback): never leave the child behind
+        proc.kill()
+        proc.wait()
+        raise
+    finally:
+        _forget(proc)
+        reader.join()
     if proc.returncode != 0:
-        raise FFmpegError(_explain(tail), path=what)
+        lines = head if len(stderr_lines) <= len(head) else [*head, *tail]
+        raise FFmpegError(explain(lines, proc.returncode), path=writes or what)
     return subprocess.CompletedProcess(argv, proc.returncode, stdout, "\n".join(stderr_lines))
 
 
-def _explain(tail: deque[str]) -> str:
-    """The one line of ffmpeg's stderr that says what went wrong, without the noise."""
-    noise = ("Input #", "Output #", "Stream #", "Metadata:", "Duration:", "  ", "Press [q]", "Stream mapping")
-    meaningful = [line.strip() for line in tail if line.strip() and not line.startswith(noise)]
+_NOISE = ("Input #", "Output #", "Stream #", "Metadata:", "Duration:", "  ", "Press [q]", "Stream mapping",
+          "size=", "video:", "frame=", "Last message repeated", "Summary:", "Integrated loudness:",
+          "Loudness range:", "True peak:", "Sample peak:", "t: ")
+# Lines ffmpeg prints after the real reason, whatever it was.
+_TRAILERS = re.compile(
+    r"^(Conversion failed|Error while filtering|Error while processing the decoded data|Failed to inject frame"
+    r"|Error reinitializing filters|Error initializing complex filters|Error initializing filter"
+    r"|Error applying options to the filter|Error configuring (the )?filter|Error opening (input|output) file"
+    r"|Error initializing output stream|Error while opening encoder|Nothing was written into output file"
+    r"|Error muxing a packet|Error submitting a packet|Task finished with error|Terminating thread with return"
+    r"|Error sending frames|Error while decoding stream|Exiting normally|Error closing file|Error writing trailer"
+    r"|Could not open encoder before EOF|Error marking filters as finished|Error parsing options for)", re.I)
+# Lines that name a cause: preferred over any other line, in the order they appear.
+_CAUSES = re.compile(
+    r"Error setting option|Option '[^']+' not found|Error applying option|No such filter|Unrecognized option"
+    r"|Unknown encoder|Unknown decoder|Encoder .*not found|Decoder .*not found|Requested output format"
+    r"|No such file or directory|Permission denied|Invalid data found|Invalid argument|No space left on device"
+    r"|File too large|Unknown input format|Unknown output format|Filter .* has an unconnected output"
+    r"|Cannot find a matching stream|does not contain any stream|matches no streams", re.I)
+_ERRORISH = re.compile(r"error|invalid|unable|cannot|can't|could not|couldn't|not found|no such|failed|unknown"
+                       r"|unrecogni[sz]ed|not supported|does not|denied|too large|no space|must be|out of range", re.I)
+_CONTEXT = re.compile(r"^(\[[^\]]+ @ (0x)?[0-9a-fA-F]+\] )+")
+
+
+def explain(lines: Sequence[str], returncode: int = 1) -> str:
+    """The one line of ffmpeg's stderr that says what went wrong: its first cause, not a trailer.
+
+    A full disk reads "no space left on device", a file-size limit (SIGXFSZ or EFBIG) "file too
+    large"; the caller adds the path of the file being written.
+    """
+    if returncode == -getattr(signal, "SIGXFSZ", 25) or any("File too large" in line for line in lines):
+        return "file too large: the file-size limit (ulimit -f) was reached while writing"
+    if any("No space left on device" in line for line in lines):
+        return "no space left on device"
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        return f"ffmpeg was stopped by {name}"
+    meaningful = []
+    for line in lines:
+        if not line.strip() or line.startswith(_NOISE):
+            continue
+        nested = _CONTEXT.match(line)
+        if nested and nested.group(0).count(" @ ") > 1:
+            continue  # a sub-context's detail (an expression evaluator): its parent says it plainly
+        text = _CONTEXT.sub("", line).strip()
+        if text and not text.startswith(_NOISE):
+            meaningful.append(text)
     if not meaningful:
         return "ffmpeg failed without saying why"
-    reason = re.sub(r"^\[[^\]]+ @ 0x[0-9a-f]+\] ", "", meaningful[-1])
-    if reason.startswith("Error opening input"):
-        # "Error opening input files: Invalid data found when processing input": the reason is after ':'
-        reason = reason.split(": ", 1)[1] if ": " in reason else reason
-    return f"ffmpeg failed: {reason}"
+    cause = (next((t for t in meaningful if _CAUSES.search(t) and not _TRAILERS.match(t)), None)
+             or next((t for t in meaningful if _ERRORISH.search(t) and not _TRAILERS.match(t)), None))
+    if cause is None:
+        # only trailers: the one that carries a reason after its colon, else the last word
+        with_reason = [t for t in meaningful if ": " in t]
+        cause = with_reason[0].split(": ", 1)[1] if with_reason else meaningful[-1]
+    return f"ffmpeg failed: {cause}"

@@ -34,7 +34,7 @@ def measure(path: str | os.PathLike, *, what: str | os.PathLike | None = None, a
     chain = f"{audio_filter}," if audio_filter else ""
     result = ffmpeg.run(
         [*input_args, "-i", path, "-map", "0:a:0", "-vn", "-sn", "-dn", "-af",
-         f"{chain}ebur128=peak={peak}:framelog=quiet", "-f", "null", "-"],
+         f"{chain}ebur128=peak={peak}:{ffmpeg.ebur128_log()}", "-f", "null", "-"],
         what=what or path, progress=progress, duration=duration,
     )
     return parse_summary(result.stderr, what or path)

@@ -119,7 +119,7 @@ def analyse(path: Path, settings: AudioSettings, *, trim: bool = False, duration
     if trim:
         chain += f",silencedetect=n={settings.silence_threshold_db:g}dB:d={settings.silence_min_seconds:g}"
     result = ffmpeg.run(["-i", path, "-map", "0:a:0", "-vn", "-sn", "-dn", "-af",
-                         f"{chain},ebur128=peak=sample:framelog=quiet", "-f", "null", "-"],
+                         f"{chain},ebur128=peak=sample:{ffmpeg.ebur128_log()}", "-f", "null", "-"],
                         what=path, duration=duration, progress=progress)
     measured = loudness.parse_summary(result.stderr, path)
     start, end = _silence_bounds(result.stderr, duration) if trim else (0.0, None)
@@ -213,9 +213,10 @@ def filter_graph(the_plan: Plan, branches: tuple[Branch, ...], sample_rate: int)
     for i, (head, branch) in enumerate(zip(heads, branches)):
         chain = [f"{head}volume={branch.trim_db:.3f}dB:precision=float"]
         if branch.limiter_db is not None:
-            # level=false: no auto make-up gain; latency=true: no delay, so video stays in sync
+            # level=false: no auto make-up gain; latency=true (where ffmpeg has it): no delay, so
+            # video stays in sync
             chain.append(f"alimiter=limit={10 ** (branch.limiter_db / 20):.5f}:attack=5:release=50"
-                         ":level=false:latency=true")
+                         f":level=false{ffmpeg.alimiter_latency()}")
         lines.append(",".join(chain) + f"[out{i}]")
     return ";".join(lines)
 
@@ -284,7 +285,7 @@ def _limited_loudness(the_plan: Plan, seek: float | None, chosen: tuple[Branch, 
     for segment in the_plan.segments:
         args += [*(["-ss", f"{seek:.3f}"] if seek else []), "-i", segment.path]
     graph = filter_graph(the_plan, chosen, the_plan.settings.sample_rate)
-    graph += "".join(f";[out{k}]ebur128@{name}=peak=sample:framelog=quiet[cal{k}]" for k, name in enumerate(names))
+    graph += "".join(f";[out{k}]ebur128@{name}=peak=sample:{ffmpeg.ebur128_log()}[cal{k}]" for k, name in enumerate(names))
     args += ["-filter_complex", graph]
     for k in range(len(chosen)):
         args += ["-map", f"[cal{k}]", "-f", "null", "-"]

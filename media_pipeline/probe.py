@@ -114,8 +114,9 @@ def _refusal(path: Path, reason: str) -> MediaError:
     if "No such file" in reason:
         return MediaError("file not found", path=path)
     # ffmpeg says "Error opening input" (with or without "Invalid data found") for bytes no
-    # demuxer recognises; the file exists and is readable by now, so its content is the problem.
-    if "Invalid data found" in reason or "Error opening input" in reason:
+    # demuxer recognises, and before version 6 "FILE: REASON" (often "Invalid argument"); the file
+    # exists and is readable by now, so its content is the problem.
+    if "Invalid data found" in reason or "Error opening input" in reason or f"{path}: " in reason:
         if path.suffix.lower() in MEDIA_SUFFIXES:
             return MediaError(f"corrupt or unreadable {path.suffix.lstrip('.').upper()} data", path=path)
         return MediaError(f"unsupported format ({path.suffix or 'no suffix'}); use {_SUPPORTED_TEXT}", path=path)

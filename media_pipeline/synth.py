@@ -35,6 +35,10 @@ def speech_source(seconds: float, *, sample_rate: int = 48000, seed: int = 1) ->
     )
 
 
+def _require() -> None:
+    ffmpeg.require(filters=ffmpeg.SYNTH_FILTERS, encoders=ffmpeg.SYNTH_ENCODERS, purpose="the demo recordings")
+
+
 def speech(path: str | os.PathLike, seconds: float = 20.0, *, level_lufs: float | None = None,
            channels: int = 2, sample_rate: int = 48000, seed: int = 1) -> Path:
     """Write a speech-like recording; `level_lufs` sets its integrated loudness (measured, then set).
@@ -42,37 +46,40 @@ def speech(path: str | os.PathLike, seconds: float = 20.0, *, level_lufs: float 
     At a loud level the 16-bit intermediate clips at 0 dBFS, like a hot recording.
     """
     path = Path(path)
+    _require()
     codec = _CODECS.get(path.suffix.lower())
     if codec is None:
         raise ValueError(f"no codec for {path.suffix}")
-    gain = 0.0 if level_lufs is None else level_lufs - _unity_loudness(seconds, sample_rate, seed)
-    with tempfile.TemporaryDirectory(dir=path.parent) as tmp, replacing(path) as out:
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=".synth-") as tmp, replacing(path) as out:
+        gain = 0.0 if level_lufs is None else level_lufs - _unity_loudness(seconds, sample_rate, seed, Path(tmp))
         wav = out if path.suffix.lower() == ".wav" else Path(tmp) / "speech.wav"
         ffmpeg.run(["-f", "lavfi", "-i", speech_source(seconds, sample_rate=sample_rate, seed=seed),
                     "-af", f"volume={gain:.3f}dB", "-ac", str(channels), "-c:a", "pcm_s16le", "-y", wav],
-                   what=path)
+                   what=path, writes=wav)
         if wav != out:
-            ffmpeg.run(["-i", wav, *codec, "-y", out], what=path)
+            ffmpeg.run(["-i", wav, *codec, "-y", out], what=path, writes=out)
     return path
 
 
-def _unity_loudness(seconds: float, sample_rate: int, seed: int) -> float:
+def _unity_loudness(seconds: float, sample_rate: int, seed: int, folder: Path) -> float:
     """Integrated loudness of the source at unity gain (its first two minutes), to calibrate."""
-    with tempfile.TemporaryDirectory() as tmp:
-        wav = Path(tmp) / "calibrate.wav"
-        ffmpeg.run(["-f", "lavfi", "-i", speech_source(min(seconds, 120.0), sample_rate=sample_rate, seed=seed),
-                    "-c:a", "pcm_f32le", "-y", wav], what="synth")
+    wav = folder / "calibrate.wav"
+    ffmpeg.run(["-f", "lavfi", "-i", speech_source(min(seconds, 120.0), sample_rate=sample_rate, seed=seed),
+                "-c:a", "pcm_f32le", "-y", wav], what="synth", writes=wav)
+    try:
         return loudness.measure(wav).integrated
+    finally:
+        wav.unlink(missing_ok=True)
 
 
 def webinar(path: str | os.PathLike, seconds: float = 20.0, *, level_lufs: float | None = -26.0,
             size: str = "640x360", rate: int = 25, seed: int = 1) -> Path:
     """Write an MP4 like a meeting tool's export: H.264 video of slides and AAC speech audio."""
     path = Path(path)
-    with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=".synth-") as tmp:
         audio = speech(Path(tmp) / "audio.wav", seconds, level_lufs=level_lufs, seed=seed)
         ffmpeg.run(["-f", "lavfi", "-i", f"testsrc2=size={size}:rate={rate}:duration={seconds}",
                     "-i", audio, "-map", "0:v", "-map", "1:a", "-c:v", "libx264", "-preset", "ultrafast",
                     "-pix_fmt", "yuv420p", "-g", str(rate * 2), "-c:a", "aac", "-b:a", "128k",
-                    "-shortest", "-movflags", "+faststart", "-y", path], what=path)
+                    "-shortest", "-movflags", "+faststart", "-y", path], what=path, writes=path)
     return path

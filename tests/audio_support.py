@@ -9,11 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from cli_support import invoke
 from media_pipeline import ffmpeg
 from media_pipeline.config import load_catalog, load_workspace
 from media_pipeline.model import Loudness
-
-CLI = [sys.executable, "-c", "from media_pipeline.cli import main; main()"]
 
 SHOW_TOML = """\
 title = "Testiohjelma"
@@ -42,9 +41,10 @@ Jakson muistiinpanot.
 
 
 def independent_loudness(path: Path) -> Loudness:
-    """Measure with ffmpeg's ebur128=peak=true directly, without the project's measuring code."""
+    """Measure with ffmpeg's ebur128=peak=true directly, without the project's measuring code
+    (framelog=verbose keeps the per-frame lines out of stderr on every ffmpeg from 4.4 on)."""
     result = subprocess.run([ffmpeg.binary(), "-hide_banner", "-nostdin", "-i", str(path), "-map", "0:a:0",
-                             "-af", "ebur128=peak=true:framelog=quiet", "-f", "null", "-"],
+                             "-af", "ebur128=peak=true:framelog=verbose", "-f", "null", "-"],
                             capture_output=True, text=True, check=True)
     summary = result.stderr[result.stderr.rfind("Summary:"):]
     integrated = float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1))
@@ -87,8 +87,10 @@ def load(root: Path, ref: str):
 
 
 def run_cli(root: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIA_PIPELINE_")}
-    return subprocess.run([*CLI, "--root", str(root), *args], capture_output=True, text=True, env=env, timeout=120)
+    """The command line in-process, without MEDIA_PIPELINE_* settings other than the ffmpeg to use."""
+    keep = os.environ.get(ffmpeg.ENV_FFMPEG)
+    result = invoke("--root", str(root), *args, strip_env=("MEDIA_PIPELINE_",), env={ffmpeg.ENV_FFMPEG: keep})
+    return subprocess.CompletedProcess(["media-pipeline", *args], result.returncode, result.stdout, result.stderr)
 
 
 def files_under(folder: Path) -> list[Path]:

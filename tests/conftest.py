@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import textwrap
 import uuid
 from dataclasses import dataclass
@@ -85,6 +86,7 @@ bitrate = 64
 @dataclass
 class WorkspaceFactory:
     root: Path
+    sources: Path | None = None  # the session's synthesised recordings, made once and copied
 
     def write(self, relative: str, text: str) -> Path:
         path = self.root / relative
@@ -104,10 +106,15 @@ class WorkspaceFactory:
         source = self.root / "media" / show / f"{slug}.{'mp4' if video else 'wav'}"
         if not source.exists():
             source.parent.mkdir(parents=True, exist_ok=True)
-            if video:
-                synth.webinar(source, seconds, size="320x180")
-            else:
-                synth.speech(source, seconds, level_lufs=-24, channels=1, seed=len(slug))
+            made = (self.sources or source.parent) / (f"webinar-{seconds:g}.mp4" if video
+                                                       else f"speech-{seconds:g}-{len(slug)}.wav")
+            if not made.exists():
+                if video:
+                    synth.webinar(made, seconds, size="320x180")
+                else:
+                    synth.speech(made, seconds, level_lufs=-24, channels=1, seed=len(slug))
+            if made != source:
+                shutil.copyfile(made, source)
         front = (f"title: \"{title or 'Jakso ' + slug}\"\npublish_at: {publish_at}\n"
                  f"source: {source.relative_to(self.root)}\n{textwrap.dedent(extra)}")
         return self.write(f"episodes/{show}/{slug}.md", f"---\n{front}---\n\n{notes}\n")
@@ -123,8 +130,14 @@ def make_jpeg(path: Path, size: int) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def synthesised(tmp_path_factory) -> Path:
+    """A folder of the session's synthesised recordings: each made once, copied into workspaces."""
+    return tmp_path_factory.mktemp("synthesised")
+
+
 @pytest.fixture
-def workspace(tmp_path, monkeypatch) -> WorkspaceFactory:
+def workspace(tmp_path, monkeypatch, synthesised) -> WorkspaceFactory:
     """An empty workspace (media-pipeline.toml with local storage) in tmp_path."""
     root = tmp_path / "ws"
     root.mkdir()
@@ -132,7 +145,7 @@ def workspace(tmp_path, monkeypatch) -> WorkspaceFactory:
         'storage = "file://./public"\npublic_url = "http://127.0.0.1:8000"\ntimezone = "Europe/Helsinki"\n')
     for name in ("MEDIA_PIPELINE_STORAGE", "MEDIA_PIPELINE_PUBLIC_URL", "MEDIA_PIPELINE_TIMEZONE"):
         monkeypatch.delenv(name, raising=False)
-    return WorkspaceFactory(root)
+    return WorkspaceFactory(root, synthesised)
 
 
 @pytest.fixture

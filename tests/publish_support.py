@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 import feedparser
+from cli_support import invoke
 
 from media_pipeline.config import load_catalog, load_workspace
 from media_pipeline.storage import open_storage
@@ -30,13 +31,14 @@ class Run:
 
 
 def run_cli(root: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 120) -> Run:
-    """`media-pipeline --root ROOT ARGS...` in a child process, as cron or a producer runs it."""
-    proc = subprocess.run([*CLI, "--root", str(root), *args], capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL)
-    return Run(proc.returncode, proc.stdout, proc.stderr)
+    """`media-pipeline --root ROOT ARGS...` run in this process (tests/cli_support.py): the same
+    exit code, stdout and stderr as the command cron or a producer runs. `timeout` is unused here."""
+    result = invoke("--root", str(root), *args, env=env)
+    return Run(result.returncode, result.stdout, result.stderr)
 
 
 def start_cli(root: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """The real command in a child process, for tests of concurrent runs."""
     return subprocess.Popen([*CLI, "--root", str(root), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL)
 

@@ -4,17 +4,17 @@ fixes what it can (too large, transparency) and publishes a compliant JPEG."""
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 from PIL import Image
 
+from cli_support import invoke
 from conftest import SHOW_TOML
 
 
 def run(root: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "media_pipeline", "--root", str(root), *args],
-                          capture_output=True, text=True, timeout=300)
+    result = invoke("--root", str(root), *args)
+    return subprocess.CompletedProcess(["media-pipeline", *args], result.returncode, result.stdout, result.stderr)
 
 
 def image(path: Path, size: tuple[int, int], mode: str = "RGB", fmt: str = "JPEG") -> str:

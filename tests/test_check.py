@@ -1,21 +1,23 @@
-"""`media-pipeline check`, run as a real process on a workspace on disk."""
+"""`media-pipeline check` on a workspace on disk, as the command line runs it."""
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from check_support import SHOW, make_workspace, write_episode
-
-CLI = "from media_pipeline.cli import main; main()"
+from cli_support import invoke
 
 
 def check(root: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", CLI, "--root", str(root), "check", *args], cwd=cwd or root,
-                          capture_output=True, text=True, timeout=120)
+    """`media-pipeline --root ROOT check ARGS` from `cwd`, run in this process (tests/cli_support.py)."""
+    with contextlib.chdir(cwd or root):
+        result = invoke("--root", str(root), "check", *args)
+    return subprocess.CompletedProcess(["media-pipeline", "check", *args], result.returncode, result.stdout,
+                                       result.stderr)
 
 
 def snapshot(root: Path) -> dict[str, tuple[int, int]]:

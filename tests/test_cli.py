@@ -1,5 +1,6 @@
 """The command line as a whole: every command teaches by example and is documented."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -71,3 +72,25 @@ def test_progress_is_drawn_on_a_terminal_and_nowhere_else(workspace):
         os.close(main)
     assert proc.returncode == 0
     assert b"100%" in drawn and b"Processing testi/001" in drawn
+
+
+@pytest.mark.parametrize("command", [["feed", "testi"], ["check"], ["--help"]])
+def test_a_reader_that_goes_away_ends_the_command_quietly_with_0(workspace, command):
+    """`media-pipeline feed SHOW | head -n 1`: the reader closes the pipe before the command writes."""
+    import subprocess
+    import sys
+
+    from cli_support import invoke
+
+    workspace.show()
+    workspace.episode("001", seconds=2)
+    if command[0] == "feed":
+        assert invoke("--root", str(workspace.root), "publish", "--all").returncode == 0
+    read, write = os.pipe()
+    os.close(read)  # gone before the child starts: its first write meets a closed pipe
+    try:
+        proc = subprocess.run([sys.executable, "-m", "media_pipeline", "--root", str(workspace.root), *command],
+                              stdout=write, stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(write)
+    assert (proc.returncode, proc.stderr) == (0, "")

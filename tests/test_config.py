@@ -4,6 +4,8 @@ reported with its file, key and reason."""
 from __future__ import annotations
 
 import datetime as dt
+import re
+import uuid
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -79,7 +81,7 @@ def test_demo_episodes_are_complete_and_in_the_past(ws):
         for e in episodes:
             assert e.publish_at.tzinfo is not None
             assert dt.datetime(2026, 1, 1, tzinfo=UTC) <= e.publish_at < TODAY
-            assert e.guid is None  # assigned at first publish, not by hand
+            assert uuid.UUID(e.guid).version == 4  # as assigned at first publish: the demo writes no file
             assert e.source.relative_to(ws.root).parts[0] == "media"
             assert e.summary and e.keywords and e.notes.count("## ") >= 2 and "https://example.fi/" in e.notes
             assert e.explicit is False and e.season == 1 and e.episode_type == "full"
@@ -304,7 +306,9 @@ def test_workspace_is_found_from_a_subfolder(ws_root, monkeypatch):
 
 def test_record_guid_adds_the_guid_once_and_keeps_the_rest(ws):
     path = ws.episodes_dir / "ihmiskeskeisyys" / "002.md"
-    before = path.read_text(encoding="utf-8")
+    path.write_text(re.sub(r"^guid: .*\n", "", path.read_text(encoding="utf-8"), flags=re.M), encoding="utf-8")
+    before = path.read_text(encoding="utf-8")  # an episode never published: no guid yet
+    assert "guid" not in before
     assert record_guid(path, "a1b2c3d4-0000-4000-8000-000000000002") == "a1b2c3d4-0000-4000-8000-000000000002"
     after = path.read_text(encoding="utf-8")
     assert after.replace("\nguid: a1b2c3d4-0000-4000-8000-000000000002", "", 1) == before

@@ -169,12 +169,15 @@ def test_the_scaffold_of_new_names_every_episode_key(tmp_path):
     assert named == loader_keys()["episode"] - {"transcript.file", "transcript.language", "transcript.draft"}
 
 
-def test_the_demo_episodes_use_every_top_level_key_but_guid_and_artwork():
+def test_the_demo_episodes_use_every_top_level_key_but_artwork_and_each_has_its_guid():
     used = set()
     for path in (REPO / "episodes").glob("*/*.md"):
-        used |= set(front_matter(path))
+        data = front_matter(path)
+        # committed, as in a workspace whose episodes are published: the demo then changes no file
+        assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", data["guid"]), path
+        used |= set(data)
     top_level = {k for k in loader_keys()["episode"] if "." not in k}
-    assert used == top_level - {"guid", "artwork"}
+    assert used == top_level - {"artwork"}
 
 
 def test_the_documented_toml_and_yaml_examples_parse():

@@ -8,6 +8,7 @@ podcast parsers and the MP3s with mutagen.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -19,6 +20,8 @@ import podcastparser
 import pytest
 from mutagen.id3 import ID3
 
+from audio_support import independent_loudness
+from media_pipeline import ffmpeg
 from media_pipeline.config import load_catalog, load_workspace
 from media_pipeline.demo import generate_demo_media
 
@@ -35,19 +38,26 @@ def run_cli(root: Path, *args: str, env: dict | None = None) -> subprocess.Compl
                           capture_output=True, text=True, env=environment, timeout=600)
 
 
-def copy_demo_workspace(target: Path) -> Path:
+def copy_demo_workspace(target: Path, *, unpublished: bool = False) -> Path:
+    """The repository's demo workspace; `unpublished` drops the episodes' committed guid lines, so
+    the copy is published for the first time (the repository's own episodes look published)."""
     target.mkdir(parents=True)
     shutil.copy2(REPO / "media-pipeline.toml", target)
     for folder in ("feeds", "episodes", "artwork", "transcripts"):
         if (REPO / folder).exists():
             shutil.copytree(REPO / folder, target / folder)
+    if unpublished:
+        for episode in (target / "episodes").glob("*/*.md"):
+            text = episode.read_text(encoding="utf-8")
+            episode.write_text(re.sub(r"^guid: .*\n", "", text, flags=re.M), encoding="utf-8")
     return target
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    """The demo workspace with its media generated and both shows published to local storage."""
-    root = copy_demo_workspace(tmp_path_factory.mktemp("demo") / "ws")
+    """The demo workspace with its media generated and both shows published to local storage, by
+    the ffmpeg the environment chooses (MEDIA_PIPELINE_FFMPEG, else the wheel's)."""
+    root = copy_demo_workspace(tmp_path_factory.mktemp("demo") / "ws", unpublished=True)
     generate_demo_media(load_workspace(root))
     result = run_cli(root, "publish", "--all")
     assert result.returncode == 0, result.stderr
@@ -101,11 +111,34 @@ def test_demo_mp3s_carry_title_show_and_cover(demo):
 
 def test_guids_are_written_back_and_stable(demo):
     before = {e.key: e.guid for eps in demo_episodes(demo).episodes.values() for e in eps}
-    assert all(before.values())
+    assert len(before) == 5 and all(before.values())
+    assert not set(before.values()) & set(re.findall(r"^guid: (\S+)", "".join(
+        p.read_text(encoding="utf-8") for p in (REPO / "episodes").glob("*/*.md")), re.M))  # new, not the repo's
     result = run_cli(demo, "publish", "--all")
     assert result.returncode == 0, result.stderr
     after = {e.key: e.guid for eps in demo_episodes(demo).episodes.values() for e in eps}
     assert after == before
+
+
+@pytest.mark.portability
+def test_every_demo_rendition_is_within_half_a_lu_of_target_and_under_minus_one_dbtp(demo):
+    """Measured independently (ffmpeg's ebur128 straight, true peak), on whichever ffmpeg the run
+    used: CI runs this with the distribution's ffmpeg as MEDIA_PIPELINE_FFMPEG too."""
+    catalog = demo_episodes(demo)
+    measured = []
+    for slug, episodes in catalog.episodes.items():
+        settings = catalog.shows[slug].audio
+        for episode in episodes:
+            files = sorted((demo / "public" / slug).glob(f"{episode.slug}.*"))
+            media = [f for f in files if f.suffix in SUFFIX_TYPES]
+            assert media, files
+            for path in media:
+                level = independent_loudness(path)
+                measured.append(f"{path.name} {level.integrated:.2f} LUFS {level.true_peak:.2f} dBTP")
+                assert abs(level.integrated - settings.target_lufs) <= 0.5, measured[-1]
+                assert level.true_peak <= min(-1.0, settings.true_peak_db), measured[-1]
+    print(f"ffmpeg {ffmpeg.checked().version}:", "; ".join(measured))
+    assert len(measured) == 7  # 3 MP3s, and an MP4 and an MP3 for each of the 2 webinars
 
 
 def test_publish_to_s3_and_second_run_uploads_no_media(tmp_path, s3):

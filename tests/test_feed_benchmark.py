@@ -6,6 +6,7 @@ import importlib.util
 from pathlib import Path
 
 import feedparser
+import pytest
 
 BENCHMARK = Path(__file__).resolve().parent.parent / "benchmarks" / "feed.py"
 
@@ -17,6 +18,7 @@ def _load():
     return module
 
 
+@pytest.mark.slow  # a timing ratio: meaningful on a quiet machine, and CI runs the slow tests
 def test_feed_build_time_grows_linearly(capsys):
     bench = _load()
     assert bench.main(["--sizes", "1000", "2000", "--repeat", "3"]) == 0

@@ -12,6 +12,8 @@ from media_pipeline.errors import MediaError
 
 from audio_support import independent_loudness, run_cli
 
+pytestmark = pytest.mark.portability  # CI runs these with the distribution's ffmpeg too
+
 
 @pytest.fixture(scope="module")
 def speech_file(tmp_path_factory) -> Path:

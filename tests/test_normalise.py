@@ -16,6 +16,8 @@ from media_pipeline.process import render
 
 from audio_support import independent_loudness
 
+pytestmark = pytest.mark.portability  # CI runs these with the distribution's ffmpeg too
+
 SECONDS = 12.0
 
 

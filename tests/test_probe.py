@@ -10,6 +10,8 @@ from media_pipeline import ffmpeg, synth
 from media_pipeline.errors import MediaError
 from media_pipeline.probe import probe
 
+pytestmark = pytest.mark.portability  # CI runs these with the distribution's ffmpeg too
+
 
 @pytest.mark.parametrize("suffix, codec", [(".wav", "pcm_s16le"), (".flac", "flac"), (".mp3", "mp3"),
                                            (".m4a", "aac"), (".opus", "opus")])

@@ -17,6 +17,8 @@ from media_pipeline.probe import probe
 
 from audio_support import add_episode, files_under, independent_loudness, load, make_workspace, run_cli, stream_hash
 
+pytestmark = pytest.mark.portability  # CI runs these with the distribution's ffmpeg too
+
 
 @pytest.fixture(scope="module")
 def webinar_result(tmp_path_factory):

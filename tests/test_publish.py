@@ -111,7 +111,7 @@ def _many_episodes(workspace, count: int) -> None:
                         f"source: {source}\n---\n\nMuistiinpanot.\n")
 
 
-@pytest.mark.parametrize("count", [2, 200])
+@pytest.mark.parametrize("count", [2, pytest.param(200, marks=pytest.mark.slow)])
 def test_a_run_with_no_change_costs_the_same_requests_for_2_and_200_episodes(workspace, s3, count, monkeypatch):
     """Storage must-show 3: the 200-episode show is published for real once (200 tagged copies,
     200 verified uploads), then the counted second run makes exactly the requests of a 2-episode

@@ -180,7 +180,7 @@ _KILLABLE_UPLOAD = textwrap.dedent("""
 
 # 200 MB is the size the issue names; it takes about 6 s on moto, so it runs by default. The
 # 40 MB variant with 5 MiB parts exercises many small parts and a part count the 200 MB one lacks.
-@pytest.mark.parametrize("size_mb, part_mb", [(40, 5), (200, 16)])
+@pytest.mark.parametrize("size_mb, part_mb", [(40, 5), pytest.param(200, 16, marks=pytest.mark.slow)])
 def test_a_killed_multipart_upload_leaves_no_visible_object_and_the_next_run_completes_it(
         s3, tmp_path, size_mb, part_mb):
     source = random_file(tmp_path / "episode.mp3", size_mb * MiB)

@@ -7,13 +7,46 @@ Every command lives in a module of this package and is registered below; its doc
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import sys
 
 import click
 
-from .. import __version__
+from .. import __version__, ffmpeg
 from ..errors import PipelineError
 from ._common import CONTEXT_SETTINGS, setup_logging
+
+
+class _Stopped(BaseException):
+    """SIGTERM, SIGINT or SIGHUP arrived: unwind (removing temporary folders) and exit 128+N.
+
+    Not a KeyboardInterrupt, which click would turn into its own "Aborted!"."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _on_signal(signum: int, frame) -> None:
+    ffmpeg.terminate_children()  # at once: worker threads' ffmpeg runs too, not only this thread's
+    raise _Stopped(signum)
+
+
+def _handle_signals() -> None:
+    for name in ("SIGTERM", "SIGINT", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _on_signal)
+
+
+def _quiet_stdout() -> None:
+    """The reader of stdout went away (`| head`): send the rest nowhere, so exit is quiet too."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 @click.group(context_settings=CONTEXT_SETTINGS)
@@ -42,6 +75,17 @@ def cli(ctx: click.Context, root: str | None, verbose: int, quiet: bool, log_for
     ctx.obj.update(root=root, verbose=verbose, quiet=quiet)
 
 
+# The commands that run ffmpeg: the chosen binary is checked before they start (once per process),
+# so one that lacks what the pipeline uses is refused before any work.
+NEEDS_FFMPEG = {"publish", "process", "loudness", "tags"}
+
+
+def _check_ffmpeg_first(ctx: click.Context) -> None:
+    rest = [*getattr(ctx, "_protected_args", ()), *ctx.args]  # the command and its arguments
+    if rest and rest[0] in NEEDS_FFMPEG and not set(rest) & set(CONTEXT_SETTINGS["help_option_names"]):
+        ffmpeg.binary()
+
+
 def _register() -> None:
     """Add every command defined in this package's modules (a module lists its commands in COMMANDS)."""
     import importlib
@@ -57,28 +101,48 @@ def _register() -> None:
 _register()
 
 
-def main() -> None:
-    """Entry point: library errors become one line each on stderr and exit 1; usage errors exit 2."""
+def run(args: list[str] | None = None, *, handle_signals: bool = True) -> int:
+    """Run the command line `args` (default: sys.argv) and return its exit code: library errors
+    become one line each on stderr and 1, usage errors 2, a signal 128+N, a closed stdout 0."""
+    if handle_signals:
+        _handle_signals()
     try:
-        code = cli.main(standalone_mode=False)
+        # what cli.main does, without its handler that turns a closed stdout into exit 1
+        with cli.make_context("media-pipeline", sys.argv[1:] if args is None else list(args)) as ctx:
+            _check_ffmpeg_first(ctx)
+            code = cli.invoke(ctx)
+        sys.stdout.flush()
+    except click.exceptions.Exit as exc:  # --help, --version
+        code = exc.exit_code
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _quiet_stdout()
+            return 0
+    except BrokenPipeError:  # the reader went away (`| head -n 1`): a normal end
+        _quiet_stdout()
+        return 0
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
-        sys.exit(1)
+        return 1
     except click.ClickException as exc:
         exc.show()
-        sys.exit(exc.exit_code)
+        return exc.exit_code
     except PipelineError as exc:
         for line in str(exc).splitlines():
             click.echo(f"error: {line}", err=True)
-        sys.exit(1)
-    except KeyboardInterrupt:
+        return 1
+    except (_Stopped, KeyboardInterrupt) as exc:
+        ffmpeg.terminate_children()
         click.echo("Interrupted.", err=True)
-        sys.exit(130)
-    except SystemExit:
-        raise
-    else:
-        sys.exit(code if isinstance(code, int) else 0)
+        return 128 + exc.signum if isinstance(exc, _Stopped) else 130
+    return code if isinstance(code, int) else 0
 
 
-__all__ = ["cli", "main"]
+def main() -> None:
+    """Entry point (the `media-pipeline` script)."""
+    sys.exit(run())
+
+
+__all__ = ["cli", "main", "run"]
 logging.getLogger(__name__).addHandler(logging.NullHandler())

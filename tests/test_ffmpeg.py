@@ -1,0 +1,228 @@
+"""Which ffmpeg runs, how it is checked, and how its failures and its children are handled.
+
+Marked `portability`: CI runs this file with the distribution's ffmpeg as well as the wheel's.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from media_pipeline import ffmpeg, synth
+from media_pipeline.errors import FFmpegError
+
+pytestmark = pytest.mark.portability
+
+CLI = [sys.executable, "-m", "media_pipeline"]
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIA_PIPELINE_")}
+    env[ffmpeg.ENV_FFMPEG] = ffmpeg.binary()  # the children run the ffmpeg this session runs
+    env.update(extra)
+    return env
+
+
+def test_an_option_ffmpeg_lacks_fails_with_ffmpegs_own_reason_not_its_trailer():
+    with pytest.raises(FFmpegError) as caught:
+        ffmpeg.run(["-f", "lavfi", "-i", "sine=d=0.2", "-af", "ebur128=peak=true:nosuchoption=1", "-f", "null", "-"],
+                   what="probe.wav")
+    message = str(caught.value)
+    assert message.startswith("probe.wav: ffmpeg failed: ")
+    assert "nosuchoption" in message and "not found" in message, message
+    assert "Conversion failed" not in message and "Error reinitializing" not in message
+    assert "\n" not in message
+
+
+def test_the_first_cause_is_chosen_from_ffmpeg_5_1s_report_of_an_unknown_option_value():
+    # what Debian 12's ffmpeg 5.1 prints for ebur128's framelog=quiet, which only ffmpeg 7 knows
+    stderr = textwrap.dedent("""\
+        Input #0, lavfi, from 'sine=d=1':
+          Duration: N/A, start: 0.000000, bitrate: 705 kb/s
+        Stream mapping:
+          Stream #0:0 (pcm_s16le) -> ebur128
+        [ebur128 @ 0x56394fa8bd80] [Eval @ 0x7ffd38b81d00] Undefined constant or missing '(' in 'quiet'
+        [ebur128 @ 0x56394fa8bd80] Unable to parse option value "quiet"
+        [ebur128 @ 0x56394fa8bd80] Error setting option framelog to value quiet.
+        [Parsed_ebur128_0 @ 0x56394fa8bc80] Error applying options to the filter.
+        [AVFilterGraph @ 0x56394fa8b2c0] Error initializing filter 'ebur128' with args 'peak=true:framelog=quiet'
+        Error reinitializing filters!
+        Failed to inject frame into filter network: Invalid argument
+        Error while processing the decoded data for stream #0:0
+        Conversion failed!
+        """).splitlines()
+    assert ffmpeg.explain(stderr) == "ffmpeg failed: Error setting option framelog to value quiet."
+
+
+def test_a_full_disk_says_no_space_left_with_the_path(tmp_path):
+    if not Path("/dev/full").exists():
+        pytest.skip("needs /dev/full")
+    with pytest.raises(FFmpegError) as caught:
+        ffmpeg.run(["-f", "lavfi", "-i", "sine=d=3", "-f", "wav", "-y", "/dev/full"], what="sine", writes="/dev/full")
+    assert str(caught.value) == "/dev/full: no space left on device"
+
+
+def test_a_file_size_limit_says_file_too_large_with_the_path(tmp_path):
+    out = tmp_path / "big.wav"
+    script = textwrap.dedent(f"""\
+        from media_pipeline import ffmpeg
+        from media_pipeline.errors import FFmpegError
+        try:
+            ffmpeg.run(["-f", "lavfi", "-i", "sine=d=20", "-f", "wav", "-y", {str(out)!r}], what="sine",
+                       writes={str(out)!r})
+        except FFmpegError as exc:
+            print(exc)
+        """)
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (256 * 1024, resource.RLIM_INFINITY))
+
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=child_env(),
+                          preexec_fn=limit, timeout=120)
+    assert proc.stdout.strip().startswith(f"{out}: file too large"), (proc.stdout, proc.stderr)
+
+
+def fake_ffmpeg(folder: Path, version: str, *, drop: tuple[str, ...] = ()) -> Path:
+    """A shell script that answers the probe like the real ffmpeg, but as VERSION and without the
+    listing lines that mention any of `drop` (a filter, an encoder, an option)."""
+    real = ffmpeg.binary()
+    folder.mkdir(parents=True, exist_ok=True)
+    answers = {"filters": ["-filters"], "encoders": ["-encoders"], "formats": ["-formats"],
+               **{f"filter={f}": ["-h", f"filter={f}"] for f in ("ebur128", "alimiter", "volume")}}
+    for name, args in answers.items():
+        text = subprocess.run([real, "-hide_banner", *args], capture_output=True, text=True).stdout
+        kept = [line for line in text.splitlines() if not any(f" {d} " in f"{line} " for d in drop)]
+        (folder / f"{name}.txt").write_text("\n".join(kept) + "\n")
+    script = folder / "ffmpeg"
+    script.write_text(textwrap.dedent(f"""\
+        #!/bin/sh
+        here="$(dirname "$0")"
+        for arg in "$@"; do
+          case "$arg" in
+            -version) echo "ffmpeg version {version} Copyright (c) 2000-2018 the FFmpeg developers"; exit 0 ;;
+            -filters) cat "$here/filters.txt"; exit 0 ;;
+            -encoders) cat "$here/encoders.txt"; exit 0 ;;
+            -formats) cat "$here/formats.txt"; exit 0 ;;
+            filter=*) cat "$here/$arg.txt"; exit 0 ;;
+          esac
+        done
+        echo "fake ffmpeg: $*" >> "$here/ran.log"
+        exit 1
+        """))
+    script.chmod(0o755)
+    return script
+
+
+def test_a_binary_without_what_the_pipeline_needs_is_refused_in_one_line(tmp_path):
+    fake = fake_ffmpeg(tmp_path / "old", "4.0.6", drop=("alimiter", "libmp3lame"))
+    with pytest.raises(FFmpegError) as caught:
+        ffmpeg.check(str(fake))
+    assert str(caught.value) == (
+        f"{fake}: cannot use ffmpeg 4.0.6: it lacks the alimiter filter, the libmp3lame encoder; "
+        "choose another with MEDIA_PIPELINE_FFMPEG=/path/to/ffmpeg (or MEDIA_PIPELINE_FFMPEG=ffmpeg for the one on PATH)")
+
+
+def test_every_ffmpeg_command_refuses_such_a_binary_before_any_work(workspace):
+    workspace.show()
+    workspace.episode("001", seconds=2)
+    fake = fake_ffmpeg(workspace.root.parent / "old", "4.0.6", drop=("alimiter",))
+    before = sorted(p.relative_to(workspace.root) for p in workspace.root.rglob("*"))
+    for command in (["publish", "--all"], ["process", "testi/001"], ["loudness", "media/testi/001.wav"]):
+        proc = subprocess.run([*CLI, "--root", str(workspace.root), *command], capture_output=True, text=True,
+                              env=child_env(MEDIA_PIPELINE_FFMPEG=str(fake)), timeout=60)
+        assert proc.returncode == 1, proc.stderr
+        assert proc.stderr == f"error: {fake}: cannot use ffmpeg 4.0.6: it lacks the alimiter filter; " \
+                              "choose another with MEDIA_PIPELINE_FFMPEG=/path/to/ffmpeg " \
+                              "(or MEDIA_PIPELINE_FFMPEG=ffmpeg for the one on PATH)\n", command
+    helped = subprocess.run([*CLI, "--root", str(workspace.root), "publish", "--help"], capture_output=True,
+                            text=True, env=child_env(MEDIA_PIPELINE_FFMPEG=str(fake)), timeout=60)
+    assert helped.returncode == 0 and "Example" in helped.stdout  # help needs no ffmpeg
+    assert not (fake.parent / "ran.log").exists()  # nothing but the probe ran
+    assert sorted(p.relative_to(workspace.root) for p in workspace.root.rglob("*")) == before
+
+
+def test_missing_options_with_an_equivalent_are_adapted_not_refused(tmp_path):
+    # ffmpeg 5.1: ebur128 has no framelog=quiet; 4.4: alimiter has no latency option either
+    fake = fake_ffmpeg(tmp_path / "old", "4.4.2", drop=("quiet", "latency"))
+    caps = ffmpeg.check(str(fake))
+    assert caps.version == "4.4.2"
+    assert caps.has_option("ebur128", "framelog", "verbose") and not caps.has_option("ebur128", "framelog", "quiet")
+    assert caps.has_option("alimiter", "limit") and not caps.has_option("alimiter", "latency")
+
+
+def test_the_probe_runs_once_per_process():
+    first = ffmpeg.checked()
+    assert ffmpeg.checked() is first
+    assert ffmpeg.capabilities(first.path) is ffmpeg.capabilities(first.path)
+    assert {"ebur128", "alimiter", "volume"} <= first.filters and {"libmp3lame", "aac"} <= first.encoders
+
+
+def processes_mentioning(text: str) -> list[str]:
+    """Command lines of running processes that mention `text` (this machine's /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+                state = (entry / "stat").read_text().split(") ", 1)[1][:1]
+            except OSError:
+                continue
+            if text in cmdline and state != "Z":
+                found.append(cmdline)
+    return found
+
+
+def temporary_folders(root: Path, tmp: Path) -> list[Path]:
+    left = [p for p in root.rglob("*") if p.name.endswith((".tmp", ".tmp.lock")) or p.name.startswith((".verify-", ".synth-"))]
+    return left + list(tmp.iterdir())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_a_publish_killed_during_encoding_leaves_no_ffmpeg_and_no_temporary_folder_after_the_next_run(
+        workspace, tmp_path, how):
+    workspace.show()
+    workspace.episode("001", seconds=90)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = child_env(TMPDIR=str(tmp))
+    proc = subprocess.Popen([*CLI, "-vv", "--root", str(workspace.root), "publish", "--all", "--now",
+                             "2026-02-01T00:00:00+02:00"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True, env=env)
+    seen = threading.Event()
+
+    def watch() -> None:
+        for line in proc.stderr:
+            if line.startswith("run: ") and "libmp3lame" in line:
+                seen.set()
+
+    threading.Thread(target=watch, daemon=True).start()
+    assert seen.wait(120), "the encode never started"
+    deadline = time.monotonic() + 10
+    while not [p for p in processes_mentioning(str(workspace.root)) if "libmp3lame" in p]:
+        assert proc.poll() is None and time.monotonic() < deadline, "the encoding ffmpeg was never seen running"
+        time.sleep(0.01)
+    os.kill(proc.pid, how)
+    proc.wait(30)
+    deadline = time.monotonic() + 1  # the kernel kills the children at once; the encode alone takes longer
+    while processes_mentioning(str(workspace.root)):
+        assert time.monotonic() < deadline, processes_mentioning(str(workspace.root))
+        time.sleep(0.05)
+    if how == signal.SIGTERM:
+        assert proc.returncode == 128 + signal.SIGTERM, proc.returncode
+        assert temporary_folders(workspace.root, tmp) == []  # unwound: nothing even before the next run
+    else:
+        assert temporary_folders(workspace.root, tmp)  # the staging folder a SIGKILL cannot clean up
+    again = subprocess.run([*CLI, "--root", str(workspace.root), "publish", "--all", "--now",
+                            "2026-02-01T00:00:00+02:00"], capture_output=True, text=True, env=env, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert temporary_folders(workspace.root, tmp) == []
