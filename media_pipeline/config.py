@@ -449,6 +449,7 @@ def _read_episode(ws: Workspace, show: str, path: Path, rel: str, problems: list
         artwork=f.path_value("artwork", ws.root),
         guid=f.str("guid"),
         keywords=f.str_list("keywords"),
+        accept_damaged_source=f.bool("accept_damaged_source", False),
     )
     f.finish()
     if episode.transcript and episode.transcript.suffix.lower() not in TRANSCRIPT_SUFFIXES:

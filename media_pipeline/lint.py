@@ -240,16 +240,26 @@ def _person_problems(persons: tuple[Person, ...], path: str) -> list[Problem]:
 
 
 def lint(ws: Workspace, catalog: Catalog, *, durations: Mapping[str, float] | None = None,
-         publishing: bool = False) -> list[Problem]:
+         publishing: bool = False, sources: bool = True) -> list[Problem]:
     """Every rule on every show and episode of `catalog`, errors and warnings.
 
     `durations` maps an episode's key (show/slug) to its published length in seconds when known
-    (after processing); transcript and chapter times are then checked against it. With
-    `publishing`, artwork problems that publishing fixes itself (too large, CMYK, transparency)
-    are left out.
+    (after processing); transcript and chapter times are then checked against it. Otherwise, with
+    `sources`, each episode's recording is probed (readable, a usable format, its duration, damage)
+    and the times are checked against the recording's length. With `publishing`, artwork
+    problems that publishing fixes itself (too large, CMYK, transparency) are left out, and the
+    recording is not decoded in full: publishing's analysis pass finds damage anyway.
     """
-    durations = durations or {}
+    durations = dict(durations or {})
     out: list[Problem] = []
+    if sources:
+        for episodes in catalog.episodes.values():
+            for episode in episodes:
+                if episode.key not in durations:
+                    found, length = source_problems(ws, episode, scan=not publishing)
+                    out.extend(found)
+                    if length is not None:
+                        durations[episode.key] = length
     for slug, show in catalog.shows.items():
         show_path = _rel(ws, show.path)
         out.extend(show_problems(show, path=show_path))
@@ -262,6 +272,32 @@ def lint(ws: Workspace, catalog: Catalog, *, durations: Mapping[str, float] | No
             out.extend(_episode_file_problems(ws, show, episode, durations.get(episode.key), publishing))
         out.extend(_duplicates(ws, episodes))
     return out
+
+
+def source_problems(ws: Workspace, episode: Episode, *, scan: bool = True) -> tuple[list[Problem], float | None]:
+    """What publishing would refuse in the episode's recording, before any audio work: missing,
+    unreadable, not a usable recording, or damaged (`scan` decodes it in full to find that; the
+    header is read either way). Returns the problems and the recording's duration when known."""
+    from . import probe
+
+    path = _rel(ws, episode.path)
+    try:
+        info = probe.probe(episode.source)
+    except MediaError as exc:
+        return [_error(path, "source", f"{_rel(ws, episode.source)}: {exc.reason}")], None
+    damage = probe.header_damage(episode.source)
+    if damage is None and scan:
+        try:
+            damage = probe.scan(episode.source)
+        except MediaError as exc:
+            damage = exc.reason
+    if damage and not episode.accept_damaged_source:
+        reason = probe.damaged(Path(_rel(ws, episode.source)), damage).reason
+        return [_error(path, "source", f"{_rel(ws, episode.source)}: {reason}")], info.duration
+    if damage:
+        return [_warning(path, "source", f"{_rel(ws, episode.source)}: {damage}; published as it is "
+                                         "(accept_damaged_source)")], info.duration
+    return [], info.duration
 
 
 def _episode_file_problems(ws: Workspace, show: Show, episode: Episode, duration: float | None,

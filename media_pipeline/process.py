@@ -14,7 +14,7 @@ from . import cache, normalise
 from .encode import Output, encode
 from .errors import MediaError
 from .model import AudioSettings, Episode, Loudness, MediaInfo, Rendition, Show, Workspace
-from .probe import probe
+from .probe import damaged, describe_damage, header_damage, probe
 from .storage.base import content_type_for
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,11 @@ def process_episode(ws: Workspace, show: Show, episode: Episode, *,
                     progress: Callable[[float], None] | None = None) -> ProcessResult:
     """Renditions of `episode` normalised to `show.audio`, from the cache when nothing changed."""
     info = probe(episode.source)
+    accept_damage = episode.accept_damaged_source
+    if reason := header_damage(episode.source):
+        if not accept_damage:
+            raise damaged(episode.source, reason)
+        log.warning("%s: %s; published anyway (accept_damaged_source)", episode.source, reason)
     video = info.has_video
     settings = show.audio
     key = cache.key(episode.source, settings, code_version=normalise.CODE_VERSION, extra={"video": video})
@@ -59,7 +64,8 @@ def process_episode(ws: Workspace, show: Show, episode: Episode, *,
     log.info("audio work: %s from %s", episode.key, episode.source)
     with cache.building(entry) as staging:
         outputs = _outputs(staging, episode.slug, settings, video)
-        measured, durations = render(info, settings, outputs, video=video, progress=progress)
+        measured, durations = render(info, settings, outputs, video=video, progress=progress,
+                                     accept_damage=accept_damage)
         cache.write_manifest(staging, {
             "episode": episode.key,
             "source": str(episode.source),
@@ -87,13 +93,22 @@ def _outputs(folder: Path, slug: str, settings: AudioSettings, video: bool) -> t
 
 
 def render(info: MediaInfo, settings: AudioSettings, outputs: tuple[Output, ...], *, video: bool = False,
-           progress: Callable[[float], None] | None = None) -> tuple[tuple[Loudness, ...], tuple[float, ...]]:
+           progress: Callable[[float], None] | None = None,
+           accept_damage: bool = False) -> tuple[tuple[Loudness, ...], tuple[float, ...]]:
     """Measure, then encode every output in one pass with its loudness verified; correct once if needed.
+
+    A recording the analysis pass could not decode in full is refused before encoding, unless
+    `accept_damage` (the episode's accept_damaged_source) says to publish it as it is.
 
     Returns each output's measured loudness and duration. Outside the show's tolerance after the
     correction it is an error: a file that misses the target is never passed on silently.
     """
     the_plan = normalise.plan(info, settings, video=video, progress=_scaled(progress, 0.0, 0.15))
+    if the_plan.main.analysis.damage:
+        reason = describe_damage(info.path, the_plan.main.analysis.damage)
+        if not accept_damage:
+            raise damaged(info.path, reason)
+        log.warning("%s: %s; published anyway (accept_damaged_source)", info.path, reason)
     clip_durations = tuple(probe(s.path).duration for i, s in enumerate(the_plan.segments) if i != the_plan.main_index)
     duration = the_plan.duration(info, clip_durations)
     branches = normalise.calibrate(the_plan, tuple(the_plan.branch(o.codec) for o in outputs), duration=duration,
