@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from .errors import ConfigError, Problem, ValidationError
+from .redact import url_credentials
 from .model import AudioSettings, Category, Chapter, Episode, Owner, Person, Show, Workspace
 
 WORKSPACE_FILE = "media-pipeline.toml"
@@ -201,10 +202,17 @@ def load_workspace(root: Path | None = None, environ: dict[str, str] | None = No
     public_url = f.str("public_url", "http://127.0.0.1:8000")
     timezone = f.str("timezone", "Europe/Helsinki")
     cache = f.str("cache_dir")
+    storage_from = ENV_STORAGE if environ.get(ENV_STORAGE) else str(path)
     storage = environ.get(ENV_STORAGE) or storage
     public_url = environ.get(ENV_PUBLIC_URL) or public_url
     timezone = environ.get(ENV_TIMEZONE) or timezone
     f.finish()
+    if found := url_credentials(storage or ""):
+        # The value itself is never repeated: it is the secret.
+        problems.append(Problem(storage_from, "storage", f"holds a credential ({', '.join(found)}); credentials never "
+                                                         "go in the storage URL: give them through AWS_PROFILE or "
+                                                         "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, and remove "
+                                                         "them from the URL"))
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):

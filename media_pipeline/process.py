@@ -44,10 +44,11 @@ def process_episode(ws: Workspace, show: Show, episode: Episode, *,
     """Renditions of `episode` normalised to `show.audio`, from the cache when nothing changed."""
     info = probe(episode.source)
     accept_damage = episode.accept_damaged_source
+    shown = _shown(ws, episode.source)
     if reason := header_damage(episode.source):
         if not accept_damage:
-            raise damaged(episode.source, reason)
-        log.warning("%s: %s; published anyway (accept_damaged_source)", episode.source, reason)
+            raise damaged(shown, reason)
+        log.warning("%s: %s; published anyway (accept_damaged_source)", shown, reason)
     video = info.has_video
     settings = show.audio
     key = cache.key(episode.source, settings, code_version=normalise.CODE_VERSION, extra={"video": video})
@@ -65,7 +66,7 @@ def process_episode(ws: Workspace, show: Show, episode: Episode, *,
     with cache.building(entry) as staging:
         outputs = _outputs(staging, episode.slug, settings, video)
         measured, durations = render(info, settings, outputs, video=video, progress=progress,
-                                     accept_damage=accept_damage)
+                                     accept_damage=accept_damage, shown=shown)
         cache.write_manifest(staging, {
             "episode": episode.key,
             "source": str(episode.source),
@@ -94,7 +95,7 @@ def _outputs(folder: Path, slug: str, settings: AudioSettings, video: bool) -> t
 
 def render(info: MediaInfo, settings: AudioSettings, outputs: tuple[Output, ...], *, video: bool = False,
            progress: Callable[[float], None] | None = None,
-           accept_damage: bool = False) -> tuple[tuple[Loudness, ...], tuple[float, ...]]:
+           accept_damage: bool = False, shown: Path | None = None) -> tuple[tuple[Loudness, ...], tuple[float, ...]]:
     """Measure, then encode every output in one pass with its loudness verified; correct once if needed.
 
     A recording the analysis pass could not decode in full is refused before encoding, unless
@@ -107,8 +108,8 @@ def render(info: MediaInfo, settings: AudioSettings, outputs: tuple[Output, ...]
     if the_plan.main.analysis.damage:
         reason = describe_damage(info.path, the_plan.main.analysis.damage)
         if not accept_damage:
-            raise damaged(info.path, reason)
-        log.warning("%s: %s; published anyway (accept_damaged_source)", info.path, reason)
+            raise damaged(shown or info.path, reason)
+        log.warning("%s: %s; published anyway (accept_damaged_source)", shown or info.path, reason)
     clip_durations = tuple(probe(s.path).duration for i, s in enumerate(the_plan.segments) if i != the_plan.main_index)
     duration = the_plan.duration(info, clip_durations)
     branches = normalise.calibrate(the_plan, tuple(the_plan.branch(o.codec) for o in outputs), duration=duration,
@@ -136,6 +137,14 @@ def render(info: MediaInfo, settings: AudioSettings, outputs: tuple[Output, ...]
                  m.true_peak)
     durations = tuple(probe(o.path).duration for o in outputs)
     return tuple(measured), durations
+
+
+def _shown(ws: Workspace, path: Path) -> Path:
+    """`path` as messages show it: relative to the workspace when inside it."""
+    try:
+        return Path(path).resolve().relative_to(ws.root.resolve())
+    except ValueError:
+        return Path(path)
 
 
 def _scaled(progress: Callable[[float], None] | None, low: float, high: float) -> Callable[[float], None] | None:

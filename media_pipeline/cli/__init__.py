@@ -13,7 +13,10 @@ import click
 
 from .. import __version__
 from ..errors import PipelineError
+from ..redact import redact
 from ._common import CONTEXT_SETTINGS, setup_logging
+
+log = logging.getLogger(__name__)
 
 
 @click.group(context_settings=CONTEXT_SETTINGS)
@@ -58,7 +61,11 @@ _register()
 
 
 def main() -> None:
-    """Entry point: library errors become one line each on stderr and exit 1; usage errors exit 2."""
+    """Entry point: library errors become one line each on stderr and exit 1; usage errors exit 2.
+
+    Anything else (a failure nobody foresaw) is one line too, with the traceback on --verbose:
+    no traceback ever reaches a user unasked.
+    """
     try:
         code = cli.main(standalone_mode=False)
     except click.exceptions.Abort:
@@ -69,15 +76,27 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except PipelineError as exc:
         for line in str(exc).splitlines():
-            click.echo(f"error: {line}", err=True)
+            click.echo(redact(f"error: {line}"), err=True)
         sys.exit(1)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(130)
     except SystemExit:
         raise
+    except Exception as exc:
+        _unexpected(exc)
+        sys.exit(1)
     else:
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def _unexpected(exc: Exception) -> None:
+    """One line for an exception outside the error family; the traceback only with --verbose."""
+    log.info("the traceback of the unexpected error:", exc_info=exc)  # with --verbose, redacted like every log line
+    text = " ".join(str(exc).split()) or "no details"
+    shown = logging.getLogger("media_pipeline").isEnabledFor(logging.INFO)
+    hint = "" if shown else "; run again with --verbose to see the traceback"
+    click.echo(redact(f"error: unexpected {type(exc).__name__}: {text[:300]}{hint}"), err=True)
 
 
 __all__ = ["cli", "main"]

@@ -10,7 +10,8 @@ from ..config import load_catalog, show_slugs
 from ..errors import Problem
 from ..lint import lint
 from ..model import Workspace
-from ._common import CONTEXT_SETTINGS, quiet, workspace
+from ..storage import storage_problem
+from ._common import CONTEXT_SETTINGS, echo, quiet, workspace
 
 
 @click.command("check", context_settings=CONTEXT_SETTINGS)
@@ -39,13 +40,15 @@ def check(ctx: click.Context, targets: tuple[str, ...], strict: bool) -> None:
     shows, episode_files = _select(ws, targets)
     catalog, loaded = load_catalog(ws, shows or None)
     problems = _merge(loaded, lint(ws, catalog))
+    if reason := storage_problem(ws.storage_url, ws.root):
+        problems.append(Problem(_rel(ws, ws.root / "media-pipeline.toml"), None, reason))
     if episode_files:
         keep = episode_files | {_rel(ws, ws.feeds_dir / f"{slug}.toml") for slug in shows}
         problems = [p for p in problems if p.path in keep]
     errors = [p for p in problems if p.severity == "error"]
     warnings = [p for p in problems if p.severity != "error"]
     for problem in sorted(problems, key=lambda p: p.path):
-        click.echo(f"warning: {problem}" if problem.severity != "error" else str(problem))
+        echo(f"warning: {problem}" if problem.severity != "error" else str(problem))
     if not quiet(ctx):
         checked = sum(len(catalog.episodes.get(s, ())) for s in catalog.shows)
         click.echo(f"{len(catalog.shows)} show(s), {checked} valid episode(s) checked: "

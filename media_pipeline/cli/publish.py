@@ -15,7 +15,7 @@ from ..config import Catalog, load_catalog, localize
 from ..errors import ConfigError, ValidationError
 from ..lint import lint
 from ..model import Workspace
-from ._common import CONTEXT_SETTINGS, progress_bar, quiet, workspace
+from ._common import CONTEXT_SETTINGS, echo, progress_bar, quiet, workspace
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +41,9 @@ def _now(ws: Workspace, given: datetime | None) -> datetime:
 def _emit(ctx: click.Context, message: str, **fields) -> None:
     """One result line on stdout: text, or a JSON object with --log-format json."""
     if ctx.find_root().params.get("log_format") == "json":
-        click.echo(json.dumps({"message": message, **fields}, ensure_ascii=False, default=str))
+        echo(json.dumps({"message": message, **fields}, ensure_ascii=False, default=str))
     else:
-        click.echo(message)
+        echo(message)
 
 
 def _catalog(ws: Workspace, shows: list[str] | None = None, strict: bool = True,

@@ -1,0 +1,126 @@
+"""Hostile inputs refused early with one line, and what is accepted published correctly (issue 12)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from media_pipeline import ffmpeg, synth
+from publish_support import run_cli
+
+NOW = "2026-05-01T12:00:00+03:00"
+
+
+def storage_state(root: Path) -> dict[str, str]:
+    """Every stored file (local storage) with its checksum: equal states mean nothing changed."""
+    public = root / "public"
+    if not public.exists():
+        return {}
+    return {str(p.relative_to(public)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(public.rglob("*")) if p.is_file()}
+
+
+# A failed publish may still have stored the show's artwork before its episode failed: that a
+# failed run changes nothing public is another part of this issue (it stores artwork first).
+SHOW_ARTWORK = {"testi/artwork.jpg", "_private/meta/testi/artwork.jpg.json"}
+
+
+def nothing_published(root: Path) -> bool:
+    return set(storage_state(root)) <= SHOW_ARTWORK
+
+
+def error_lines(run) -> list[str]:
+    """What a run said beside its results: every line on stderr and every error line on stdout."""
+    return [line for line in (run.err + run.out).splitlines() if line.strip()]
+
+
+def refused_once(run, *needles: str) -> str:
+    """The run failed with exit 1 and exactly one line mentions the first needle; it holds all needles."""
+    assert run.code == 1, (run.out, run.err)
+    assert "Traceback" not in run.err
+    named = [line for line in error_lines(run) if needles[0] in line]
+    assert len(named) == 1, error_lines(run)
+    for needle in needles:
+        assert needle in named[0], named[0]
+    return named[0]
+
+
+def damaged_mp3(path: Path, seconds: float = 8.0) -> Path:
+    """An MP3 with 20 KB of random bytes in place of its middle, as a broken copy leaves it."""
+    synth.speech(path, seconds, level_lufs=-20, channels=1)
+    data = path.read_bytes()
+    middle = len(data) // 2
+    garbage = bytes((i * 7919 + 13) % 251 for i in range(20_000))
+    path.write_bytes(data[:middle] + garbage + data[middle + len(garbage):])
+    return path
+
+
+def truncated_wav(path: Path, seconds: float = 8.0, keep: int = 300_000) -> Path:
+    """A WAV cut to its first `keep` bytes: the header still declares the whole recording."""
+    synth.speech(path, seconds, level_lufs=-20, channels=1)
+    path.write_bytes(path.read_bytes()[:keep])
+    return path
+
+
+def _episode_with_source(workspace, source_name: str, make, extra: str = "") -> Path:
+    workspace.show()
+    source = make(workspace.root / "media" / source_name)
+    workspace.write("episodes/testi/001.md", f"---\ntitle: Jakso\npublish_at: 2026-01-15T09:00:00+02:00\n"
+                                             f"source: media/{source_name}\n{extra}---\n\nMuistiinpanot.\n")
+    return source
+
+
+@pytest.mark.parametrize("name, make, where", [
+    ("rikki.mp3", damaged_mp3, "damaged at "),
+    ("katkennut.wav", truncated_wav, "cut short at byte 300,000"),
+])
+def test_a_damaged_recording_is_refused_by_check_and_publish_naming_where_and_why(workspace, name, make, where):
+    """Must show 3: the damaged MP3 and the truncated WAV; nothing is stored."""
+    (workspace.root / "media").mkdir()
+    _episode_with_source(workspace, name, make)
+    checked = run_cli(workspace.root, "check")
+    line = refused_once(checked, name, where, "accept_damaged_source")
+    if name.endswith(".mp3"):
+        assert "Header missing" in line or "Invalid data" in line, line
+        seconds = float(line.split("damaged at ", 1)[1].split(" s", 1)[0])
+        assert 2.0 < seconds < 6.0, line  # the garbage sits in the middle of 8 s
+    published = run_cli(workspace.root, "publish", "--all", "--now", NOW)
+    line = refused_once(published, name, where)
+    if name.endswith(".wav"):
+        assert storage_state(workspace.root) == {}  # refused before any work, by check's rules
+    assert nothing_published(workspace.root)
+
+
+def test_a_damaged_recording_is_found_by_publish_even_when_check_is_not_run_first(workspace):
+    """Publishing finds decoder damage in the analysis pass it runs anyway, not by a decode of its own."""
+    (workspace.root / "media").mkdir()
+    _episode_with_source(workspace, "rikki.mp3", damaged_mp3)
+    from media_pipeline import probe
+
+    assert probe.header_damage(workspace.root / "media" / "rikki.mp3") is None  # only decoding shows it
+    published = run_cli(workspace.root, "publish", "testi/001", "--now", NOW)
+    refused_once(published, "rikki.mp3", "damaged at ", "decoder says")
+    assert nothing_published(workspace.root)
+
+
+def test_accept_damaged_source_publishes_a_damaged_recording_as_it_is(workspace):
+    (workspace.root / "media").mkdir()
+    _episode_with_source(workspace, "rikki.mp3", damaged_mp3, extra="accept_damaged_source: true\n")
+    checked = run_cli(workspace.root, "check")
+    assert checked.code == 0, checked.out + checked.err
+    assert [line for line in checked.out.splitlines() if "rikki.mp3" in line and line.startswith("warning:")]
+    published = run_cli(workspace.root, "publish", "--all", "--now", NOW)
+    assert published.code == 0, published.err
+    assert "testi/001.mp3" in storage_state(workspace.root)
+
+
+def test_a_healthy_recording_passes_the_damage_checks(workspace, tmp_path):
+    from media_pipeline import probe
+
+    wav = synth.speech(tmp_path / "ehja.wav", 3.0) or tmp_path / "ehja.wav"
+    assert probe.header_damage(wav) is None
+    assert probe.scan(wav) is None
+    assert probe.locate_damage(wav) is None
