@@ -124,3 +124,81 @@ def test_a_healthy_recording_passes_the_damage_checks(workspace, tmp_path):
     assert probe.header_damage(wav) is None
     assert probe.scan(wav) is None
     assert probe.locate_damage(wav) is None
+
+
+# -- secrets --------------------------------------------------------------------------------------
+
+SECRET = "FakeSecretKey0zq81x"
+KEY_ID = "AKIAFAKEKEYID0ZQ81"
+ENDPOINT_PASSWORD = "EndpointPass0zq81"
+
+
+def test_nothing_a_run_prints_holds_a_credential_or_the_staging_token(workspace, s3, monkeypatch):
+    """Must show 4 (item 5): fake credentials in every place they can be given, every command in
+    every log format; none of them, and no staging token, appears in anything printed."""
+    from publish_support import use_s3
+
+    use_s3(workspace, s3, shows=("testi",))
+    workspace.show()
+    workspace.episode("001", seconds=3)
+    workspace.episode("002", seconds=3, publish_at="2030-01-15T09:00:00+02:00")  # staged behind a token
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", KEY_ID)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
+    host = s3.endpoint.split("://", 1)[1]
+    outputs: list[str] = []
+
+    def run(*args: str, env: dict | None = None):
+        result = run_cli(workspace.root, *args, env=env)
+        outputs.append(result.out + result.err)
+        return result
+
+    # moto accepts any key; the endpoint's userinfo is carried along and must never be printed
+    endpoint = {"AWS_ENDPOINT_URL": f"http://user:{ENDPOINT_PASSWORD}@{host}"}
+    first = run("-vv", "--log-format", "json", "publish", "--all", "--now", NOW, env=endpoint)
+    assert first.code == 0, first.err
+    staged = [o["Key"] for o in s3.client.list_objects_v2(Bucket=s3.bucket)["Contents"] if "/staged/" in o["Key"]]
+    assert staged, "the later episode is staged"
+    token = staged[0].split("/staged/", 1)[1].split("/", 1)[0]
+    for flags in (("-vv",), ("-v", "--log-format", "json"), ("--log-format", "json"), ()):
+        run(*flags, "check", env=endpoint)
+        run(*flags, "publish", "--all", "--now", NOW, env=endpoint)
+        run(*flags, "publish", "--all", "--dry-run", "--now", NOW, env=endpoint)
+        run(*flags, "release-due", "--dry-run", "--now", "2030-02-01T00:00:00+02:00", env=endpoint)
+        run(*flags, "feed", "testi", env=endpoint)
+    # an endpoint that does not answer: botocore's connection error names the endpoint URL
+    dead = {"AWS_ENDPOINT_URL": f"http://user:{ENDPOINT_PASSWORD}@127.0.0.1:9", "AWS_MAX_ATTEMPTS": "1"}
+    failed = run("-vv", "publish", "--all", "--now", NOW, env={**dead, "MEDIA_PIPELINE_STORAGE":
+                                                            f"{s3.storage_url()}?retries=1&max_attempts=1"})
+    assert failed.code == 1
+    assert "127.0.0.1:9" in failed.out + failed.err  # the failure was reported, the endpoint named
+    run("--log-format", "json", "feed", "testi", env=dead)
+    # credentials in the storage URL itself: refused without repeating them
+    bucket_url = s3.storage_url()
+    for storage in (f"s3://{KEY_ID}:{SECRET}@{bucket_url[5:]}", f"{bucket_url}?aws_secret_access_key={SECRET}",
+                    f"{bucket_url}?aws_access_key_id={KEY_ID}&aws_secret_access_key={SECRET}"):
+        for command in (("check",), ("publish", "--all", "--now", NOW), ("release-due",), ("feed", "testi")):
+            refused = run("-vv", "--log-format", "json", *command, env={"MEDIA_PIPELINE_STORAGE": storage})
+            assert refused.code == 1, command
+            assert "credential" in refused.out + refused.err
+    printed = "\n".join(outputs)
+    for secret in (SECRET, KEY_ID, ENDPOINT_PASSWORD, token):
+        assert secret not in printed, secret
+    assert "_private/testi/staged/…/" in printed  # the staged upload was logged, its token hidden
+    assert "Traceback" not in printed
+
+
+def test_a_missing_aws_profile_is_one_line_in_check_and_publish(workspace, s3, monkeypatch):
+    from publish_support import use_s3
+
+    use_s3(workspace, s3, shows=("testi",))
+    workspace.show()
+    workspace.episode("001", seconds=3)
+    before = bucket_objects(s3)
+    for command in (("check",), ("publish", "--all", "--now", NOW), ("release-due",)):
+        result = run_cli(workspace.root, *command, env={"AWS_PROFILE": "nonexistent"})
+        refused_once(result, "nonexistent", "profile")
+    assert bucket_objects(s3) == before
+
+
+def bucket_objects(s3) -> dict[str, str]:
+    return {o["Key"]: o["ETag"] for o in s3.client.list_objects_v2(Bucket=s3.bucket).get("Contents", [])}
