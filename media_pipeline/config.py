@@ -43,6 +43,24 @@ FrontMatterLoader.yaml_implicit_resolvers = {
 
 TRANSCRIPT_SUFFIXES = (".vtt", ".srt")
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def text_problem(value: str, *, multiline: bool = False) -> str | None:
+    """Why a text value cannot be published as written, or None.
+
+    A YAML escape like "\\ud83c" yields half of a UTF-16 pair, which no UTF-8 file, tag or feed
+    can hold; a line break in a one-line field (a title) breaks the ID3 tag and app listings.
+    """
+    found = _SURROGATE.search(value)
+    if found:
+        return (f"holds a lone surrogate escape (\\u{ord(found.group()):04x}), half of a UTF-16 pair and not a "
+                "character; write the character itself, or its 8-digit escape (e.g. \\U0001F399 for 🎙)")
+    if not multiline and ("\n" in value.strip() or "\r" in value.strip()):
+        return "must be one line: it holds a line break"
+    return None
+
+
 class _Fields:
     """Reads typed keys from one mapping, recording problems instead of raising.
 
@@ -77,12 +95,16 @@ class _Fields:
             self.error(key, "is required")
         return value
 
-    def str(self, key: str, default: Any = None, required: bool = False, choices: tuple[str, ...] = ()) -> Any:
+    def str(self, key: str, default: Any = None, required: bool = False, choices: tuple[str, ...] = (),
+            multiline: bool = False) -> Any:
         value = self.raw(key, required)
         if value is _MISSING:
             return default
         if not isinstance(value, str):
             self.error(key, f"must be text, not {_type_name(value)}")
+            return default
+        if reason := text_problem(value, multiline=multiline):
+            self.error(key, reason)
             return default
         value = value.strip()
         if required and not value:
@@ -130,6 +152,10 @@ class _Fields:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             self.error(key, "must be a list of text")
             return ()
+        for i, item in enumerate(value):
+            if reason := text_problem(item):
+                self.error(f"{key}[{i}]", reason)
+                return ()
         return tuple(v.strip() for v in value)
 
     def table_list(self, key: str, read: Callable[["_Fields"], Any]) -> tuple[Any, ...]:
@@ -266,7 +292,7 @@ def load_show(ws: Workspace, slug: str, problems: list[Problem] | None = None) -
         path=path,
         title=f.str("title", "", required=True),
         subtitle=f.str("subtitle"),
-        description=f.str("description", "", required=True),
+        description=f.str("description", "", required=True, multiline=True),
         language=f.str("language", "", required=True),
         author=f.str("author", "", required=True),
         owner=owner,
@@ -446,7 +472,7 @@ def _read_episode(ws: Workspace, show: str, path: Path, rel: str, problems: list
         publish_at=publish_at or dt.datetime.min.replace(tzinfo=dt.timezone.utc),
         source=source or Path(),
         notes=parts[1].strip(),
-        summary=f.str("summary"),
+        summary=f.str("summary", multiline=True),
         number=f.int("number", minimum=0),
         season=f.int("season", minimum=0),
         episode_type=f.str("episode_type", "full", choices=("full", "trailer", "bonus")),

@@ -15,6 +15,7 @@ from .config import Catalog
 from .errors import MediaError, Problem
 from .model import Episode, Person, Show, Workspace
 from .notes import render_notes
+from .scaffold import placeholder_problem
 
 # Apple Podcasts categories and subcategories (Apple Podcasts for Creators, "Apple Podcasts
 # categories"); a feed with any other text is rejected by Apple's validation.
@@ -202,6 +203,8 @@ def episode_problems(show: Show, episode: Episode, *, path: str | None = None) -
     if len(episode.notes) > EPISODE_NOTES_MAX_CHARS:
         out.append(_error(path, "notes", f"are {len(episode.notes)} characters; Apple Podcasts allows at most "
                                          f"{EPISODE_NOTES_MAX_CHARS}"))
+    if placeholder := placeholder_problem(episode.title, episode.notes):
+        out.append(_error(path, *placeholder))
     if _UNSAFE_NOTES.search(episode.notes):
         out.append(_warning(path, "notes", "contain a script, an event handler or a javascript: link; "
                                            "they are removed from the feed"))

@@ -202,3 +202,87 @@ def test_a_missing_aws_profile_is_one_line_in_check_and_publish(workspace, s3, m
 
 def bucket_objects(s3) -> dict[str, str]:
     return {o["Key"]: o["ETag"] for o in s3.client.list_objects_v2(Bucket=s3.bucket).get("Contents", [])}
+
+
+# -- episode and artwork files refused by check and publish alike ---------------------------------
+
+
+def bomb_png(path: Path, size: int = 20_000) -> Path:
+    """A PNG whose header declares size x size pixels (a few hundred bytes on disk)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", size, size, 8, 0, 0, 0, 0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+                     + chunk(b"IEND", b""))
+    return path
+
+
+def small_jpeg(path: Path) -> Path:
+    from check_support import image
+
+    return image(path, 800, 600)
+
+
+def _refused_everywhere(workspace, needle: str, *also: str) -> None:
+    """check, publish and publish --all --dry-run each refuse with one line naming `needle`; nothing stored."""
+    before = storage_state(workspace.root)
+    for args in (("check",), ("publish", "--all", "--now", NOW), ("publish", "--all", "--dry-run", "--now", NOW),
+                 ("publish", "testi/001", "--now", NOW)):
+        refused_once(run_cli(workspace.root, *args), needle, *also)
+    assert storage_state(workspace.root) == before
+
+
+CUES = "WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nAlku.\n\n00:00:30.000 --> 00:00:31.000\nLiian myöhään.\n"
+
+
+@pytest.mark.parametrize("extra, needle, reason", [
+    ('title: "Jakso \\ud83c"\n', "title", "lone surrogate"),
+    ('title: "Ensimmäinen rivi\\ntoinen rivi"\n', "title", "must be one line"),
+    ("keywords: [\"a\\ud83c\"]\n", "keywords[0]", "lone surrogate"),
+    ("artwork: artwork/pieni.jpg\n", "800x600 px; Apple Podcasts needs 1400", "pieni.jpg"),
+    ("artwork: artwork/valtava.png\n", "valtava.png", "too many pixels"),
+    ('chapters:\n  - start: "00:00:00"\n    title: Alku\n  - start: "00:00:40"\n    title: Loppu\n',
+     "chapters[1].start", "after the end"),
+    ("transcript: transcripts/001.vtt\n", "00:00:31", "after the end of the episode"),
+], ids=["surrogate", "newline", "surrogate-in-list", "small-artwork", "bomb-artwork", "chapter-late", "cue-late"])
+def test_an_episode_file_fault_is_refused_by_check_and_publish_with_one_line(workspace, extra, needle, reason):
+    """Must show 4 (item 7): each fault refused by check, publish and its dry run alike, before any work."""
+    workspace.show()
+    small_jpeg(workspace.root / "artwork" / "pieni.jpg")
+    bomb_png(workspace.root / "artwork" / "valtava.png")
+    workspace.write("transcripts/001.vtt", CUES)
+    workspace.episode("001", seconds=3, extra=extra)
+    path = workspace.root / "episodes" / "testi" / "001.md"
+    text = path.read_text(encoding="utf-8")
+    if extra.startswith("title:"):  # the factory wrote a title of its own: the one in extra replaces it
+        path.write_text(text.replace('title: "Jakso 001"\n', "", 1), encoding="utf-8")
+    _refused_everywhere(workspace, needle, reason)
+
+
+def test_show_artwork_with_too_many_pixels_is_one_line_in_check_and_publish(workspace):
+    """Must show 4 (item 6): Pillow's DecompressionBombError never reaches the user as a traceback."""
+    workspace.show(toml=__import__("conftest").SHOW_TOML.replace("artwork/show.jpg", "artwork/valtava.png"))
+    bomb_png(workspace.root / "artwork" / "valtava.png")
+    workspace.episode("001", seconds=3)
+    _refused_everywhere(workspace, "valtava.png", "too many pixels")
+
+
+def test_notes_left_as_new_wrote_them_are_refused(workspace):
+    workspace.show()
+    created = run_cli(workspace.root, "new", "testi", "--title", "Oikea otsikko")
+    assert created.code == 0, created.err
+    path = workspace.root / "episodes" / "testi" / "001.md"
+    (workspace.root / "media").mkdir()
+    synth.speech(workspace.root / "media" / "001.wav", 3.0)
+    path.write_text(path.read_text(encoding="utf-8").replace('source: ""', "source: media/001.wav", 1),
+                    encoding="utf-8")
+    _refused_everywhere(workspace, "notes", "example text")
+    # once the notes are the producer's own, the same file passes
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.split("\n---\n", 1)[0] + "\n---\n\nOmat muistiinpanot.\n", encoding="utf-8")
+    assert run_cli(workspace.root, "check").code == 0
