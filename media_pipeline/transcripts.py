@@ -138,8 +138,38 @@ def parse_vtt(text: str, path: Path) -> tuple[Cue, ...]:
             raise MediaError("no timing line like 00:00:01.000 --> 00:00:04.000", path=path,
                              field=f"cue {number} (line {line_no})")
         start, end = _times(match)
-        cues.append(Cue(start, end, "\n".join(lines[1:]), identifier))
+        cues.append(Cue(start, end, "\n".join(sanitise_cue_line(line) for line in lines[1:]), identifier))
     return tuple(cues)
+
+
+# WebVTT cue text: the tags a cue may carry (class, italics, bold, underline, ruby, voice, language,
+# timestamps) and the character references it may hold; every other "<" or "&" is text.
+_VTT_TAG = re.compile(r"</?(?:b|i|u|c|ruby|rt)(?:\.[\w-]+)*>|<(?:v|lang)(?:\.[\w-]+)*[ \t][^<>\n]*>|</(?:v|lang)>"
+                      r"|<(?:\d+:)?[0-5]\d:[0-5]\d\.\d{3}>")
+_REFERENCE = re.compile(r"&(?:[a-zA-Z][a-zA-Z0-9]*|#\d+|#[xX][0-9a-fA-F]+);")
+
+
+def sanitise_cue_line(line: str) -> str:
+    """One line of cue text as valid, inert WebVTT payload: the WebVTT tags kept, any other markup
+    (`<script>`, `<img onerror=...>`) escaped so players show it as text, a stray "&" escaped,
+    and "-->" (which would end the cue, making the file invalid) written as "--&gt;"."""
+    out, pos = [], 0
+    for tag in _VTT_TAG.finditer(line):
+        out.append(_escape_text(line[pos:tag.start()]))
+        out.append(tag.group())
+        pos = tag.end()
+    out.append(_escape_text(line[pos:]))
+    return "".join(out)
+
+
+def _escape_text(text: str) -> str:
+    pieces, pos = [], 0
+    for ref in _REFERENCE.finditer(text):
+        pieces.append(text[pos:ref.start()].replace("&", "&amp;"))
+        pieces.append(ref.group())
+        pos = ref.end()
+    pieces.append(text[pos:].replace("&", "&amp;"))
+    return "".join(pieces).replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _blocks(text: str) -> list[tuple[int, list[str]]]:
@@ -201,7 +231,7 @@ def to_vtt(t: Transcript) -> bytes:
         if cue.identifier and "-->" not in cue.identifier:
             parts.append(cue.identifier)
         parts.append(f"{format_time(cue.start)} --> {format_time(cue.end)}")
-        parts.extend(line for line in cue.text.split("\n") if line.strip())
+        parts.extend(sanitise_cue_line(line) for line in cue.text.split("\n") if line.strip())
         parts.append("")
     return ("\n".join(parts)).encode("utf-8")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import os
 from pathlib import Path
 
@@ -286,3 +287,36 @@ def test_notes_left_as_new_wrote_them_are_refused(workspace):
     text = path.read_text(encoding="utf-8")
     path.write_text(text.split("\n---\n", 1)[0] + "\n---\n\nOmat muistiinpanot.\n", encoding="utf-8")
     assert run_cli(workspace.root, "check").code == 0
+
+
+HOSTILE_VTT = """WEBVTT
+
+00:00:00.000 --> 00:00:01.000
+<v Maria>Hei <i>kaikki</i></v> <script>alert(1)</script>
+
+00:00:01.000 --> 00:00:02.000
+-->
+Tom & Jerry <img src=x onerror=alert(1)>
+"""
+
+
+def test_published_webvtt_is_valid_and_inert_whatever_the_cue_text_holds(workspace):
+    import webvtt
+
+    workspace.show()
+    workspace.write("transcripts/001.vtt", HOSTILE_VTT)
+    workspace.episode("001", seconds=3, extra="transcript: transcripts/001.vtt\n")
+    published = run_cli(workspace.root, "publish", "testi/001", "--now", NOW)
+    assert published.code == 0, published.err
+    path = workspace.root / "public" / "testi" / "001.vtt"
+    text = path.read_text(encoding="utf-8")
+    assert "<script" not in text and "<img" not in text
+    assert "\n-->\n" not in text and "--&gt;" in text
+    assert "<v Maria>Hei <i>kaikki</i></v>" in text  # WebVTT's own tags are kept
+    assert "Tom &amp; Jerry" in text
+    cues = webvtt.read(str(path))
+    assert len(cues) == 2
+    assert "alert(1)" in cues[0].text  # shown as text, not run
+    for line in text.splitlines()[2:]:
+        if "-->" in line:  # every "-->" left is a timing line
+            assert re.match(r"^\d\d:\d\d:\d\d\.\d{3} --> \d\d:\d\d:\d\d\.\d{3}$", line), line
