@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import cache, normalise
-from .encode import Output, encode
+from .encode import COPY_VIDEO_CODECS, Output, encode
 from .errors import MediaError
 from .model import AudioSettings, Episode, Loudness, MediaInfo, Rendition, Show, Workspace
 from .probe import damaged, describe_damage, header_damage, probe
@@ -51,7 +51,11 @@ def process_episode(ws: Workspace, show: Show, episode: Episode, *,
         log.warning("%s: %s; published anyway (accept_damaged_source)", shown, reason)
     video = info.has_video
     settings = show.audio
-    key = cache.key(episode.source, settings, code_version=normalise.CODE_VERSION, extra={"video": video})
+    video_codec = info.video.codec if info.video else None
+    extra = {"video": video}
+    if video and video_codec not in COPY_VIDEO_CODECS:
+        extra["video_codec"] = "h264"  # re-encoded (encode.video_args); copied video keeps its old keys
+    key = cache.key(episode.source, settings, code_version=normalise.CODE_VERSION, extra=extra)
     entry = cache.folder(ws.build_dir, show.slug, episode.slug, key)
     manifest = cache.use(entry)
     if manifest is not None:
@@ -64,7 +68,7 @@ def process_episode(ws: Workspace, show: Show, episode: Episode, *,
     counters.audio_work += 1
     log.info("audio work: %s from %s", episode.key, episode.source)
     with cache.building(entry) as staging:
-        outputs = _outputs(staging, episode.slug, settings, video)
+        outputs = _outputs(staging, episode.slug, settings, video, video_codec)
         measured, durations = render(info, settings, outputs, video=video, progress=progress,
                                      accept_damage=accept_damage, shown=shown)
         cache.write_manifest(staging, {
@@ -82,11 +86,12 @@ def process_episode(ws: Workspace, show: Show, episode: Episode, *,
     return ProcessResult(_renditions(entry, manifest), info, cached=False)
 
 
-def _outputs(folder: Path, slug: str, settings: AudioSettings, video: bool) -> tuple[Output, ...]:
+def _outputs(folder: Path, slug: str, settings: AudioSettings, video: bool,
+             video_codec: str | None = None) -> tuple[Output, ...]:
     """What to write: for video the MP4 first (the primary enclosure), then always the MP3."""
     outputs = []
     if video:
-        outputs.append(Output(folder / f"{slug}.mp4", "mp4", settings.video_audio_bitrate_kbps))
+        outputs.append(Output(folder / f"{slug}.mp4", "mp4", settings.video_audio_bitrate_kbps, video_codec))
     outputs.append(Output(folder / f"{slug}.mp3", "mp3", settings.bitrate_kbps))
     if "m4a" in settings.formats and not video:
         outputs.append(Output(folder / f"{slug}.m4a", "m4a", settings.bitrate_kbps))

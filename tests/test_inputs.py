@@ -320,3 +320,81 @@ def test_published_webvtt_is_valid_and_inert_whatever_the_cue_text_holds(workspa
     for line in text.splitlines()[2:]:
         if "-->" in line:  # every "-->" left is a timing line
             assert re.match(r"^\d\d:\d\d:\d\d\.\d{3} --> \d\d:\d\d:\d\d\.\d{3}$", line), line
+
+
+# -- video that MP4 cannot carry as it is ---------------------------------------------------------
+
+
+def webm(path: Path, seconds: float = 3.0) -> Path:
+    """A WebM like a browser recording: VP8 picture and Opus speech."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    audio = synth.speech(path.with_name("webm-audio.wav"), seconds, level_lufs=-24, channels=1)
+    ffmpeg.run(["-f", "lavfi", "-i", f"testsrc2=size=320x180:rate=15:duration={seconds}", "-i", audio,
+                "-map", "0:v", "-map", "1:a", "-c:v", "libvpx", "-deadline", "realtime", "-b:v", "200k",
+                "-c:a", "libopus", "-b:a", "48k", "-shortest", "-y", path], what=path)
+    Path(audio).unlink()
+    return path
+
+
+def test_a_webm_webinar_is_published_as_an_h264_mp4_that_plays(workspace):
+    """Must show 3: a VP8 WebM passes check and publishes a correct MP4 (re-encoded picture)."""
+    from media_pipeline import probe
+
+    workspace.show()
+    webm(workspace.root / "media" / "selain.webm")
+    workspace.write("episodes/testi/001.md", "---\ntitle: Webinaari\npublish_at: 2026-01-15T09:00:00+02:00\n"
+                                             "source: media/selain.webm\n---\n\nMuistiinpanot.\n")
+    checked = run_cli(workspace.root, "check")
+    assert checked.code == 0, checked.out + checked.err
+    published = run_cli(workspace.root, "publish", "--all", "--now", NOW)
+    assert published.code == 0, published.err
+    mp4 = workspace.root / "public" / "testi" / "001.mp4"
+    info = probe.probe(mp4)
+    assert info.video.codec == "h264" and info.audio.codec == "aac"
+    assert abs(info.duration - 3.0) < 0.3
+    # every frame decodes: ffmpeg reads the file to its end without a decoder error
+    decoded = ffmpeg.run(["-i", mp4, "-f", "null", "-"], what=mp4)
+    assert probe.decoder_damage(decoded.stderr) is None
+    frames = ffmpeg.run(["-i", mp4, "-map", "0:v:0", "-f", "framecrc", "-"], what=mp4, capture_stdout=True)
+    assert len([line for line in frames.stdout.decode().splitlines() if not line.startswith("#")]) >= 40
+
+
+def test_an_h264_webinar_keeps_its_picture_packet_for_packet():
+    from media_pipeline.encode import video_args
+
+    assert video_args("h264") == ["-c:v", "copy"]
+    assert video_args("hevc") == ["-c:v", "copy", "-tag:v", "hvc1"]
+    assert "libx264" in video_args("vp8") and "libx264" in video_args("vp9")
+
+
+# -- the command line's last line of defence ------------------------------------------------------
+
+_FAILING_COMMAND = """
+import sys, click
+from media_pipeline.cli import cli, main
+
+@cli.command("explode")
+def explode():
+    raise RuntimeError("something nobody foresaw, at http://user:SekretPw0zq81@example.org/x")
+
+sys.argv = ["media-pipeline", *sys.argv[1:]]
+main()
+"""
+
+
+@pytest.mark.parametrize("flags", [(), ("--verbose",)])
+def test_an_unforeseen_exception_is_one_line_and_its_traceback_only_on_verbose(flags):
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", _FAILING_COMMAND, *flags, "explode"], capture_output=True, text=True,
+                          timeout=60, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 1
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("error:")]
+    assert errors == [errors[0]] and "RuntimeError: something nobody foresaw" in errors[0]
+    assert "SekretPw0zq81" not in proc.stderr + proc.stdout
+    if flags:
+        assert "Traceback" in proc.stderr
+    else:
+        assert lines == errors and "run again with --verbose" in errors[0]
