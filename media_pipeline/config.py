@@ -255,6 +255,8 @@ def _read_toml(path: Path, problems: list[Problem]) -> dict:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         problems.append(Problem(str(path), None, f"not valid TOML: {exc}"))
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(str(path), None, f"is not UTF-8 text (byte {exc.start}); save it as UTF-8"))
     except OSError as exc:
         problems.append(Problem(str(path), None, f"cannot read: {exc.strerror}"))
     return {}

@@ -51,6 +51,8 @@ def redact_url(url: str) -> str:
         query = "&".join(
             (f"{piece.split('=', 1)[0]}={HIDDEN}" if "=" in piece and credential_key(piece.split("=", 1)[0])
              else piece) for piece in query.split("&"))
+    if (netloc, query) == (parts.netloc, parts.query):
+        return url  # nothing hidden: the URL exactly as given
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 

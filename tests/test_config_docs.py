@@ -161,12 +161,13 @@ def test_the_scaffold_of_new_names_every_episode_key(tmp_path):
     assert named == loader_keys()["episode"]
 
 
-def test_the_demo_episodes_use_every_top_level_key_but_guid_and_artwork():
+def test_the_demo_episodes_use_every_top_level_key_but_guid_artwork_and_accept_damaged_source():
     used = set()
     for path in (REPO / "episodes").glob("*/*.md"):
         used |= set(front_matter(path))
     top_level = {k for k in loader_keys()["episode"] if "." not in k}
-    assert used == top_level - {"guid", "artwork"}
+    # the demo recordings are healthy: none needs accept_damaged_source
+    assert used == top_level - {"guid", "artwork", "accept_damaged_source"}
 
 
 def test_the_documented_toml_and_yaml_examples_parse():

@@ -398,3 +398,14 @@ def test_an_unforeseen_exception_is_one_line_and_its_traceback_only_on_verbose(f
         assert "Traceback" in proc.stderr
     else:
         assert lines == errors and "run again with --verbose" in errors[0]
+
+
+@pytest.mark.parametrize("relative", ["feeds/testi.toml", "episodes/testi/001.md"])
+def test_a_file_not_in_utf8_is_one_line_in_check_and_publish(workspace, relative):
+    workspace.show()
+    workspace.episode("001", seconds=3, title="Jakso äö")
+    path = workspace.root / relative
+    path.write_bytes(path.read_text(encoding="utf-8").encode("latin-1"))
+    for args in (("check",), ("publish", "--all", "--now", NOW)):
+        refused_once(run_cli(workspace.root, *args), Path(relative).name, "UTF-8")
+    assert storage_state(workspace.root) == {}

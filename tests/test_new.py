@@ -83,7 +83,7 @@ def test_every_optional_key_of_the_scaffold_loads_when_turned_on(ws):
     assert episode.keywords == ("keyword", "another keyword")
     keys = set(front_matter(path))
     assert keys == {"title", "source", "publish_at", "number", "season", "episode_type", "explicit", "summary",
-                    "persons", "chapters", "transcript", "artwork", "keywords"}
+                    "persons", "chapters", "transcript", "artwork", "keywords", "accept_damaged_source"}
 
 
 def test_the_title_is_quoted_whatever_it_holds(ws):
