@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from .artwork import check_artwork
 from .config import Catalog
-from .errors import MediaError, Problem
+from .errors import ConfigError, MediaError, Problem
 from .model import Episode, Person, Show, Workspace
 from .notes import render_notes
 from .scaffold import placeholder_problem
@@ -291,7 +291,7 @@ def source_problems(ws: Workspace, episode: Episode, *, scan: bool = True) -> tu
     damage = probe.header_damage(episode.source)
     if damage is None and scan:
         try:
-            damage = probe.scan(episode.source)
+            damage = probe.scan(episode.source, memo_dir=ws.build_dir / "_scan")  # "_": never a show's folder
         except MediaError as exc:
             damage = exc.reason
     if damage and not episode.accept_damaged_source:
@@ -301,6 +301,20 @@ def source_problems(ws: Workspace, episode: Episode, *, scan: bool = True) -> tu
         return [_warning(path, "source", f"{_rel(ws, episode.source)}: {damage}; published as it is "
                                          "(accept_damaged_source)")], info.duration
     return [], info.duration
+
+
+def source_refusal(ws: Workspace, show: Show, episode: Episode) -> ConfigError | None:
+    """For publish, per episode before its audio work: the first error `check` would report about
+    its recording (probed, not decoded: the analysis pass finds decoder damage) or about chapter
+    and transcript times past the recording's end, as the error that fails this episode alone."""
+    found, duration = source_problems(ws, episode, scan=False)
+    if duration is not None:
+        found += [p for p in _episode_file_problems(ws, show, episode, duration, publishing=True)
+                  if p.field and (p.field.startswith(("chapters[", "transcript")))]
+    errors = [p for p in found if p.severity == "error"]
+    if not errors:
+        return None
+    return ConfigError(errors[0].reason, path=errors[0].path, field=errors[0].field)
 
 
 def _episode_file_problems(ws: Workspace, show: Show, episode: Episode, duration: float | None,

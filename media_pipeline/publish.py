@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from . import artwork, chapters, feed, manifest, opml, process, storage as storage_pkg, tagging, transcripts
+from . import artwork, chapters, feed, lint, manifest, opml, process, storage as storage_pkg, tagging, transcripts
 from .config import Catalog, record_guid
 from .errors import ConfigError, PipelineError, StorageError
 from .lock import lock_path, locked
@@ -123,7 +123,7 @@ def publish(ws: Workspace, catalog: Catalog, episodes: Sequence[Episode], *, now
 def _publish_show(ws: Workspace, storage: Storage, catalog: Catalog, show: Show, episodes: list[Episode],
                   now: datetime, dry_run: bool, report: PublishReport, progress: Progress) -> None:
     snap = manifest.read(storage, show.slug)
-    ready = validate(show, episodes, snap.manifest, catalog, report, now)
+    ready = validate(show, episodes, snap.manifest, catalog, report, now, ws=ws)
     if dry_run:
         report.outcomes.extend(_plan(show, ready, snap.manifest, now))
         return
@@ -196,7 +196,7 @@ def commit_show(ws: Workspace, storage: Storage, catalog: Catalog, show: Show, s
 
 
 def validate(show: Show, episodes: list[Episode], current: Manifest, catalog: Catalog,
-             report: PublishReport, now: datetime) -> list[Episode]:
+             report: PublishReport, now: datetime, *, ws: Workspace | None = None) -> list[Episode]:
     """Episodes fit to publish; the others are reported before any audio work starts."""
     guids: dict[str, str] = {}
     for other in catalog.episodes.get(show.slug, ()):
@@ -222,6 +222,8 @@ def validate(show: Show, episodes: list[Episode], current: Manifest, catalog: Ca
             # A guid once taken down is never reused: apps that saw it would treat a new episode as old.
             problem = ConfigError(f"{episode.guid} was unpublished and is never reused; delete the guid line to "
                                   "publish this episode again as a new one", path=_rel(episode), field="guid")
+        elif ws is not None:
+            problem = lint.source_refusal(ws, show, episode)  # check's rules on the recording, this episode only
         if problem:
             report.fail(episode.key, problem)
         else:

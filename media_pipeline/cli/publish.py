@@ -52,7 +52,9 @@ def _catalog(ws: Workspace, shows: list[str] | None = None, strict: bool = True,
     feed that apps would reject stops the run before any audio work or upload."""
     catalog, problems = load_catalog(ws, shows)
     if feed_rules:
-        problems += lint(ws, catalog, publishing=True)  # what publish fixes (artwork) is no obstacle
+        # What publish fixes (artwork) is no obstacle; a recording's problems fail its episode
+        # alone, before its audio work (publish.validate), so a batch carries on past it.
+        problems += lint(ws, catalog, publishing=True, sources=False)
     errors = [p for p in problems if p.severity == "error"]
     if errors and strict:
         raise ValidationError(errors)
