@@ -291,7 +291,10 @@ def source_problems(ws: Workspace, episode: Episode, *, scan: bool = True) -> tu
     damage = probe.header_damage(episode.source)
     if damage is None and scan:
         try:
-            damage = probe.scan(episode.source, memo_dir=ws.build_dir / "_scan")  # "_": never a show's folder
+            # Kept in the build cache only where processing made one: check itself creates nothing.
+            # "_scan": no show's folder can have that name (SAFE_NAME).
+            memo = ws.build_dir / "_scan" if ws.build_dir.is_dir() else None
+            damage = probe.scan(episode.source, memo_dir=memo)
         except MediaError as exc:
             damage = exc.reason
     if damage and not episode.accept_damaged_source:

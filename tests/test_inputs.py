@@ -420,6 +420,9 @@ def test_check_keeps_each_decode_until_the_recording_changes(workspace):
     workspace.write("episodes/testi/001.md", "---\ntitle: Jakso\npublish_at: 2026-01-15T09:00:00+02:00\n"
                                              "source: media/jakso.mp3\n---\n\nMuistiinpanot.\n")
     assert run_cli(workspace.root, "check").code == 0
+    assert not (workspace.root / ".media-pipeline").exists()  # check alone creates nothing
+    (workspace.root / ".media-pipeline" / "cache").mkdir(parents=True)  # as processing leaves it
+    assert run_cli(workspace.root, "check").code == 0
     memos = list((workspace.root / ".media-pipeline" / "cache" / "_scan").glob("*.json"))
     assert len(memos) == 1 and '"damage": null' in memos[0].read_text()
     damaged_mp3(source)  # the same name, new bytes: the kept answer no longer applies

@@ -23,8 +23,9 @@ def check(ctx: click.Context, targets: tuple[str, ...], strict: bool) -> None:
     Apple Podcasts rules (owner email, categories, description length, artwork, unique guids
     and episode numbers, safe file names) and Podcasting 2.0 rules (transcripts, persons,
     licence, funding). Each episode's recording is probed and decoded: missing, unreadable or
-    damaged recordings, and chapters or transcript cues past its end, are errors too (the result
-    is kept in the build cache until the recording changes). Nothing is published or uploaded.
+    damaged recordings, and chapters or transcript cues past its end, are errors too (once a
+    build cache exists, the result is kept there until the recording changes). Nothing is
+    published or uploaded.
 
     Each problem is one line, "file: field: reason", warnings prefixed with "warning:".
     Exits 1 when there is an error (or, with --strict, a warning), 0 otherwise.
