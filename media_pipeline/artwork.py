@@ -49,6 +49,12 @@ class PreparedArtwork:
 _prepared: dict[tuple[str, str], tuple[tuple[int, ...], PreparedArtwork]] = {}
 
 
+# Pillow refuses images of more than about 179 million pixels (a "decompression bomb"); Apple's
+# largest artwork is 3000x3000 px, so such a file is never usable artwork.
+_BOMB = (f"has too many pixels to open safely (over {Image.MAX_IMAGE_PIXELS * 2:,} px); Apple Podcasts "
+         "needs 1400 to 3000 px square artwork")
+
+
 def check_artwork(path: Path, label: str, *, field: str = "artwork", publishing: bool = False) -> list[Problem]:
     """Every way the image at `path` breaks Apple's artwork rules, one Problem per rule.
 
@@ -66,6 +72,8 @@ def check_artwork(path: Path, label: str, *, field: str = "artwork", publishing:
             alpha = _has_alpha(img)
     except FileNotFoundError:
         return [problem("file not found")]
+    except Image.DecompressionBombError:
+        return [problem(_BOMB)]
     except (UnidentifiedImageError, OSError) as exc:
         return [problem(f"cannot be read as an image ({exc.__class__.__name__}); Apple Podcasts needs JPEG or PNG")]
     problems = []
@@ -171,7 +179,7 @@ def image_info(data: bytes) -> dict:
         with Image.open(io.BytesIO(data)) as img:
             return {"mime": Image.MIME.get(img.format or "", "application/octet-stream"),
                     "width": img.width, "height": img.height, "bytes": len(data)}
-    except (UnidentifiedImageError, OSError):
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
         return {"mime": "application/octet-stream", "width": None, "height": None, "bytes": len(data)}
 
 
@@ -186,6 +194,8 @@ def _open(path: Path, data: bytes) -> Image.Image:
     try:
         img = Image.open(io.BytesIO(data))
         img.load()
+    except Image.DecompressionBombError:
+        raise MediaError(_BOMB, path=path, field="artwork") from None
     except (UnidentifiedImageError, OSError) as exc:
         raise MediaError("cannot be read as an image; Apple Podcasts needs JPEG or PNG", path=path,
                          field="artwork") from exc

@@ -21,6 +21,7 @@ from .errors import ConfigError, Problem, ValidationError
 from .fsutil import atomic_write, display_path
 from .model import (AudioSettings, Category, Chapter, Episode, Owner, Person, Show, SiteSettings, TranscriptFile,
                     TranscriptSettings, Workspace)
+from .redact import url_credentials
 
 WORKSPACE_FILE = "media-pipeline.toml"
 ENV_STORAGE = "MEDIA_PIPELINE_STORAGE"
@@ -43,6 +44,24 @@ FrontMatterLoader.yaml_implicit_resolvers = {
 }
 
 TRANSCRIPT_SUFFIXES = (".vtt", ".srt")
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def text_problem(value: str, *, multiline: bool = False) -> str | None:
+    """Why a text value cannot be published as written, or None.
+
+    A YAML escape like "\\ud83c" yields half of a UTF-16 pair, which no UTF-8 file, tag or feed
+    can hold; a line break in a one-line field (a title) breaks the ID3 tag and app listings.
+    """
+    found = _SURROGATE.search(value)
+    if found:
+        return (f"holds a lone surrogate escape (\\u{ord(found.group()):04x}), half of a UTF-16 pair and not a "
+                "character; write the character itself, or its 8-digit escape (e.g. \\U0001F399 for 🎙)")
+    if not multiline and ("\n" in value.strip() or "\r" in value.strip()):
+        return "must be one line: it holds a line break"
+    return None
+
 
 class _Fields:
     """Reads typed keys from one mapping, recording problems instead of raising.
@@ -78,12 +97,16 @@ class _Fields:
             self.error(key, "is required")
         return value
 
-    def str(self, key: str, default: Any = None, required: bool = False, choices: tuple[str, ...] = ()) -> Any:
+    def str(self, key: str, default: Any = None, required: bool = False, choices: tuple[str, ...] = (),
+            multiline: bool = False) -> Any:
         value = self.raw(key, required)
         if value is _MISSING:
             return default
         if not isinstance(value, str):
             self.error(key, f"must be text, not {_type_name(value)}")
+            return default
+        if reason := text_problem(value, multiline=multiline):
+            self.error(key, reason)
             return default
         value = value.strip()
         if required and not value:
@@ -131,6 +154,10 @@ class _Fields:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             self.error(key, "must be a list of text")
             return ()
+        for i, item in enumerate(value):
+            if reason := text_problem(item):
+                self.error(f"{key}[{i}]", reason)
+                return ()
         return tuple(v.strip() for v in value)
 
     def table_list(self, key: str, read: Callable[["_Fields"], Any]) -> tuple[Any, ...]:
@@ -204,10 +231,17 @@ def load_workspace(root: Path | None = None, environ: dict[str, str] | None = No
     timezone = f.str("timezone", "Europe/Helsinki")
     cache = f.str("cache_dir")
     site = _site(f, path, problems)
+    storage_from = ENV_STORAGE if environ.get(ENV_STORAGE) else str(path)
     storage = environ.get(ENV_STORAGE) or storage
     public_url = environ.get(ENV_PUBLIC_URL) or public_url
     timezone = environ.get(ENV_TIMEZONE) or timezone
     f.finish()
+    if found := url_credentials(storage or ""):
+        # The value itself is never repeated: it is the secret.
+        problems.append(Problem(storage_from, "storage", f"holds a credential ({', '.join(found)}); credentials never "
+                                                         "go in the storage URL: give them through AWS_PROFILE or "
+                                                         "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, and remove "
+                                                         "them from the URL"))
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
@@ -245,6 +279,8 @@ def _read_toml(path: Path, problems: list[Problem]) -> dict:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         problems.append(Problem(str(path), None, f"not valid TOML: {exc}"))
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(str(path), None, f"is not UTF-8 text (byte {exc.start}); save it as UTF-8"))
     except OSError as exc:
         problems.append(Problem(str(path), None, f"cannot read: {exc.strerror}"))
     return {}
@@ -282,7 +318,7 @@ def load_show(ws: Workspace, slug: str, problems: list[Problem] | None = None) -
         path=path,
         title=f.str("title", "", required=True),
         subtitle=f.str("subtitle"),
-        description=f.str("description", "", required=True),
+        description=f.str("description", "", required=True, multiline=True),
         language=f.str("language", "", required=True),
         author=f.str("author", "", required=True),
         owner=owner,
@@ -481,7 +517,7 @@ def _read_episode(ws: Workspace, show: str, path: Path, rel: str, problems: list
         publish_at=publish_at or dt.datetime.min.replace(tzinfo=dt.timezone.utc),
         source=source or Path(),
         notes=parts[1].strip(),
-        summary=f.str("summary"),
+        summary=f.str("summary", multiline=True),
         number=f.int("number", minimum=0),
         season=f.int("season", minimum=0),
         episode_type=f.str("episode_type", "full", choices=("full", "trailer", "bonus")),
@@ -492,6 +528,7 @@ def _read_episode(ws: Workspace, show: str, path: Path, rel: str, problems: list
         artwork=f.path_value("artwork", ws.root),
         guid=f.str("guid"),
         keywords=f.str_list("keywords"),
+        accept_damaged_source=f.bool("accept_damaged_source", False),
     )
     f.finish()
     episode = replace(episode, transcript=episode.transcripts[0].path if episode.transcripts else None)

@@ -29,8 +29,9 @@ class Output:
     """One file the encode pass writes: where, what role, which codec."""
 
     path: Path
-    kind: str  # "mp3", "m4a" or "mp4" (video copied)
+    kind: str  # "mp3", "m4a" or "mp4" (video copied, or re-encoded when MP4 cannot carry it)
     bitrate_kbps: int
+    video_codec: str | None = None  # the source's video codec, for "mp4"
 
     @property
     def codec(self) -> str:
@@ -79,7 +80,7 @@ def encode(the_plan: Plan, outputs: tuple[Output, ...], branches: tuple[Branch, 
 def _output_args(i: int, output: Output, channels: int, fifo: Path | None) -> list[str | os.PathLike]:
     args: list[str | os.PathLike] = []
     if output.kind == "mp4":
-        args += ["-map", "0:v:0", "-c:v", "copy"]  # the picture, packet for packet
+        args += ["-map", "0:v:0", *video_args(output.video_codec)]
     args += ["-map", f"[out{i}]", "-ac", str(channels), "-map_metadata", "-1", "-map_chapters", "-1"]
     if output.codec == "mp3":
         # CBR: Apple and most apps estimate MP3 duration and seek positions from the bitrate.
@@ -95,6 +96,23 @@ def _output_args(i: int, output: Output, channels: int, fifo: Path | None) -> li
     # onfail=ignore: should the verifier stop reading, the file is still written in full
     to_pipe = f"f={output.stream_format}:onfail=ignore" + (":select=\\'a\\'" if output.kind == "mp4" else "")
     return [*args, "-f", "tee", f"[{to_file}]{_tee_escape(output.path)}|[{to_pipe}]{_tee_escape(fifo)}"]
+
+
+# Video codecs that podcast apps play from an MP4 (Apple: H.264 or HEVC in .mp4, .m4v or .mov):
+# these are copied packet for packet. Anything else (VP8 and VP9 from WebM, AV1, MPEG-2, ...) is
+# re-encoded to H.264, which every app plays; stream-copying VP8 into MP4 fails outright.
+COPY_VIDEO_CODECS = frozenset({"h264", "hevc"})
+# x264 for screen recordings: `veryfast` keeps an hour of 1080p near real time on two cores, CRF 23
+# is x264's default quality; yuv420p is the only pixel format every hardware decoder takes.
+REENCODE_VIDEO = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p"]
+
+
+def video_args(codec: str | None) -> list[str]:
+    """How the picture goes into the MP4: copied when apps can play it, else re-encoded to H.264."""
+    if codec in COPY_VIDEO_CODECS:
+        # hvc1: the HEVC sample entry Apple's players require (ffmpeg writes hev1 by default)
+        return ["-c:v", "copy", *(["-tag:v", "hvc1"] if codec == "hevc" else [])]
+    return REENCODE_VIDEO
 
 
 def _tee_escape(path: Path) -> str:

@@ -19,7 +19,6 @@ and metadata reading are done with ffmpeg itself.
 from __future__ import annotations
 
 import ctypes
-import errno
 import functools
 import logging
 import os

@@ -16,7 +16,7 @@ from . import layout
 from .config import Catalog
 from .errors import ConfigError, Problem, ValidationError
 from .fsutil import display_path
-from .lint import lint
+from .lint import lint, source_refusal
 from .manifest import Manifest
 from .model import Episode, Show, Workspace
 
@@ -29,7 +29,9 @@ def problems(ws: Workspace, catalog: Catalog, loaded: Iterable[Problem] = (), *,
     `feed_rules` only the loader's findings count (processing makes no feed)."""
     loaded = list(loaded)
     faulted = {(p.path, p.field) for p in loaded}
-    linted = lint(ws, catalog, publishing=publishing) if feed_rules else []
+    # A recording is probed (and decoded, for damage) by `check`; publishing asks per episode in
+    # `against_manifest`, so a batch carries on past a damaged recording.
+    linted = lint(ws, catalog, publishing=publishing, sources=not publishing) if feed_rules else []
     merged = [*loaded, *(p for p in linted if (p.path, p.field) not in faulted)]
     return list(dict.fromkeys(merged))
 
@@ -73,4 +75,4 @@ def against_manifest(ws: Workspace, show: Show, catalog: Catalog, episode: Episo
         # A guid once taken down is never reused: apps that saw it would treat a new episode as old.
         return ConfigError(f"{episode.guid} was unpublished and is never reused; delete the guid line to publish "
                            "this episode again as a new one", path=where, field="guid")
-    return None
+    return source_refusal(ws, show, episode)  # check's rules on the recording, this episode only

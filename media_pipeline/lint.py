@@ -5,16 +5,18 @@ on the model alone (also enforced by feed.py) and on the workspace's files.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from collections import defaultdict
 from typing import Mapping
 from urllib.parse import urlsplit
 
 from .artwork import check_artwork
 from .config import Catalog
-from .errors import MediaError, Problem
+from .errors import ConfigError, MediaError, Problem
 from .fsutil import display_path
 from .model import Episode, Person, Show, Workspace
 from .notes import render_notes
+from .scaffold import placeholder_problem
 
 # Apple Podcasts categories and subcategories (Apple Podcasts for Creators, "Apple Podcasts
 # categories"); a feed with any other text is rejected by Apple's validation.
@@ -210,6 +212,8 @@ def episode_problems(show: Show, episode: Episode, *, path: str | None = None) -
     if len(episode.notes) > EPISODE_NOTES_MAX_CHARS:
         out.append(_error(path, "notes", f"are {len(episode.notes)} characters; Apple Podcasts allows at most "
                                          f"{EPISODE_NOTES_MAX_CHARS}"))
+    if placeholder := placeholder_problem(episode.title, episode.notes):
+        out.append(_error(path, *placeholder))
     if _UNSAFE_NOTES.search(episode.notes):
         out.append(_warning(path, "notes", "contain a script, an event handler or a javascript: link; "
                                            "they are removed from the feed"))
@@ -248,16 +252,26 @@ def _person_problems(persons: tuple[Person, ...], path: str) -> list[Problem]:
 
 
 def lint(ws: Workspace, catalog: Catalog, *, durations: Mapping[str, float] | None = None,
-         publishing: bool = False) -> list[Problem]:
+         publishing: bool = False, sources: bool = True) -> list[Problem]:
     """Every rule on every show and episode of `catalog`, errors and warnings.
 
     `durations` maps an episode's key (show/slug) to its published length in seconds when known
-    (after processing); transcript and chapter times are then checked against it. With
-    `publishing`, artwork problems that publishing fixes itself (too large, CMYK, transparency)
-    are left out.
+    (after processing); transcript and chapter times are then checked against it. Otherwise, with
+    `sources`, each episode's recording is probed (readable, a usable format, its duration, damage)
+    and the times are checked against the recording's length. With `publishing`, artwork
+    problems that publishing fixes itself (too large, CMYK, transparency) are left out, and the
+    recording is not decoded in full: publishing's analysis pass finds damage anyway.
     """
-    durations = durations or {}
+    durations = dict(durations or {})
     out: list[Problem] = []
+    if sources:
+        for episodes in catalog.episodes.values():
+            for episode in episodes:
+                if episode.key not in durations:
+                    found, length = source_problems(ws, episode, scan=not publishing)
+                    out.extend(found)
+                    if length is not None:
+                        durations[episode.key] = length
     for slug, show in catalog.shows.items():
         show_path = display_path(ws, show.path)
         out.extend(show_problems(show, path=show_path))
@@ -270,6 +284,49 @@ def lint(ws: Workspace, catalog: Catalog, *, durations: Mapping[str, float] | No
             out.extend(_episode_file_problems(ws, show, episode, durations.get(episode.key), publishing))
         out.extend(_duplicates(ws, episodes))
     return out
+
+
+def source_problems(ws: Workspace, episode: Episode, *, scan: bool = True) -> tuple[list[Problem], float | None]:
+    """What publishing would refuse in the episode's recording, before any audio work: missing,
+    unreadable, not a usable recording, or damaged (`scan` decodes it in full to find that; the
+    header is read either way). Returns the problems and the recording's duration when known."""
+    from . import probe
+
+    path = display_path(ws, episode.path)
+    try:
+        info = probe.probe(episode.source)
+    except MediaError as exc:
+        return [_error(path, "source", f"{display_path(ws, episode.source)}: {exc.reason}")], None
+    damage = probe.header_damage(episode.source)
+    if damage is None and scan:
+        try:
+            # Kept in the build cache only where processing made one: check itself creates nothing.
+            # "_scan": no show's folder can have that name (SAFE_NAME).
+            memo = ws.build_dir / "_scan" if ws.build_dir.is_dir() else None
+            damage = probe.scan(episode.source, memo_dir=memo)
+        except MediaError as exc:
+            damage = exc.reason
+    if damage and not episode.accept_damaged_source:
+        reason = probe.damaged(Path(display_path(ws, episode.source)), damage).reason
+        return [_error(path, "source", f"{display_path(ws, episode.source)}: {reason}")], info.duration
+    if damage:
+        return [_warning(path, "source", f"{display_path(ws, episode.source)}: {damage}; published as it is "
+                                         "(accept_damaged_source)")], info.duration
+    return [], info.duration
+
+
+def source_refusal(ws: Workspace, show: Show, episode: Episode) -> ConfigError | None:
+    """For publish, per episode before its audio work: the first error `check` would report about
+    its recording (probed, not decoded: the analysis pass finds decoder damage) or about chapter
+    and transcript times past the recording's end, as the error that fails this episode alone."""
+    found, duration = source_problems(ws, episode, scan=False)
+    if duration is not None:
+        found += [p for p in _episode_file_problems(ws, show, episode, duration, publishing=True)
+                  if p.field and (p.field.startswith(("chapters[", "transcript")))]
+    errors = [p for p in found if p.severity == "error"]
+    if not errors:
+        return None
+    return ConfigError(errors[0].reason, path=errors[0].path, field=errors[0].field)
 
 
 def _episode_file_problems(ws: Workspace, show: Show, episode: Episode, duration: float | None,

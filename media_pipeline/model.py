@@ -165,6 +165,7 @@ class Episode:
     artwork: Path | None = None
     guid: str | None = None
     keywords: tuple[str, ...] = ()
+    accept_damaged_source: bool = False  # publish a recording that decodes only in part, knowingly
 
     @property
     def key(self) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import ffmpeg, loudness
+from .probe import decoder_damage
 from .errors import MediaError
 from .model import AudioSettings, Loudness, MediaInfo
 
@@ -50,6 +51,7 @@ class Analysis:
     loudness: Loudness  # true_peak holds the sample peak (dBFS): the analysis pass reads only that
     start: float = 0.0  # seconds of leading silence to trim
     end: float | None = None  # where trailing silence starts (None: keep to the end)
+    damage: str | None = None  # the decoder's reason when a packet could not be decoded (probe.decoder_damage)
 
     @property
     def sample_peak(self) -> float:
@@ -127,7 +129,8 @@ def analyse(path: Path, settings: AudioSettings, *, trim: bool = False, duration
         raise MediaError("no audible programme: the recording is silent once silence is trimmed", path=path)
     log.info("analysed %s: %s; sample peak %.1f dBFS%s", path, loudness.describe(measured).split(", true")[0],
              measured.true_peak, f"; trim {start:.2f} s to {end if end is not None else 'end'}" if trim else "")
-    return Analysis(measured, start, end)
+    # The analysis pass decodes every packet anyway: damage is found here at no extra cost.
+    return Analysis(measured, start, end, damage=decoder_damage(result.stderr))
 
 
 _SILENCE_START = re.compile(r"silence_start: (-?[\d.]+)")

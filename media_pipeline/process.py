@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Callable
 
 from . import cache, normalise
-from .encode import Output, encode
+from .encode import COPY_VIDEO_CODECS, Output, encode
 from .errors import MediaError
 from .model import AudioSettings, Episode, Loudness, MediaInfo, Rendition, Show, Workspace
-from .probe import probe
+from .probe import damaged, describe_damage, header_damage, probe
 from .layout import content_type_for
 
 log = logging.getLogger(__name__)
@@ -33,9 +33,19 @@ def process_episode(ws: Workspace, show: Show, episode: Episode, *,
                     progress: Callable[[float], None] | None = None) -> ProcessResult:
     """Renditions of `episode` normalised to `show.audio`, from the cache when nothing changed."""
     info = probe(episode.source)
+    accept_damage = episode.accept_damaged_source
+    shown = _shown(ws, episode.source)
+    if reason := header_damage(episode.source):
+        if not accept_damage:
+            raise damaged(shown, reason)
+        log.warning("%s: %s; published anyway (accept_damaged_source)", shown, reason)
     video = info.has_video
     settings = show.audio
-    key = cache.key(episode.source, settings, code_version=normalise.CODE_VERSION, extra={"video": video})
+    video_codec = info.video.codec if info.video else None
+    extra = {"video": video}
+    if video and video_codec not in COPY_VIDEO_CODECS:
+        extra["video_codec"] = "h264"  # re-encoded (encode.video_args); copied video keeps its old keys
+    key = cache.key(episode.source, settings, code_version=normalise.CODE_VERSION, extra=extra)
     entry = cache.folder(ws.build_dir, show.slug, episode.slug, key)
     manifest = cache.use(entry)
     if manifest is not None:
@@ -46,8 +56,9 @@ def process_episode(ws: Workspace, show: Show, episode: Episode, *,
         return ProcessResult(_renditions(entry, manifest), info, cached=True)
     log.info("audio work: %s from %s", episode.key, episode.source)
     with cache.building(entry) as staging:
-        outputs = _outputs(staging, episode.slug, settings, video)
-        measured, durations = render(info, settings, outputs, video=video, progress=progress)
+        outputs = _outputs(staging, episode.slug, settings, video, video_codec)
+        measured, durations = render(info, settings, outputs, video=video, progress=progress,
+                                     accept_damage=accept_damage, shown=shown)
         cache.write_manifest(staging, {
             "episode": episode.key,
             "source": str(episode.source),
@@ -63,11 +74,12 @@ def process_episode(ws: Workspace, show: Show, episode: Episode, *,
     return ProcessResult(_renditions(entry, manifest), info, cached=False)
 
 
-def _outputs(folder: Path, slug: str, settings: AudioSettings, video: bool) -> tuple[Output, ...]:
+def _outputs(folder: Path, slug: str, settings: AudioSettings, video: bool,
+             video_codec: str | None = None) -> tuple[Output, ...]:
     """What to write: for video the MP4 first (the primary enclosure), then always the MP3."""
     outputs = []
     if video:
-        outputs.append(Output(folder / f"{slug}.mp4", "mp4", settings.video_audio_bitrate_kbps))
+        outputs.append(Output(folder / f"{slug}.mp4", "mp4", settings.video_audio_bitrate_kbps, video_codec))
     outputs.append(Output(folder / f"{slug}.mp3", "mp3", settings.bitrate_kbps))
     if "m4a" in settings.formats and not video:
         outputs.append(Output(folder / f"{slug}.m4a", "m4a", settings.bitrate_kbps))
@@ -75,13 +87,22 @@ def _outputs(folder: Path, slug: str, settings: AudioSettings, video: bool) -> t
 
 
 def render(info: MediaInfo, settings: AudioSettings, outputs: tuple[Output, ...], *, video: bool = False,
-           progress: Callable[[float], None] | None = None) -> tuple[tuple[Loudness, ...], tuple[float, ...]]:
+           progress: Callable[[float], None] | None = None,
+           accept_damage: bool = False, shown: Path | None = None) -> tuple[tuple[Loudness, ...], tuple[float, ...]]:
     """Measure, then encode every output in one pass with its loudness verified; correct once if needed.
+
+    A recording the analysis pass could not decode in full is refused before encoding, unless
+    `accept_damage` (the episode's accept_damaged_source) says to publish it as it is.
 
     Returns each output's measured loudness and duration. Outside the show's tolerance after the
     correction it is an error: a file that misses the target is never passed on silently.
     """
     the_plan = normalise.plan(info, settings, video=video, progress=_scaled(progress, 0.0, 0.15))
+    if the_plan.main.analysis.damage:
+        reason = describe_damage(info.path, the_plan.main.analysis.damage)
+        if not accept_damage:
+            raise damaged(shown or info.path, reason)
+        log.warning("%s: %s; published anyway (accept_damaged_source)", shown or info.path, reason)
     clip_durations = tuple(probe(s.path).duration for i, s in enumerate(the_plan.segments) if i != the_plan.main_index)
     duration = the_plan.duration(info, clip_durations)
     branches = normalise.calibrate(the_plan, tuple(the_plan.branch(o.codec) for o in outputs), duration=duration,
@@ -109,6 +130,14 @@ def render(info: MediaInfo, settings: AudioSettings, outputs: tuple[Output, ...]
                  m.true_peak)
     durations = tuple(probe(o.path).duration for o in outputs)
     return tuple(measured), durations
+
+
+def _shown(ws: Workspace, path: Path) -> Path:
+    """`path` as messages show it: relative to the workspace when inside it."""
+    try:
+        return Path(path).resolve().relative_to(ws.root.resolve())
+    except ValueError:
+        return Path(path)
 
 
 def _scaled(progress: Callable[[float], None] | None, low: float, high: float) -> Callable[[float], None] | None:

@@ -114,7 +114,7 @@ def render_episode(*, show: str, slug: str, number: int, season: int | None, tit
     )
     notes = _NOTES_FI if language.lower().startswith("fi") else _NOTES_EN
     return f"""---
-# Required: fill in the title and the source, check the publish time.
+# Required: fill in the title and the source, check the publish time; replace the notes below.
 title: {_q(title)}
 source: ""  # the recording, a path in the workspace, e.g. media/{show}/{slug}.wav (WAV, FLAC, MP3, MP4...)
 publish_at: {publish_at.isoformat()}  # with an offset; without one it is read in the workspace time zone
@@ -145,10 +145,33 @@ episode_type: full  # full, trailer or bonus (Apple: itunes:episodeType)
 # transcript: transcripts/{show}/{slug}.vtt  # WebVTT (.vtt) or SubRip (.srt), a path in the workspace
 # artwork: artwork/{show}-{slug}.jpg  # episode cover, square JPEG or PNG, 1400 to 3000 px
 # keywords: [keyword, another keyword]  # a list of text
+# accept_damaged_source: true  # publish a recording that decodes only in part (check says where); listen first
 # guid: publish assigns it at the first publish and writes it here; never change it afterwards
 ---
+{PLACEHOLDER_MARK}
+
 {notes}"""
 
+
+# The first line of the notes `new` writes: what `check` and `publish` recognise as example text
+# nobody has replaced yet (the sentences below are recognised too, should the line be deleted alone).
+PLACEHOLDER_MARK = "<!-- media-pipeline new: example notes; replace them, then delete this line -->"
+
+
+def placeholder_problem(title: str, notes: str) -> tuple[str, str] | None:
+    """(field, reason) when the title or notes still hold the example text of `new`, else None."""
+    if PLACEHOLDER_MARK in notes or any(_first_line(n) in notes for n in (_NOTES_FI, _NOTES_EN)):
+        return "notes", "still hold the example text that `media-pipeline new` wrote; write the episode's notes"
+    if title.strip() in _PLACEHOLDER_TITLES:
+        return "title", f"{title.strip()!r} is the example title; write the episode's title"
+    return None
+
+
+def _first_line(text: str) -> str:
+    return text.split("\n", 1)[0].strip()
+
+
+_PLACEHOLDER_TITLES = frozenset({"Episode title", "Jakson otsikko"})
 
 _NOTES_FI = """Kirjoita tähän jakson esittely: mistä jaksossa puhutaan ja kenen kanssa.
 

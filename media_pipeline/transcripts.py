@@ -152,8 +152,38 @@ def parse_vtt(text: str, path: Path) -> tuple[Cue, ...]:
             raise MediaError("no timing line like 00:00:01.000 --> 00:00:04.000", path=path,
                              field=f"cue {number} (line {line_no})")
         start, end = _times(match)
-        cues.append(Cue(start, end, "\n".join(lines[1:]), identifier))
+        cues.append(Cue(start, end, "\n".join(sanitise_cue_line(line) for line in lines[1:]), identifier))
     return tuple(cues)
+
+
+# WebVTT cue text: the tags a cue may carry (class, italics, bold, underline, ruby, voice, language,
+# timestamps) and the character references it may hold; every other "<" or "&" is text.
+_VTT_TAG = re.compile(r"</?(?:b|i|u|c|ruby|rt)(?:\.[\w-]+)*>|<(?:v|lang)(?:\.[\w-]+)*[ \t][^<>\n]*>|</(?:v|lang)>"
+                      r"|<(?:\d+:)?[0-5]\d:[0-5]\d\.\d{3}>")
+_REFERENCE = re.compile(r"&(?:[a-zA-Z][a-zA-Z0-9]*|#\d+|#[xX][0-9a-fA-F]+);")
+
+
+def sanitise_cue_line(line: str) -> str:
+    """One line of cue text as valid, inert WebVTT payload: the WebVTT tags kept, any other markup
+    (`<script>`, `<img onerror=...>`) escaped so players show it as text, a stray "&" escaped,
+    and "-->" (which would end the cue, making the file invalid) written as "--&gt;"."""
+    out, pos = [], 0
+    for tag in _VTT_TAG.finditer(line):
+        out.append(_escape_text(line[pos:tag.start()]))
+        out.append(tag.group())
+        pos = tag.end()
+    out.append(_escape_text(line[pos:]))
+    return "".join(out)
+
+
+def _escape_text(text: str) -> str:
+    pieces, pos = [], 0
+    for ref in _REFERENCE.finditer(text):
+        pieces.append(text[pos:ref.start()].replace("&", "&amp;"))
+        pieces.append(ref.group())
+        pos = ref.end()
+    pieces.append(text[pos:].replace("&", "&amp;"))
+    return "".join(pieces).replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _blocks(text: str) -> list[tuple[int, list[str]]]:
@@ -215,7 +245,7 @@ def to_vtt(t: Transcript) -> bytes:
         if cue.identifier and "-->" not in cue.identifier:
             parts.append(cue.identifier)
         parts.append(f"{format_time(cue.start)} --> {format_time(cue.end)}")
-        parts.extend(line for line in cue.text.split("\n") if line.strip())
+        parts.extend(sanitise_cue_line(line) for line in cue.text.split("\n") if line.strip())
         parts.append("")
     return ("\n".join(parts)).encode("utf-8")
 
@@ -249,43 +279,16 @@ def _vtt_to_srt_text(line: str) -> str:
 
 # The WebVTT cue spans a published file may carry; anything else a producer's file holds (a
 # `<script>`, a `<font>`) is dropped, and a stray `<` becomes text, so no form can carry markup.
-_ALLOWED_SPAN = re.compile(r"</?(?:b|i|u|c(?:\.[\w.-]+)?|lang(?: [\w-]+)?|v(?:\.[\w.-]+)?(?: [^<>&]+)?|ruby|rt)>"
-                           r"|<\d+:\d{2}(?::\d{2})?\.\d{3}>", re.I)
-
-
-def clean_payload(text: str) -> str:
-    """A cue payload safe to publish: only WebVTT spans kept, `&` and `<` escaped elsewhere, and no
-    `-->` left (a line holding one would end the cue in a reader and start garbage)."""
-    out, pos = [], 0
-    for tag in re.finditer(r"<[^<>]*>", text):
-        out.append(_escape_text(text[pos:tag.start()]))
-        if _ALLOWED_SPAN.fullmatch(tag.group()):
-            out.append(tag.group())
-        pos = tag.end()
-    out.append(_escape_text(text[pos:]))
-    lines = ("".join(out).replace("-->", "--&gt;")).split("\n")
-    return "\n".join(line for line in lines if line.strip())
-
-
-def _escape_text(text: str) -> str:
-    """Escape `&` not starting an entity and every `<`; a text part holds no whole tag."""
-    text = re.sub(r"&(?!(?:amp|lt|gt|nbsp|lrm|rlm|#\d+|#x[0-9a-fA-F]+);)", "&amp;", text)
-    return text.replace("<", "&lt;").replace(">", "&gt;")
-
-
 def clean(t: Transcript) -> Transcript:
-    cues = tuple(Cue(c.start, c.end, clean_payload(c.text), c.identifier if c.identifier and "-->" not in c.identifier
-                     and "<" not in c.identifier else None) for c in t.cues)
-    return Transcript(t.path, cues, t.source_format)
-
-
-_VOICE = re.compile(r"<v(?:\.[\w.-]+)?\s+([^>]+)>")
-
-
-def speaker(cue: Cue) -> str | None:
-    """The name in the cue's first `<v Name>` span, or None when it names nobody."""
-    match = _VOICE.search(cue.text)
-    return match.group(1).strip() if match else None
+    """The transcript as it may be published: every cue line through `sanitise_cue_line` (a file
+    read by `load_transcript` is already, so this is for cues made elsewhere, such as drafts),
+    blank lines dropped, and no identifier that could break a reader's parsing."""
+    cues = []
+    for c in t.cues:
+        text = "\n".join(sanitise_cue_line(line) for line in c.text.split("\n") if line.strip())
+        identifier = c.identifier if c.identifier and "-->" not in c.identifier and "<" not in c.identifier else None
+        cues.append(Cue(c.start, c.end, text, identifier))
+    return Transcript(t.path, tuple(cues), t.source_format)
 
 
 # -- captioning norms ----------------------------------------------------------------------------
@@ -306,7 +309,7 @@ class NormBreach:
 def check_norms(t: Transcript, settings: "TranscriptSettings", *, duration: float | None = None) -> list[NormBreach]:
     """Every cue against the show's captioning norms (see TranscriptSettings for their sources)."""
     out: list[NormBreach] = []
-    any_speaker = settings.speakers and any(speaker(c) for c in t.cues)
+    any_speaker = settings.speakers and any(c.speaker for c in t.cues)
     previous: Cue | None = None
     for n, cue in enumerate(t.cues, 1):
         def breach(rule: str, reason: str) -> None:
@@ -332,7 +335,7 @@ def check_norms(t: Transcript, settings: "TranscriptSettings", *, duration: floa
             breach("allow_overlap", f"starts before cue {n - 1} ends ({format_time(previous.end)})")
         if duration is not None and cue.end > duration + DURATION_TOLERANCE:
             breach("duration", f"ends at {format_time(cue.end)}, after the end of the audio ({format_time(duration)})")
-        if any_speaker and speaker(cue) is None:
+        if any_speaker and cue.speaker is None:
             breach("speakers", "names no speaker (<v Name>) while other cues do; mark who speaks on every change")
         previous = cue
     return out
@@ -383,7 +386,7 @@ def to_json(t: Transcript) -> bytes:
     for cue in t.cues:
         segment = {"startTime": round(cue.start, 3), "endTime": round(cue.end, 3),
                    "body": " ".join(cue.plain.split())}
-        if (name := speaker(cue)) is not None:
+        if (name := cue.speaker) is not None:
             segment = {"speaker": name, **segment}
         segments.append(segment)
     return json.dumps({"version": "1.0.0", "segments": segments}, ensure_ascii=False, indent=1).encode("utf-8")
@@ -396,7 +399,7 @@ def to_html(t: Transcript, *, title: str, language: str, draft: bool = False) ->
     esc = html.escape
     rows = []
     for cue in t.cues:
-        who = speaker(cue)
+        who = cue.speaker
         if who:
             rows.append(f"<cite>{esc(who)}:</cite>")
         minutes, seconds = divmod(int(cue.start), 60)

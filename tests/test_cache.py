@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from media_pipeline import cache, process, synth
+from media_pipeline import process, synth
 
 from audio_support import add_episode, load, make_workspace
 

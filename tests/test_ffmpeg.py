@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from media_pipeline import ffmpeg, synth
+from media_pipeline import ffmpeg
 from media_pipeline.errors import FFmpegError
 
 pytestmark = pytest.mark.portability

@@ -14,7 +14,7 @@ from config_support import copy_workspace, front_matter, write_episode
 from media_pipeline.cli import cli
 from media_pipeline.config import load_episode, load_workspace
 from media_pipeline.errors import ConfigError, Problem
-from media_pipeline.scaffold import new_episode, next_episode
+from media_pipeline.scaffold import PLACEHOLDER_MARK, new_episode, next_episode
 
 NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.timezone.utc)
 
@@ -64,7 +64,8 @@ def test_scaffold_loads_cleanly_once_title_and_source_are_filled_in(ws):
     assert (episode.number, episode.season, episode.episode_type) == (4, 1, "full")
     # tomorrow at 09:00 in the workspace zone (Helsinki, winter time)
     assert episode.publish_at.isoformat() == "2026-11-30T09:00:00+02:00"
-    assert episode.notes.startswith("Kirjoita tähän")  # the show's language is fi
+    assert episode.notes.startswith(PLACEHOLDER_MARK)  # marked so that check refuses it unedited
+    assert episode.notes.removeprefix(PLACEHOLDER_MARK).lstrip().startswith("Kirjoita tähän")  # the show is in fi
 
 
 def test_every_optional_key_of_the_scaffold_loads_when_turned_on(ws):
@@ -82,7 +83,7 @@ def test_every_optional_key_of_the_scaffold_loads_when_turned_on(ws):
     assert episode.keywords == ("keyword", "another keyword")
     keys = set(front_matter(path))
     assert keys == {"title", "source", "publish_at", "number", "season", "episode_type", "explicit", "summary",
-                    "persons", "chapters", "transcript", "artwork", "keywords"}
+                    "persons", "chapters", "transcript", "artwork", "keywords", "accept_damaged_source"}
 
 
 def test_the_title_is_quoted_whatever_it_holds(ws):

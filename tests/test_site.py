@@ -15,7 +15,6 @@ from media_pipeline import lint, site
 from media_pipeline.config import load_catalog, load_workspace
 from media_pipeline.model import SiteSettings
 from media_pipeline.publish import publish
-from media_pipeline.serve import make_server
 from publish_support import cli_here, manifest_of
 from site_support import Server, free_port
 

@@ -60,7 +60,7 @@ def test_endpoint_and_region_come_from_the_aws_chain_by_default(s3, monkeypatch)
 @pytest.mark.parametrize("url, reason", [
     ("s3:///podcasts", "needs a bucket name"),
     ("s3://b/p?addressing=sideways", "addressing must be one of auto, path, virtual"),
-    ("s3://b/p?secret_key=x", "unknown option 'secret_key'"),
+    ("s3://b/p?colour=blue", "unknown option 'colour'"),
     ("s3://b/p?part_mb=1", "at least 5 MiB"),
     ("s3://b/p?concurrency=many", "must be a number"),
 ])
@@ -68,6 +68,14 @@ def test_bad_urls_are_config_errors_naming_the_url(url, reason):
     with pytest.raises(ConfigError, match=reason) as caught:
         open_storage(url, None)
     assert str(caught.value).startswith(f"{url}: storage: ")
+
+
+@pytest.mark.parametrize("url", ["s3://KEYID:S3cr3tValue@b/p", "s3://b/p?secret_key=S3cr3tValue",
+                                 "s3://b/p?aws_secret_access_key=S3cr3tValue&region=eu-north-1"])
+def test_a_credential_in_the_url_is_a_config_error_that_does_not_repeat_it(url):
+    with pytest.raises(ConfigError, match="holds a credential") as caught:
+        open_storage(url, None)
+    assert "S3cr3tValue" not in str(caught.value) and "KEYID" not in str(caught.value)
 
 
 def test_parse_url_keeps_nested_prefixes():

@@ -15,7 +15,10 @@ import click
 
 from .. import __version__, ffmpeg
 from ..errors import PipelineError
+from ..redact import redact
 from ._common import CONTEXT_SETTINGS, setup_logging
+
+log = logging.getLogger(__name__)
 
 
 class _Stopped(BaseException):
@@ -130,13 +133,28 @@ def run(args: list[str] | None = None, *, handle_signals: bool = True) -> int:
         return exc.exit_code
     except PipelineError as exc:
         for line in str(exc).splitlines():
-            click.echo(f"error: {line}", err=True)
+            click.echo(redact(f"error: {line}"), err=True)
         return 1
     except (_Stopped, KeyboardInterrupt) as exc:
         ffmpeg.terminate_children()
         click.echo("Interrupted.", err=True)
         return 128 + exc.signum if isinstance(exc, _Stopped) else 130
+    except SystemExit:
+        raise
+    except Exception as exc:
+        _unexpected(exc)
+        return 1
     return code if isinstance(code, int) else 0
+
+
+def _unexpected(exc: Exception) -> None:
+    """One line for an exception outside the error family (a failure nobody foresaw); the
+    traceback only with --verbose: no traceback ever reaches a user unasked."""
+    log.info("the traceback of the unexpected error:", exc_info=exc)  # with --verbose, redacted like every log line
+    text = " ".join(str(exc).split()) or "no details"
+    shown = logging.getLogger("media_pipeline").isEnabledFor(logging.INFO)
+    hint = "" if shown else "; run again with --verbose to see the traceback"
+    click.echo(redact(f"error: unexpected {type(exc).__name__}: {text[:300]}{hint}"), err=True)
 
 
 def main() -> None:

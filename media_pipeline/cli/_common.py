@@ -14,8 +14,16 @@ import click
 
 from ..config import load_workspace
 from ..model import Workspace
+from ..redact import redact
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class _TextFormatter(logging.Formatter):
+    """The message alone, without credentials or staging tokens (redact.py)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
 
 
 class _JsonFormatter(logging.Formatter):
@@ -27,18 +35,25 @@ class _JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         entry.update(getattr(record, "fields", {}))
-        return json.dumps(entry, ensure_ascii=False)
+        if record.exc_info:
+            entry["traceback"] = self.formatException(record.exc_info)
+        return redact(json.dumps(entry, ensure_ascii=False))
 
 
 def setup_logging(verbose: int, quiet: bool, log_format: str = "text") -> None:
     """Logs go to stderr; results go to stdout. -v shows info from the library, -vv ffmpeg argv."""
     level = logging.ERROR if quiet else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_JsonFormatter() if log_format == "json" else logging.Formatter("%(message)s"))
+    handler.setFormatter(_JsonFormatter() if log_format == "json" else _TextFormatter("%(message)s"))
     root = logging.getLogger("media_pipeline")
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
+
+
+def echo(message: str, *, err: bool = False) -> None:
+    """One line for the user, on stdout (or stderr), with credentials and staging tokens hidden."""
+    click.echo(redact(message), err=err)
 
 
 def workspace(ctx: click.Context) -> Workspace:

@@ -10,8 +10,10 @@ from .. import gate
 from ..config import load_catalog, show_slugs
 from ..fsutil import display_path
 from ..layout import episode_file, episode_ref
+from ..errors import Problem
 from ..model import Workspace
-from ._common import CONTEXT_SETTINGS, quiet, workspace
+from ..storage import storage_problem
+from ._common import CONTEXT_SETTINGS, echo, quiet, workspace
 
 
 @click.command("check", context_settings=CONTEXT_SETTINGS)
@@ -22,7 +24,10 @@ def check(ctx: click.Context, targets: tuple[str, ...], strict: bool) -> None:
     """Check show and episode files before publishing: unknown keys, wrong types, dates,
     Apple Podcasts rules (owner email, categories, description length, artwork, unique guids
     and episode numbers, safe file names) and Podcasting 2.0 rules (transcripts, persons,
-    licence, funding). Nothing is written or uploaded.
+    licence, funding). Each episode's recording is probed and decoded: missing, unreadable or
+    damaged recordings, and chapters or transcript cues past its end, are errors too (once a
+    build cache exists, the result is kept there until the recording changes). Nothing is
+    published or uploaded.
 
     Each problem is one line, "file: field: reason", warnings prefixed with "warning:".
     Exits 1 when there is an error (or, with --strict, a warning), 0 otherwise.
@@ -40,13 +45,15 @@ def check(ctx: click.Context, targets: tuple[str, ...], strict: bool) -> None:
     shows, episode_files = _select(ws, targets)
     catalog, loaded = load_catalog(ws, shows or None)
     problems = gate.problems(ws, catalog, loaded)
+    if reason := storage_problem(ws.storage_url, ws.root):
+        problems.append(Problem(display_path(ws, ws.root / "media-pipeline.toml"), None, reason))
     if episode_files:
         keep = episode_files | {display_path(ws, ws.feeds_dir / f"{slug}.toml") for slug in shows}
         problems = [p for p in problems if p.path in keep]
     errors = [p for p in problems if p.severity == "error"]
     warnings = [p for p in problems if p.severity != "error"]
     for problem in sorted(problems, key=lambda p: p.path):
-        click.echo(f"warning: {problem}" if problem.severity != "error" else str(problem))
+        echo(f"warning: {problem}" if problem.severity != "error" else str(problem))
     if not quiet(ctx):
         checked = sum(len(catalog.episodes.get(s, ())) for s in catalog.shows)
         click.echo(f"{len(catalog.shows)} show(s), {checked} valid episode(s) checked: "

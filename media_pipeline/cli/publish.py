@@ -13,9 +13,9 @@ from .. import publish as publishing
 from .. import release as releasing
 from .. import unpublish as unpublishing
 from ..config import Catalog, load_catalog, localize
-from ..errors import ValidationError
+from ..errors import ConfigError, ValidationError
 from ..model import Workspace
-from ._common import CONTEXT_SETTINGS, progress_bar, quiet, workspace
+from ._common import CONTEXT_SETTINGS, echo, progress_bar, quiet, workspace
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +41,9 @@ def _now(ws: Workspace, given: datetime | None) -> datetime:
 def _emit(ctx: click.Context, message: str, **fields) -> None:
     """One result line on stdout: text, or a JSON object with --log-format json."""
     if ctx.find_root().params.get("log_format") == "json":
-        click.echo(json.dumps({"message": message, **fields}, ensure_ascii=False, default=str))
+        echo(json.dumps({"message": message, **fields}, ensure_ascii=False, default=str))
     else:
-        click.echo(message)
+        echo(message)
 
 
 def _catalog(ws: Workspace, shows: list[str] | None = None, strict: bool = True) -> tuple[Catalog, list]:
@@ -85,7 +85,7 @@ def publish_cmd(ctx: click.Context, episodes: tuple[str, ...], shows: tuple[str,
     if all_ or shows:
         selected = [e for slug in (shows or catalog.shows) for e in catalog.episodes.get(slug, ())]
     else:
-        selected = [catalog.find_episode(ref) for ref in episodes]
+        selected = [_find(catalog, loaded, ref) for ref in episodes]
     moment = _now(ws, now)
     with progress_bar("publishing", enabled=not dry_run and not quiet(ctx)) as progress:
         report = publishing.publish(ws, catalog, selected, now=moment, dry_run=dry_run, progress=progress,
@@ -165,6 +165,17 @@ def unpublish_cmd(ctx: click.Context, episode: str, yes: bool) -> None:
     else:
         _emit(ctx, f"{target.key}: unpublished ({len(report.deleted)} file(s) deleted, guid {report.guid} retired)",
               episode=target.key, state="unpublished", guid=report.guid, deleted=list(report.deleted))
+
+
+def _find(catalog: Catalog, loaded: list, ref: str):
+    """The episode `ref` names; when it is missing because its file failed to load, the loader's
+    errors (what `check` says of it) rather than "no such episode"."""
+    try:
+        return catalog.find_episode(ref)
+    except ConfigError:
+        if errors := [p for p in loaded if p.severity == "error"]:
+            raise ValidationError(errors) from None
+        raise
 
 
 def _fail_if(ctx: click.Context, failures: list[tuple[str, str]]) -> None:

@@ -29,6 +29,7 @@ from s3transfer.subscribers import BaseSubscriber
 from s3transfer.utils import ChunksizeAdjuster
 
 from ..errors import ConfigError, StorageError
+from ..redact import redact, redact_url
 from .base import ObjectInfo, PreconditionFailed, UploadProgress
 
 log = logging.getLogger(__name__)
@@ -98,18 +99,20 @@ _QUERY = {
 def parse_s3_url(url: str) -> tuple[str, str, dict]:
     """Bucket, prefix and S3Options fields from `s3://bucket/prefix?key=value&...`."""
     parsed = urlparse(url)
+    shown = redact_url(url)
     if parsed.scheme != "s3" or not parsed.netloc:
-        raise ConfigError("needs a bucket name, like s3://bucket/prefix", field="storage", path=url)
+        raise ConfigError("needs a bucket name, like s3://bucket/prefix", field="storage", path=shown)
     options: dict = {}
     for name, value in parse_qsl(parsed.query, keep_blank_values=True):
         if name not in _QUERY:
             raise ConfigError(f"unknown option {name!r} in the query (known: {', '.join(_QUERY)})",
-                              field="storage", path=url)
+                              field="storage", path=shown)
         field, convert = _QUERY[name]
         try:
             options[field] = convert(value)
         except ValueError:
-            raise ConfigError(f"option {name!r} must be a number, not {value!r}", field="storage", path=url) from None
+            raise ConfigError(f"option {name!r} must be a number, not {value!r}", field="storage",
+                              path=shown) from None
     return parsed.netloc, parsed.path.strip("/"), options
 
 
@@ -119,13 +122,16 @@ class S3Storage:
     def __init__(self, bucket: str, prefix: str = "", *, url: str | None = None, client=None, **options):
         self.bucket = bucket
         self.prefix = prefix.strip("/")
-        self.url = url or f"s3://{bucket}/{self.prefix}".rstrip("/")
+        self.url = redact_url(url or f"s3://{bucket}/{self.prefix}".rstrip("/"))  # how logs and errors name it
         try:
             self.options = S3Options(**options)
         except TypeError as exc:
             raise ConfigError(str(exc), field="storage", path=self.url) from None
         self._check_options()
-        self.client = client or self._make_client()
+        try:
+            self.client = client or self._make_client()
+        except BotoCoreError as exc:  # ProfileNotFound, a broken ~/.aws/config, an invalid region...
+            raise ConfigError(f"cannot set up the S3 client: {_reason(exc)}", field="storage", path=self.url) from None
         self.transfer = TransferConfig(multipart_threshold=self.options.multipart_threshold,
                                        multipart_chunksize=self.options.part_size,
                                        max_concurrency=self.options.concurrency, use_threads=True)
@@ -545,5 +551,6 @@ def _reason(exc: Exception) -> str:
             text = code + (f" (HTTP {status})" if status else "") + (f": {message}" if message else "")
     else:
         text = str(exc) or type(exc).__name__
-    text = " ".join(text.split())
+    # botocore names the endpoint in connection errors, which may carry user:password@
+    text = redact(" ".join(text.split()))
     return text if len(text) <= 300 else text[:297] + "..."
