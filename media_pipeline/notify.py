@@ -213,14 +213,15 @@ class NotifyReport:
 
 
 def after_run(ws: Workspace, catalog: Catalog, shows: Iterable[str] | None = None, *, now: datetime,
-              dry_run: bool = False, storage: Storage | None = None,
-              environ: dict[str, str] | None = None) -> NotifyReport:
+              dry_run: bool = False, storage: Storage | None = None, environ: dict[str, str] | None = None,
+              upcoming: Iterable[str] = ()) -> NotifyReport:
     """Send what the shows' published state owes their hubs, podping and chat channels.
 
     Call it after publish, release-due or unpublish (for the shows they touched, or every show).
     It never raises for a failed notification: each show with failures gets one warning line
     (logged and in the report), and what failed stays owed for the next run, up to the show's
-    `notify.attempts` runs. With `dry_run`, it lists what would be sent and changes nothing.
+    `notify.attempts` runs. With `dry_run`, it lists what would be sent and changes nothing;
+    `upcoming` names the episodes (`show/slug`) the dry run would have made live, so they are listed too.
     """
     environ = os.environ if environ is None else environ
     report = NotifyReport()
@@ -236,21 +237,26 @@ def after_run(ws: Workspace, catalog: Catalog, shows: Iterable[str] | None = Non
     for show in selected:
         try:
             with locked(lock_path(ws, f"{show.slug}.notify"), timeout=LOCK_TIMEOUT):
-                _notify_show(ws, catalog, storage, show, now, dry_run, environ, report)
+                _notify_show(ws, catalog, storage, show, now, dry_run, environ, report,
+                             [key for key in upcoming if key.startswith(f"{show.slug}/")])
         except (PipelineError, LockTimeout) as exc:
             _warn(report, f"{show.slug}: notifications not sent ({exc}); they stay owed for the next run")
     return report
 
 
 def _notify_show(ws: Workspace, catalog: Catalog, storage: Storage, show: Show, now: datetime, dry_run: bool,
-                 environ: dict[str, str], report: NotifyReport) -> None:
+                 environ: dict[str, str], report: NotifyReport, upcoming: list[str]) -> None:
     missing = sorted({c.env for c in channels(show) if c.env and not environ.get(c.env)})
     if dry_run:
         got = storage.get_bytes(state_key(show.slug))
         state = State.from_bytes(show.slug, got[0] if got else None)
         m, feed = _published(storage, show.slug)
-        for notice in owed(show, state, m, feed, now, wall=time.time(), ws=ws):
-            report.planned.append(f"{notice.channel.label}: {notice.subject}")
+        planned = [(n.channel, n.subject) for n in owed(show, state, m, feed, now, wall=time.time(), ws=ws)]
+        if upcoming:  # the feed would change, and these would go live
+            planned += [(c, feed_url(ws, show)) for c in channels(show) if c.kind in PING_KINDS]
+            planned += [(c, key) for c in channels(show) if c.kind in CHAT_KINDS for key in upcoming]
+        for channel, subject in dict.fromkeys(planned):
+            report.planned.append(f"{channel.label}: {subject}")
         return
     run = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     lease = _seconds(environ, ENV_LEASE, LEASE)

@@ -15,6 +15,7 @@ from lxml import etree
 
 from media_pipeline import notify
 from media_pipeline.lock import lock_path, locked
+from conftest import SHOW_TOML
 from notify_support import FAST, Receiver, notify_toml
 from publish_support import feed_guids, load, manifest_of, run_cli, start_cli, stored_feed, use_s3
 
@@ -259,17 +260,20 @@ def test_a_channel_configured_for_the_first_time_announces_only_what_went_live_i
 def test_dry_run_says_what_would_be_sent_and_no_notify_sends_nothing_leaving_it_owed(workspace):
     with Receiver() as slack:
         env = secret_env({"slack": slack})
-        stage(workspace, ["e1"], toml=notify_toml(chats=("slack",)), env=env)
+        stage(workspace, ["e1", "e2"], hours=(1, 2), toml=notify_toml(chats=("slack",)), env=env)
         quiet = run_cli(workspace.root, "release-due", "--no-notify", "--now", (T0 + timedelta(hours=1)).isoformat(),
                         env=env)
         assert quiet.code == 0 and quiet.lines == ["released testi/e1 (due 2026-09-01T07:00:00+00:00)"]
         dry = run_cli(workspace.root, "release-due", "--dry-run", "--now", (T0 + timedelta(hours=2)).isoformat(),
                       env=env)
         assert dry.code == 0
-        assert "would notify slack ($TEST_SLACK_URL): testi/e1" in dry.lines
+        assert dry.lines[1:] == ["would notify slack ($TEST_SLACK_URL): testi/e1",
+                                 "would notify slack ($TEST_SLACK_URL): testi/e2"], "owed, and due"
         assert slack.seen == []
         sent = run_cli(workspace.root, "release-due", "--now", (T0 + timedelta(hours=2)).isoformat(), env=env)
-        assert "notified slack ($TEST_SLACK_URL): testi/e1" in sent.lines and len(slack.seen) == 1
+        assert sent.lines[1:] == ["notified slack ($TEST_SLACK_URL): testi/e1",
+                                  "notified slack ($TEST_SLACK_URL): testi/e2"]
+        assert len(slack.seen) == 2
 
 
 def test_a_missing_environment_variable_is_one_warning_and_the_message_waits_for_a_run_that_has_it(workspace):
@@ -365,3 +369,31 @@ def test_one_round_of_two_release_runs_at_once_on_s3_notifies_once(workspace, s3
             out, err = p.communicate(timeout=120)
             assert p.returncode == 0 and "warning" not in err, out + err
         assert len(hub.seen) == 1 and len(slack.seen) == 1
+
+
+def test_a_secret_written_in_the_show_file_is_refused_naming_the_key_and_not_echoing_it(workspace):
+    from media_pipeline.config import load_catalog, load_workspace
+
+    workspace.show(toml=SHOW_TOML + '\n[notify]\nslack = "https://hooks.slack.com/services/T0/B0/s3cr3t"\n'
+                   'hubs = ["not a url"]\nattempts = 0\n')
+    _, problems = load_catalog(load_workspace(workspace.root))
+    lines = [str(p) for p in problems]
+    assert lines == [
+        "feeds/testi.toml: notify.hubs: must be http(s) URLs, not 'not a url'",
+        'feeds/testi.toml: notify.slack: must name an environment variable, like { env = "MEDIA_PIPELINE_SLACK" }; '
+        "the secret itself never goes in the file",
+        "feeds/testi.toml: notify.attempts: must be at least 1, not 0",
+    ]
+
+
+def test_a_feed_without_hubs_has_no_hub_link_and_one_with_them_reads_back_in_feedparser(workspace):
+    import feedparser
+
+    with Receiver() as hub:
+        stage(workspace, ["e1"], toml=notify_toml(hubs=[hub.url + "/"]), env=FAST)
+        parsed = feedparser.parse(stored_feed(workspace.root))
+        assert not parsed.bozo
+        assert [(link.rel, link.href) for link in parsed.feed.links if link.rel == "hub"] == [("hub", hub.url + "/")]
+    workspace.show()
+    assert run_cli(workspace.root, "publish", "--all", "--now", T0.isoformat()).code == 0
+    assert b'rel="hub"' not in stored_feed(workspace.root)

@@ -48,12 +48,12 @@ def _emit(ctx: click.Context, message: str, **fields) -> None:
 
 
 def _notify(ctx: click.Context, ws: Workspace, catalog: Catalog, shows: list[str] | None, *, now: datetime,
-            dry_run: bool, enabled: bool) -> None:
+            dry_run: bool, enabled: bool, upcoming: list[str] = ()) -> None:
     """After the library call: what the run's shows owe their hubs, podping and chat channels
     (docs/notifications.md). A failed notification is one warning line, never a failed command."""
     if not enabled:
         return
-    report = notifying.after_run(ws, catalog, shows, now=now, dry_run=dry_run)
+    report = notifying.after_run(ws, catalog, shows, now=now, dry_run=dry_run, upcoming=upcoming)
     for line in report.planned:
         _emit(ctx, f"would notify {line}", notify=line, dry_run=True)
     for line in report.sent:
@@ -122,7 +122,8 @@ def publish_cmd(ctx: click.Context, episodes: tuple[str, ...], shows: tuple[str,
               uploaded=list(outcome.uploaded))
     for url in report.feeds:
         _emit(ctx, f"feed: {url}", feed=url)
-    _notify(ctx, ws, catalog, sorted({e.show for e in selected}), now=moment, dry_run=dry_run, enabled=not no_notify)
+    _notify(ctx, ws, catalog, sorted({e.show for e in selected}), now=moment, dry_run=dry_run, enabled=not no_notify,
+            upcoming=[o.key for o in report.outcomes if o.state == "would go live"])
     _fail_if(ctx, report.failures)
 
 
@@ -158,7 +159,8 @@ def release_due_cmd(ctx: click.Context, now: datetime | None, dry_run: bool, no_
               guid=release.guid, due=release.publish_at.isoformat())
     if not (report.due or report.released or report.failures or problems) and not quiet(ctx):
         _emit(ctx, f"nothing due at {moment.isoformat(timespec='seconds')}", due=0)
-    _notify(ctx, ws, catalog, None, now=moment, dry_run=dry_run, enabled=not no_notify)
+    _notify(ctx, ws, catalog, None, now=moment, dry_run=dry_run, enabled=not no_notify,
+            upcoming=[r.key for r in report.due])
     _fail_if(ctx, [(p.path, str(p)) for p in problems] + report.failures)
 
 
