@@ -31,7 +31,7 @@ from .errors import PipelineError, StorageError
 from .lock import LockTimeout, lock_path, locked
 from .manifest import EpisodeRecord, Manifest
 from .model import Show, Workspace
-from .publish import base_url, feed_url
+from .publish import feed_url
 from .storage import PRIVATE_PREFIX, PreconditionFailed, Storage, open_storage
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ def state_key(show: str) -> str:
 
 def episode_url(ws: Workspace, show: Show, record: EpisodeRecord) -> str:
     """Where a message sends a listener: the one place to point at the episode pages once the site
-    exists (`f"{base_url(ws, show)}/{show.slug}/{record.slug}/"`); until then the show's own page."""
+    exists (`f"{publish.base_url(ws, show)}/{show.slug}/{record.slug}/"`); until then the show's own page."""
     return show.link or feed_url(ws, show)
 
 
@@ -114,7 +114,8 @@ class Notice:
 @dataclass
 class State:
     """`{"channels": {id: {"since": time, "items": {item: record}}}}`; an item record has `state`
-    (baseline, claimed, owed, sent, given_up), `attempts`, and while claimed `claim` and `lease_until`."""
+    (baseline, claimed, owed, sent, given_up, withdrawn), `attempts`, and while claimed `claim` and
+    `lease_until`."""
 
     show: str
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -241,6 +242,10 @@ def after_run(ws: Workspace, catalog: Catalog, shows: Iterable[str] | None = Non
                              [key for key in upcoming if key.startswith(f"{show.slug}/")])
         except (PipelineError, LockTimeout) as exc:
             _warn(report, f"{show.slug}: notifications not sent ({exc}); they stay owed for the next run")
+        except Exception as exc:  # noqa: BLE001 - a notification must never fail the run that published
+            # Only the class: the message of an unexpected error could carry a secret.
+            _warn(report, f"{show.slug}: notifications not sent ({type(exc).__name__}); they stay owed for the "
+                          f"next run")
     return report
 
 
@@ -260,7 +265,6 @@ def _notify_show(ws: Workspace, catalog: Catalog, storage: Storage, show: Show, 
         return
     run = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     lease = _seconds(environ, ENV_LEASE, LEASE)
-    claimed: dict[tuple[str, str], Notice] = {}
 
     def claim(state: State) -> list[Notice]:
         # Read after the state: any feed or manifest a recorded notice speaks of is at most as new
@@ -288,6 +292,10 @@ def _notify_show(ws: Workspace, catalog: Catalog, storage: Storage, show: Show, 
     delay = _seconds(environ, ENV_RETRY_DELAY, RETRY_DELAY)
     timeout = _seconds(environ, ENV_TIMEOUT, TIMEOUT)
     for notice in notices:
+        if notice.item != FEED_ITEM and getattr(m.episodes.get(notice.item), "state", None) != "live":
+            # taken down since the claim: it is never announced
+            _transact(storage, show.slug, lambda state: _withdraw(state, notice, run))
+            continue
         request = build_request(ws, catalog, show, m, notice, environ)
         error = send(request, notice.channel, tries=TRIES, delay=delay, timeout=timeout)
         outcome = _transact(storage, show.slug, lambda state: _settle(state, notice, run, error, show))
@@ -325,6 +333,12 @@ def _settle(state: State, notice: Notice, run: str, error: str | None, show: Sho
     items[notice.item] = {"state": state_name, "attempts": attempts, "error": error,
                           **({"sha256": notice.sha256} if notice.sha256 else {})}
     return "given_up" if state_name == "given_up" else attempts
+
+
+def _withdraw(state: State, notice: Notice, run: str) -> None:
+    items = state.channels.get(notice.channel.id, {}).get("items", {})
+    if items.get(notice.item, {}).get("claim") == run:
+        items[notice.item] = {"state": "withdrawn", "attempts": items[notice.item].get("attempts", 1)}
 
 
 def _published(storage: Storage, show: str) -> tuple[Manifest, bytes | None]:
