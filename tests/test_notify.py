@@ -144,6 +144,68 @@ def test_ten_rounds_of_two_release_runs_at_once_notify_each_receiver_exactly_onc
     print(f"notification record conflicts retried: {conflicts}")
 
 
+def test_two_runs_on_two_machines_that_both_find_a_notification_owed_send_it_once(workspace, tmp_path):
+    """Each round a release is published with --no-notify, then two runs start together that find
+    nothing due and the same notifications owed: the same reads at the same moment, so their claims
+    race; one claim lands, the other's conditional write fails and it reads the claim."""
+    rounds = 3
+    with Receiver() as hub, Receiver() as slack:
+        env = secret_env({"slack": slack})
+        stage(workspace, [f"s{r:02d}" for r in range(1, rounds + 1)], hours=range(1, rounds + 1),
+              toml=notify_toml(hubs=[hub.url + "/"], chats=("slack",)), env={**env, "TEST_SLACK_URL": ""})
+        hub.seen.clear()
+        conflicts = 0
+        for r in range(1, rounds + 1):
+            now = (T0 + timedelta(hours=r)).isoformat()
+            assert run_cli(workspace.root, "release-due", "--no-notify", "--now", now, env=env).code == 0
+            runs = [start_cli(workspace.root, "-v", "release-due", "--now", now,
+                              env={**env, "MEDIA_PIPELINE_LOCK_DIR": str(tmp_path / f"machine{i}")})
+                    for i in range(2)]
+            for p in runs:
+                out, err = p.communicate(timeout=120)
+                assert p.returncode == 0 and "warning" not in err, out + err
+                conflicts += err.count("changed the notification record")
+            assert len(hub.seen) == r and len(slack.seen) == r, f"round {r}"
+        assert [s.json["text"].split("\n")[0] for s in slack.seen] == [
+            f"Uusi jakso: Jakso s{r:02d} äö" for r in range(1, rounds + 1)]
+        print(f"notification record conflicts retried: {conflicts}")
+
+
+def test_a_run_whose_claim_loses_the_race_reads_the_winners_claim_and_sends_nothing(workspace, tmp_path,
+                                                                                      monkeypatch):
+    """Deterministic interleaving: just before run A writes its claim, run B (another machine)
+    does its whole notification run. A's conditional write then fails, A reads B's record, and
+    finds nothing left to send."""
+    from media_pipeline.lock import ENV_LOCK_DIR
+    from media_pipeline.storage import open_storage
+
+    with Receiver() as slack:
+        env = secret_env({"slack": slack})
+        stage(workspace, ["e1"], toml=notify_toml(chats=("slack",)), env=env)
+        now = T0 + timedelta(hours=1)
+        assert run_cli(workspace.root, "release-due", "--no-notify", "--now", now.isoformat(), env=env).code == 0
+        ws, catalog = load(workspace.root)
+        storage = open_storage(ws.storage_url, ws.root)
+        other: list[notify.NotifyReport] = []
+
+        class BeforeFirstClaim:
+            """The real storage; run B goes in between A's read of the record and A's write."""
+
+            def __getattr__(self, name):
+                return getattr(storage, name)
+
+            def put_bytes(self, key, data, **kw):
+                if key == notify.state_key("testi") and not other:
+                    monkeypatch.setenv(ENV_LOCK_DIR, str(tmp_path / "machine-b"))
+                    other.append(notify.after_run(ws, catalog, now=now, storage=storage, environ=env))
+                return storage.put_bytes(key, data, **kw)
+
+        first = notify.after_run(ws, catalog, now=now, storage=BeforeFirstClaim(), environ=env)
+        assert other[0].sent == ["slack ($TEST_SLACK_URL): testi/e1"]
+        assert first.sent == [] and first.warnings == []
+        assert len(slack.seen) == 1
+
+
 def _title(kind: str, seen) -> str:
     data = seen.json
     if kind == "teams":
