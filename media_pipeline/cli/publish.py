@@ -140,7 +140,8 @@ def release_due_cmd(ctx: click.Context, now: datetime | None, dry_run: bool, no_
     feed. It prints one line per release and at most one line when nothing is due (nothing with
     --quiet). Overlapping runs are safe: they take turns on one machine and use conditional
     writes across machines. Exit codes: 0 success, 1 a release failed (the others still went
-    out), 2 usage error.
+    out), 2 usage error. Shows with a [notify] table then tell their hubs, podping and chat
+    channels, each change once; a failed notification is a warning, never exit 1.
 
     \b
     Example:
