@@ -19,8 +19,8 @@ import yaml
 
 from .errors import ConfigError, Problem, ValidationError
 from .fsutil import atomic_write, display_path
-from .model import (AudioSettings, Category, Chapter, Episode, Owner, Person, Show, SiteSettings, TranscriptFile,
-                    TranscriptSettings, Workspace)
+from .model import (AudioSettings, Category, Chapter, Episode, NotifySettings, Owner, Person, Show, SiteSettings,
+                    TranscriptFile, TranscriptSettings, Workspace)
 from .redact import url_credentials
 
 WORKSPACE_FILE = "media-pipeline.toml"
@@ -349,6 +349,7 @@ def load_show(ws: Workspace, slug: str, problems: list[Problem] | None = None) -
         id3_version=f.int("id3_version", 3),
         feed_cache_seconds=f.int("feed_cache_seconds", 300, minimum=0),
         audio=_audio(f.table("audio"), ws),
+        notify=_notify(f.table("notify")),
     )
     f.finish()
     if show.id3_version not in (3, 4):
@@ -423,6 +424,46 @@ def _transcript_settings(f: _Fields) -> TranscriptSettings:
     if not 0 <= settings.min_duration < settings.max_duration:
         f.error("max_duration", f"must be more than min_duration ({settings.min_duration:g} s)")
     return settings
+
+
+_URL = re.compile(r"^https?://[^/\s]+")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _notify(f: _Fields) -> NotifySettings:
+    d = NotifySettings()
+    hubs = f.str_list("hubs")
+    for hub in hubs:
+        if not _URL.match(hub):
+            f.error("hubs", f"must be http(s) URLs, not {hub!r}")
+    notify = NotifySettings(
+        hubs=tuple(h for h in hubs if _URL.match(h)),
+        podping=_env_ref(f, "podping"),
+        podping_url=f.str("podping_url", d.podping_url),
+        slack=_env_ref(f, "slack"),
+        teams=_env_ref(f, "teams"),
+        mattermost=_env_ref(f, "mattermost"),
+        webhook=_env_ref(f, "webhook"),
+        attempts=f.int("attempts", d.attempts, minimum=1),
+    )
+    f.finish()
+    if not _URL.match(notify.podping_url):
+        f.error("podping_url", f"must be an http(s) URL, not {notify.podping_url!r}")
+    return notify
+
+
+def _env_ref(f: _Fields, key: str) -> str | None:
+    """`{ env = "NAME" }`: a secret (webhook URL, token) is never written in a show file, only the
+    name of the environment variable that holds it; whether it is set is checked when sending."""
+    value = f.raw(key)
+    if value is _MISSING:
+        return None
+    if not (isinstance(value, dict) and set(value) == {"env"} and isinstance(value["env"], str)
+            and _ENV_NAME.match(value["env"])):
+        f.error(key, 'must name an environment variable, like { env = "MEDIA_PIPELINE_SLACK" }; '
+                     "the secret itself never goes in the file")
+        return None
+    return value["env"]
 
 
 # -- episodes ----------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from .transcripts import SRT_MIME, TIMED_MIMES, VTT_MIME, draft_note, language_o
 
 log = logging.getLogger(__name__)
 
+ATOM_NS = "http://www.w3.org/2005/Atom"
 # Podcasting 2.0 guid: UUIDv5 of the feed URL without scheme and trailing slashes, in this namespace.
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 
@@ -118,14 +119,27 @@ def build_feed(show: Show, entries: Sequence[FeedEntry], *, feed_url: str, artwo
         _add_item(fg, show, entry)
 
     xml = fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
-    if last_build is None:
-        # No episodes and no time given: feedgen's default (now) would break byte-identity.
-        feed = etree.fromstring(xml)
-        for element in feed[0].findall("lastBuildDate"):
-            feed[0].remove(element)
+    if last_build is None or show.notify.hubs:
+        # re-indented only when hubs are added: a feed without them keeps its bytes
+        feed = etree.fromstring(xml, etree.XMLParser(remove_blank_text=bool(show.notify.hubs)))
+        if last_build is None:
+            # No episodes and no time given: feedgen's default (now) would break byte-identity.
+            for element in feed[0].findall("lastBuildDate"):
+                feed[0].remove(element)
+        _advertise_hubs(feed[0], show.notify.hubs)
         xml = etree.tostring(feed, pretty_print=True, encoding="UTF-8", xml_declaration=True)
     log.debug("built the feed of %s: %d episodes, %d bytes", show.slug, len(ordered), len(xml))
     return xml
+
+
+def _advertise_hubs(channel, hubs: Sequence[str]) -> None:
+    """WebSub (W3C, section 4): a publisher names its hubs with `<atom:link rel="hub">` beside the
+    `rel="self"` link, so a subscriber knows where to subscribe for pushed updates. feedgen writes
+    only the self link into RSS, hence this."""
+    self_link = channel.find(f"{{{ATOM_NS}}}link[@rel='self']")
+    at = list(channel).index(self_link) + 1 if self_link is not None else len(channel)
+    for i, hub in enumerate(hubs):
+        channel.insert(at + i, channel.makeelement(f"{{{ATOM_NS}}}link", {"href": hub, "rel": "hub"}))
 
 
 def _add_item(fg: FeedGenerator, show: Show, entry: FeedEntry) -> None:

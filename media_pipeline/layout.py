@@ -29,6 +29,11 @@ def manifest_key(show: str) -> str:
     return f"{PRIVATE_PREFIX}{show}/manifest.json"
 
 
+def notifications_key(show: str) -> str:
+    """What the show's notifications owe and have sent (docs/notifications.md)."""
+    return f"{PRIVATE_PREFIX}{show}/notifications.json"
+
+
 def staging_prefix(show: str) -> str:
     return f"{PRIVATE_PREFIX}{show}/staged/"
 

@@ -102,6 +102,21 @@ class TranscriptFile:
 
 
 @dataclass(frozen=True)
+class NotifySettings:
+    """Who hears of a show's changes (docs/notifications.md). Hubs are public URLs; every secret
+    (a webhook URL, the podping token) is named here only by the environment variable holding it."""
+
+    hubs: tuple[str, ...] = ()  # WebSub hubs, advertised in the feed and pinged when it changes
+    podping: str | None = None  # environment variable with the podping.cloud token
+    podping_url: str = "https://podping.cloud/"
+    slack: str | None = None  # environment variables with incoming-webhook URLs
+    teams: str | None = None
+    mattermost: str | None = None
+    webhook: str | None = None  # a generic JSON webhook
+    attempts: int = 5  # runs that try one notification before it is given up
+
+
+@dataclass(frozen=True)
 class Show:
     """A podcast channel, loaded from `feeds/<slug>.toml`."""
 
@@ -140,6 +155,7 @@ class Show:
     id3_version: int = 3
     feed_cache_seconds: int = 300
     audio: AudioSettings = field(default_factory=AudioSettings)
+    notify: NotifySettings = field(default_factory=NotifySettings)
 
 
 @dataclass(frozen=True)

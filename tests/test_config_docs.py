@@ -26,6 +26,7 @@ _FUNCTIONS = {
     "_site": ("workspace", ""),
     "load_show": ("show", ""),
     "_audio": ("show", "audio."),
+    "_notify": ("show", "notify."),
     "_person": ("person", ""),
     "_read_episode": ("episode", ""),
     "_chapter": ("episode", "chapters."),
@@ -57,7 +58,7 @@ def loader_keys() -> dict[str, set[str]]:
                 owner = node.func.value.id if isinstance(node.func.value, ast.Name) else ""
                 if isinstance(first, ast.Constant) and isinstance(first.value, str):
                     key = tables.get(owner, "") + first.value
-            elif isinstance(node.func, ast.Name) and node.func.id in ("parse_time", "parse_duration"):
+            elif isinstance(node.func, ast.Name) and node.func.id in ("parse_time", "parse_duration", "_env_ref"):
                 key = node.args[1].value
             if key is not None:
                 keys.add(key)
@@ -66,7 +67,7 @@ def loader_keys() -> dict[str, set[str]]:
             kind, prefix = _FUNCTIONS[func.name]
             found.setdefault(kind, set()).update(prefix + k for k in keys)
     # a table read by the top-level function is a heading, not a key
-    found["show"] -= {"owner", "funding", "audio", "persons", "transcripts"}
+    found["show"] -= {"owner", "funding", "audio", "persons", "transcripts", "notify"}
     found["show"] |= {f"persons.{k}" for k in found["person"]}
     found["episode"] |= {f"persons.{k}" for k in found["person"]}
     return found
@@ -87,6 +88,7 @@ _SECTIONS = {
     ("show", "persons"): "[[persons]]",
     ("show", "audio"): "[audio]",
     ("show", "transcripts"): "[transcripts]",
+    ("show", "notify"): "[notify]",
     ("episode", ""): "Episode files: episodes/&lt;show&gt;/&lt;episode&gt;.md",
     ("episode", "persons"): "[[persons]]",
     ("episode", "chapters"): "Chapters",
@@ -138,9 +140,10 @@ def test_each_demo_show_names_every_show_key(show):
     named = toml_keys(path)
     assert named == loader_keys()["show"]
     # and the keys left commented out are only those that would move or re-identify the feed,
-    # add clips to every episode, or send listeners to a website other than the show's own page
+    # add clips to every episode, send listeners to a website other than the show's own page, and the
+    # notifications (no demo show tells anyone of anything)
     assert named - active_toml_keys(path) == {"public_url", "new_feed_url", "podcast_guid", "audio.intro",
-                                              "audio.outro", "link"}
+                                              "audio.outro", "link"} | {k for k in named if k.startswith("notify.")}
 
 
 def active_toml_keys(path: Path) -> set[str]:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from .. import notify as notifying
 from .. import publish as publishing
 from .. import release as releasing
 from .. import unpublish as unpublishing
@@ -46,6 +47,23 @@ def _emit(ctx: click.Context, message: str, **fields) -> None:
         echo(message)
 
 
+def _notify(ctx: click.Context, ws: Workspace, catalog: Catalog, shows: list[str] | None, *, now: datetime,
+            dry_run: bool, enabled: bool, upcoming: list[str] = ()) -> None:
+    """After the library call: what the run's shows owe their hubs, podping and chat channels
+    (docs/notifications.md). A failed notification is one warning line, never a failed command."""
+    if not enabled:
+        return
+    report = notifying.after_run(ws, catalog, shows, now=now, dry_run=dry_run, upcoming=upcoming)
+    for line in report.planned:
+        _emit(ctx, f"would notify {line}", notify=line, dry_run=True)
+    for line in report.sent:
+        _emit(ctx, f"notified {line}", notify=line)
+
+
+_NO_NOTIFY = click.option("--no-notify", is_flag=True,
+                          help="Send no notifications; what is owed goes out with the next run that notifies.")
+
+
 def _catalog(ws: Workspace, shows: list[str] | None = None, strict: bool = True) -> tuple[Catalog, list]:
     """Load; the loader's errors (strict: raised) and everything it found."""
     catalog, problems = load_catalog(ws, shows)
@@ -62,9 +80,10 @@ def _catalog(ws: Workspace, shows: list[str] | None = None, strict: bool = True)
 @click.option("--dry-run", is_flag=True, help="Say what would go live or be staged; change nothing.")
 @click.option("--now", type=TimeParam(), default=None,
               help="Take this as the current time (ISO 8601; no offset: the workspace time zone).")
+@_NO_NOTIFY
 @click.pass_context
 def publish_cmd(ctx: click.Context, episodes: tuple[str, ...], shows: tuple[str, ...], all_: bool, dry_run: bool,
-                now: datetime | None) -> None:
+                now: datetime | None, no_notify: bool) -> None:
     """Process, tag and upload episodes, then rebuild their shows' feeds.
 
     Episodes whose publish time has come go live; later ones are uploaded to a private staging
@@ -100,6 +119,8 @@ def publish_cmd(ctx: click.Context, episodes: tuple[str, ...], shows: tuple[str,
               uploaded=list(outcome.uploaded))
     for url in report.feeds:
         _emit(ctx, f"feed: {url}", feed=url)
+    _notify(ctx, ws, catalog, sorted({e.show for e in selected}), now=moment, dry_run=dry_run, enabled=not no_notify,
+            upcoming=[o.key for o in report.outcomes if o.state == "would go live"])
     _fail_if(ctx, report.failures)
 
 
@@ -107,15 +128,17 @@ def publish_cmd(ctx: click.Context, episodes: tuple[str, ...], shows: tuple[str,
 @click.option("--now", type=TimeParam(), default=None,
               help="Take this as the current time (ISO 8601; no offset: the workspace time zone).")
 @click.option("--dry-run", is_flag=True, help="List what would be released; change nothing.")
+@_NO_NOTIFY
 @click.pass_context
-def release_due_cmd(ctx: click.Context, now: datetime | None, dry_run: bool) -> None:
+def release_due_cmd(ctx: click.Context, now: datetime | None, dry_run: bool, no_notify: bool) -> None:
     """Release every staged episode whose publish time has passed (run it from cron).
 
     Release is cheap: a server-side copy of the staged files to their public place, then the
     feed. It prints one line per release and at most one line when nothing is due (nothing with
     --quiet). Overlapping runs are safe: they take turns on one machine and use conditional
     writes across machines. Exit codes: 0 success, 1 a release failed (the others still went
-    out), 2 usage error.
+    out), 2 usage error. Shows with a [notify] table then tell their hubs, podping and chat
+    channels, each change once; a failed notification is a warning, never exit 1.
 
     \b
     Example:
@@ -134,14 +157,17 @@ def release_due_cmd(ctx: click.Context, now: datetime | None, dry_run: bool) -> 
               guid=release.guid, due=release.publish_at.isoformat())
     if not (report.due or report.released or report.failures or problems) and not quiet(ctx):
         _emit(ctx, f"nothing due at {moment.isoformat(timespec='seconds')}", due=0)
+    _notify(ctx, ws, catalog, None, now=moment, dry_run=dry_run, enabled=not no_notify,
+            upcoming=[r.key for r in report.due])
     _fail_if(ctx, [(p.path, str(p)) for p in problems] + report.failures)
 
 
 @click.command("unpublish", context_settings=CONTEXT_SETTINGS)
 @click.argument("episode")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@_NO_NOTIFY
 @click.pass_context
-def unpublish_cmd(ctx: click.Context, episode: str, yes: bool) -> None:
+def unpublish_cmd(ctx: click.Context, episode: str, yes: bool, no_notify: bool) -> None:
     """Take an episode down: remove it from the feed first, then delete its media.
 
     The episode's guid is kept as retired and never given to another episode; to publish the
@@ -165,6 +191,7 @@ def unpublish_cmd(ctx: click.Context, episode: str, yes: bool) -> None:
     else:
         _emit(ctx, f"{target.key}: unpublished ({len(report.deleted)} file(s) deleted, guid {report.guid} retired)",
               episode=target.key, state="unpublished", guid=report.guid, deleted=list(report.deleted))
+    _notify(ctx, ws, catalog, [target.show], now=datetime.now(timezone.utc), dry_run=False, enabled=not no_notify)
 
 
 def _find(catalog: Catalog, loaded: list, ref: str):
