@@ -79,6 +79,12 @@ def integrated(momentary: Iterable[float]) -> float:
     return _power_mean([m for m in blocks if m > gate])
 
 
+def integrated_gate(momentary: Iterable[float]) -> float:
+    """The relative gate of BS.1770-4 integrated loudness (10 LU under the absolute-gated blocks)."""
+    blocks = [m for m in momentary if m > _ABSOLUTE_GATE]
+    return _power_mean(blocks) - _RELATIVE_GATE_I if blocks else _ABSOLUTE_GATE
+
+
 def loudness_range(short_term: Iterable[float]) -> float:
     """EBU Tech 3342 loudness range from 3 s blocks: 95th minus 10th percentile above the gates."""
     blocks = [s for s in short_term if s > _ABSOLUTE_GATE]

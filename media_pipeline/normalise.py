@@ -10,6 +10,7 @@ import logging
 import math
 import re
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Mapping
@@ -20,8 +21,10 @@ from .model import AudioSettings, Loudness, MediaInfo
 
 log = logging.getLogger(__name__)
 
-# Part of every cache key: bump it when a change here alters the audio produced.
+# Part of every cache key: bump it when a change here alters the audio produced. Webinars have
+# their own (see VIDEO_LIMITER_MARGIN_DB), so a change to them alone leaves audio episodes cached.
 CODE_VERSION = "normalise-1"
+VIDEO_CODE_VERSION = "normalise-video-2"
 
 # Lossy encoders move the numbers (measured on speech, 2-core machine, ffmpeg 9): LAME at 128k
 # lowers integrated loudness by about 0.4 LU, ffmpeg's AAC by about 0.2 LU. Aim that much higher.
@@ -29,6 +32,11 @@ CODEC_COMPENSATION_LU = {"mp3": 0.4, "aac": 0.2}
 # Encoders also raise the true peak above the limiter's sample-peak ceiling (AAC most), so the
 # limiter is set this far below the show's true-peak ceiling.
 LIMITER_MARGIN_DB = {"mp3": 1.5, "aac": 1.8}
+# A webinar's sound has been through a lossy codec once already, and its encoded true peaks
+# overshoot more (60 minutes measured -1.0 dBTP with the margins above): 0.3 dB more, and the two
+# chosen so that trim minus limit is the same for both codecs, which lets one limiter serve the
+# MP4's AAC and the MP3 (they differ by a linear gain after it: half the limiting work).
+VIDEO_LIMITER_MARGIN_DB = {"mp3": 1.8, "aac": 2.0}
 # The analysis pass reads sample peaks (a third of the cost of 4x oversampled true peak); between
 # samples speech peaks rise up to about this much, so the limiter is engaged this early.
 INTERSAMPLE_MARGIN_DB = 1.0
@@ -38,6 +46,8 @@ LIMITER_LOSS_PER_DB2 = 0.025
 LIMITER_LOSS_CAP_LU = 2.0
 # A verified result further than this from the target is encoded once more with the correction.
 RETRY_LU = 0.3
+# Recordings at least this long are analysed as two halves at once, one per core.
+PARALLEL_ANALYSIS_SECONDS = 600.0
 # The calibration measures the limiter on a sample of the programme: CALIBRATION_CHUNK_SECONDS out of
 # every period, a tenth of the programme but at least CALIBRATION_MIN_SECONDS of it (speech is
 # uniform enough that the loss on an evenly spread tenth is the loss on the whole; the verification
@@ -96,6 +106,7 @@ class Plan:
     segments: tuple[Segment, ...]  # intro?, main, outro?
     main_index: int
     settings: AudioSettings
+    video: bool = False  # a webinar: its own limiter margins
 
     @property
     def main(self) -> Segment:
@@ -109,8 +120,11 @@ class Plan:
         if loudest_peak <= ceiling - INTERSAMPLE_MARGIN_DB:
             return Branch(codec, trim, None)
         # EBU R128: true peak at most the ceiling; alimiter limits sample peaks, so it sits lower.
-        limit = max(ceiling - LIMITER_MARGIN_DB[codec], LIMITER_FLOOR_DB)
+        limit = max(ceiling - self.limiter_margin(codec), LIMITER_FLOOR_DB)
         return Branch(codec, trim + limiter_loss(loudest_peak - limit), limit)
+
+    def limiter_margin(self, codec: str) -> float:
+        return (VIDEO_LIMITER_MARGIN_DB if self.video else LIMITER_MARGIN_DB)[codec]
 
     def duration(self, info: MediaInfo, clip_durations: tuple[float, ...] = ()) -> float:
         end = self.main.analysis.end if self.main.analysis.end is not None else info.duration
@@ -138,22 +152,64 @@ def analyse(path: Path, settings: AudioSettings, *, trim: bool = False, duration
     if trim:
         chain += f",silencedetect=n={settings.silence_threshold_db:g}dB:d={settings.silence_min_seconds:g}"
     level = level and settings.max_loudness_range is not None
-    framelog = "info" if level else "quiet"
-    result = ffmpeg.run(["-i", path, "-map", "0:a:0", "-vn", "-sn", "-dn", "-af",
-                         f"{chain},ebur128=peak=sample:framelog={framelog}", "-f", "null", "-"],
-                        what=path, duration=duration, progress=progress)
-    measured = loudness.parse_summary(result.stderr, path)
-    start, end = _silence_bounds(result.stderr, duration) if trim else (0.0, None)
+    halves = None if trim or not duration or duration < PARALLEL_ANALYSIS_SECONDS else \
+        _analyse_halves(path, chain, duration, progress)
+    if halves is not None:
+        measured, frames = halves
+        start, end = 0.0, None
+    else:
+        framelog = "info" if level else "quiet"
+        result = ffmpeg.run(["-i", path, "-map", "0:a:0", "-vn", "-sn", "-dn", "-af",
+                             f"{chain},ebur128=peak=sample:framelog={framelog}", "-f", "null", "-"],
+                            what=path, duration=duration, progress=progress)
+        measured = loudness.parse_summary(result.stderr, path)
+        frames = levelling.parse_frames(result.stderr) if level else None
+        start, end = _silence_bounds(result.stderr, duration) if trim else (0.0, None)
     if end is not None and end - start < 1.0:
         raise MediaError("no audible programme: the recording is silent once silence is trimmed", path=path)
     log.info("analysed %s: %s; sample peak %.1f dBFS%s", path, loudness.describe(measured).split(", true")[0],
              measured.true_peak, f"; trim {start:.2f} s to {end if end is not None else 'end'}" if trim else "")
     envelope = None
     if level:
-        assert settings.max_loudness_range is not None
-        envelope = levelling.plan_levelling(levelling.parse_frames(result.stderr), measured.integrated,
-                                            settings.max_loudness_range)
+        assert settings.max_loudness_range is not None and frames is not None
+        envelope = levelling.plan_levelling(frames, measured.integrated, settings.max_loudness_range)
     return Analysis(measured, start, end, envelope)
+
+
+def _analyse_halves(path: Path, chain: str, duration: float,
+                    progress: ffmpeg.Progress | None) -> tuple[Loudness, levelling.Frames] | None:
+    """The analysis of a long recording as two halves at once, one per core.
+
+    Integrated loudness and range are gated over the whole programme, so they cannot be combined
+    from the halves' summaries: ebur128 logs its 400 ms and 3 s blocks every 100 ms, and the BS.1770
+    and Tech 3342 gating is done here over both halves' blocks (the 3 s after the seek lack their
+    short-term blocks: a few hundredths of a per cent of the programme). None: a half failed (for
+    example it is all silence); the caller then measures the whole in one pass.
+    """
+    middle = duration / 2
+
+    def half(seek: float | None, length: float | None, report: ffmpeg.Progress | None) -> tuple[Loudness, str]:
+        where = ["-ss", f"{seek:.3f}"] if seek else []
+        until = ["-t", f"{length:.3f}"] if length else []
+        result = ffmpeg.run([*where, *until, "-i", path, "-map", "0:a:0", "-vn", "-sn", "-dn", "-af",
+                             f"{chain},ebur128=peak=sample:framelog=info", "-f", "null", "-"],
+                            what=path, duration=middle, progress=report)
+        return loudness.parse_summary(result.stderr, path), result.stderr
+
+    try:
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="analyse") as pool:
+            runs = [pool.submit(half, None, middle, progress), pool.submit(half, middle, None, None)]
+            (first, first_log), (second, second_log) = [run.result() for run in runs]
+    except MediaError:
+        return None
+    a, b = levelling.parse_frames(first_log), levelling.parse_frames(second_log)
+    frames = levelling.Frames(a.times + tuple(t + middle for t in b.times), a.momentary + b.momentary,
+                              a.short_term + b.short_term)
+    integrated = levelling.integrated(frames.momentary)
+    measured = Loudness(integrated=round(integrated, 2), lra=round(levelling.loudness_range(frames.short_term), 1),
+                        true_peak=max(first.true_peak, second.true_peak),
+                        threshold=round(levelling.integrated_gate(frames.momentary), 1))
+    return measured, frames
 
 
 _SILENCE_START = re.compile(r"silence_start: (-?[\d.]+)")
@@ -201,7 +257,7 @@ def plan(info: MediaInfo, settings: AudioSettings, *, video: bool = False,
                 main_index = 1
             else:
                 segments.append(segment)
-    result = Plan(tuple(segments), main_index, settings)
+    result = Plan(tuple(segments), main_index, settings, video)
     log.info("plan for %s: gain %+.1f dB to reach %.1f LUFS", info.path, result.main.gain_db, settings.target_lufs)
     return result
 
@@ -242,6 +298,19 @@ def filter_graph(the_plan: Plan, branches: tuple[Branch, ...], sample_rate: int,
         joined = "[prog]"
     else:
         joined = labels[0]
+    shared = len(branches) > 1 and len({_limiter_key(b) for b in branches}) == 1 and branches[0].limiter_db is not None
+    if shared:
+        # one limiter for every branch; each then takes its own linear gain (limiting g*x at L is
+        # g times limiting x at L/g: the peak limiter is scale-invariant)
+        first = branches[0]
+        if tap:
+            lines.append(f"{joined}asplit=2[lim][tap]")
+            joined = "[lim]"
+        lines.append(f"{joined}volume={first.trim_db:.3f}dB:precision=float,{_limiter(first.limiter_db)},"
+                     f"asplit={len(branches)}" + "".join(f"[b{i}]" for i in range(len(branches))))
+        for i, branch in enumerate(branches):
+            lines.append(f"[b{i}]volume={branch.trim_db - first.trim_db:.3f}dB:precision=float[out{i}]")
+        return ";".join(lines)
     heads = [f"[b{i}]" for i in range(len(branches))] + (["[tap]"] if tap else [])
     if len(heads) > 1:
         lines.append(f"{joined}asplit={len(heads)}" + "".join(heads))
@@ -250,11 +319,19 @@ def filter_graph(the_plan: Plan, branches: tuple[Branch, ...], sample_rate: int,
     for i, (head, branch) in enumerate(zip(heads, branches)):
         chain = [f"{head}volume={branch.trim_db:.3f}dB:precision=float"]
         if branch.limiter_db is not None:
-            # level=false: no auto make-up gain; latency=true: no delay, so video stays in sync
-            chain.append(f"alimiter=limit={10 ** (branch.limiter_db / 20):.5f}:attack=5:release=50"
-                         ":level=false:latency=true")
+            chain.append(_limiter(branch.limiter_db))
         lines.append(",".join(chain) + f"[out{i}]")
     return ";".join(lines)
+
+
+def _limiter(limit_db: float) -> str:
+    # level=false: no auto make-up gain; latency=true: no delay, so video stays in sync
+    return f"alimiter=limit={10 ** (limit_db / 20):.5f}:attack=5:release=50:level=false:latency=true"
+
+
+def _limiter_key(branch: Branch) -> float | None:
+    """How hard the branch drives its limiter (trim minus limit): equal keys can share one limiter."""
+    return None if branch.limiter_db is None else round(branch.trim_db - branch.limiter_db, 6)
 
 
 def calibrate(the_plan: Plan, branches: tuple[Branch, ...], *, duration: float | None = None,
@@ -271,9 +348,13 @@ def calibrate(the_plan: Plan, branches: tuple[Branch, ...], *, duration: float |
     if not limited:
         return branches
     # Each limited branch is measured at a few gains around the guess; the one whose limiter takes
-    # exactly the extra gain it was given is found between them.
+    # exactly the extra gain it was given is found between them. Branches that share a limiter
+    # (the same trim minus limit) are measured once, by the first of them.
+    measuring = {}
+    for i in limited:
+        measuring.setdefault(_limiter_key(branches[i]), i)
     candidates = [(i, replace(branches[i], trim_db=CODEC_COMPENSATION_LU[branches[i].codec] + extra))
-                  for i in limited for extra in _extra_gains(branches[i])]
+                  for i in measuring.values() for extra in _extra_gains(branches[i])]
     chosen = tuple(c for _, c in candidates)
     names = [f"m{k}" for k in range(len(chosen))]
     sample = calibration_sample(duration)
@@ -294,10 +375,11 @@ def calibrate(the_plan: Plan, branches: tuple[Branch, ...], *, duration: float |
     calibrated = list(branches)
     for i in limited:
         codec = branches[i].codec
+        first = measuring[_limiter_key(branches[i])]
         # (extra gain, what the limiter took at that gain) on the sample
-        measured = sorted((c.trim_db - CODEC_COMPENSATION_LU[codec],
+        measured = sorted((c.trim_db - CODEC_COMPENSATION_LU[c.codec],
                            found["ref"].integrated + c.trim_db - found[names[k]].integrated)
-                          for k, (j, c) in enumerate(candidates) if j == i)
+                          for k, (j, c) in enumerate(candidates) if j == first)
         extra = _balance(measured)
         calibrated[i] = replace(branches[i], trim_db=CODEC_COMPENSATION_LU[codec] + extra)
         log.info("limiter calibration (%s%s): %s; gain now %+.2f dB", codec, ", levelled" if levelled else "",

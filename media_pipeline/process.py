@@ -45,7 +45,7 @@ def process_episode(ws: Workspace, show: Show, episode: Episode, *,
     info = probe(episode.source)
     video = info.has_video
     settings = show.audio
-    key = cache.key(episode.source, settings, code_version=normalise.CODE_VERSION, extra={"video": video})
+    key = cache.key(episode.source, settings, code_version=normalise.VIDEO_CODE_VERSION if video else normalise.CODE_VERSION, extra={"video": video})
     entry = cache.folder(ws.build_dir, show.slug, episode.slug, key)
     manifest = cache.use(entry)
     if manifest is not None:
