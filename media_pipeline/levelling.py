@@ -24,9 +24,13 @@ _FRAME = re.compile(r"t: *([\d.]+) +TARGET:.*? M: *(-?[\d.]+) S: *(-?[\d.]+)")
 # Short-term blocks this far below the programme's integrated loudness are pauses: they steer
 # nothing and the gain is held through them (EBU Tech 3342 gates LRA 20 LU below, the same idea).
 SPEECH_GATE_LU = 20.0
+# Quiet this long (momentary loudness under that gate) is a pause, not a gap between words.
+PAUSE_SECONDS = 1.0
 # Time constant of the smoothing, run forwards and backwards (zero phase, no lag behind the speech):
 # a ten-dB step between two voices becomes a ramp of about six seconds.
 SMOOTHING_SECONDS = 2.0
+# ... and the gain never moves faster than this (where speech starts after a long pause, say).
+MAX_SLEW_DB_PER_SECOND = 3.0
 # The envelope never raises a passage by more or lowers it by more than this.
 MAX_BOOST_DB = 15.0
 MAX_CUT_DB = 10.0
@@ -108,10 +112,10 @@ def plan_levelling(frames: Frames, programme_lufs: float, max_range: float) -> L
         log.info("levelling: loudness range %.1f LU is within %.1f LU already", now, max_range)
         return None
     # S(t) covers the 3 s before t, M(t) the 400 ms before: each gain is taken at its block's centre.
-    level = _speech_level(frames.short_term, programme_lufs)
+    level = _speech_level(frames, programme_lufs)
 
     def gains(strength: float) -> list[float]:
-        return [max(-MAX_CUT_DB, min(MAX_BOOST_DB, strength * (programme_lufs - x))) for x in level]
+        return _slew_limited([max(-MAX_CUT_DB, min(MAX_BOOST_DB, strength * (programme_lufs - x))) for x in level])
 
     def levelled(g: list[float]) -> list[float]:
         return [s + _at(g, frames, t - 1.5) for s, t in zip(frames.short_term, frames.times)]
@@ -123,7 +127,8 @@ def plan_levelling(frames: Frames, programme_lufs: float, max_range: float) -> L
     low, high = 0.0, 1.0
     g, lra = predicted(high)
     if lra > aim:
-        log.warning("levelling: the strongest envelope predicts %.1f LU, over the asked %.1f LU", lra, max_range)
+        log.warning("levelling: the strongest envelope predicts %.1f LU, %.1f LU under the asked %.1f LU at best",
+                    lra, max_range - lra, max_range)
     else:
         for _ in range(12):
             middle = (low + high) / 2
@@ -148,11 +153,32 @@ def commands(levelling: Levelling, target: str, *, offset: float = 0.0) -> str:
     return "".join(f"{max(0.0, t - offset):.2f} {target} volume {gain:.3f}dB;\n" for t, gain in levelling.points)
 
 
-def _speech_level(short_term: Sequence[float], programme_lufs: float) -> list[float]:
+def _speech_level(frames: Frames, programme_lufs: float) -> list[float]:
     """The loudness of the speech around each block: short-term loudness smoothed over the speech
-    blocks only, so a pause takes the level of the speech on either side of it."""
-    gate = programme_lufs - SPEECH_GATE_LU
-    weights = [1.0 if s > max(gate, _ABSOLUTE_GATE) else 0.0 for s in short_term]
+    blocks only, so a pause takes the level of the speech on either side of it.
+
+    A 3 s block that overlaps a pause (PAUSE_SECONDS or more of momentary loudness under the gate)
+    by more than half a second reads low for the silence in it, so it does not steer either.
+    """
+    gate = max(programme_lufs - SPEECH_GATE_LU, _ABSOLUTE_GATE)
+    short_term = frames.short_term
+    quiet = [m <= gate for m in frames.momentary]
+    in_pause = [False] * len(quiet)
+    run = 0
+    for i, q in enumerate(quiet + [False]):
+        if q:
+            run += 1
+            continue
+        if run * STEP_SECONDS >= PAUSE_SECONDS:
+            for j in range(i - run, i):
+                in_pause[j] = True
+        run = 0
+    window = round(3.0 / STEP_SECONDS)
+    paused = [0] * (len(in_pause) + 1)  # running count, to count pause steps inside each 3 s block
+    for i, p in enumerate(in_pause):
+        paused[i + 1] = paused[i] + p
+    weights = [1.0 if s > gate and (paused[i + 1] - paused[max(0, i + 1 - window)]) * STEP_SECONDS <= 0.5 else 0.0
+               for i, s in enumerate(short_term)]
     values = [s * w for s, w in zip(short_term, weights)]
     decay = math.exp(-STEP_SECONDS / SMOOTHING_SECONDS)
     numerator = _zero_phase(values, decay)
@@ -163,6 +189,17 @@ def _speech_level(short_term: Sequence[float], programme_lufs: float) -> list[fl
             last = n / d
         level.append(last)
     return level
+
+
+def _slew_limited(gains: list[float]) -> list[float]:
+    """At most MAX_SLEW_DB_PER_SECOND between neighbours: clamped forwards, then backwards."""
+    step = MAX_SLEW_DB_PER_SECOND * STEP_SECONDS
+    out = list(gains)
+    for i in range(1, len(out)):
+        out[i] = min(max(out[i], out[i - 1] - step), out[i - 1] + step)
+    for i in range(len(out) - 2, -1, -1):
+        out[i] = min(max(out[i], out[i + 1] - step), out[i + 1] + step)
+    return out
 
 
 def _zero_phase(values: Sequence[float], decay: float) -> list[float]:
@@ -185,14 +222,20 @@ def _at(gains: Sequence[float], frames: Frames, t: float) -> float:
 
 
 def _points(gains: Sequence[float], frames: Frames) -> list[tuple[float, float]]:
-    """(time, gain) wherever the gain has moved by COMMAND_STEP_DB, starting at 0 s."""
+    """(time, gain) wherever the gain has moved by COMMAND_STEP_DB, starting at 0 s; between two
+    blocks the gain is interpolated, so no step is much larger than COMMAND_STEP_DB."""
     points: list[tuple[float, float]] = []
+    previous: tuple[float, float] | None = None
     for g, t in zip(gains, frames.times):
         centre = max(0.0, t - 1.5)
         if not points:
             points.append((0.0, g))
-        elif abs(g - points[-1][1]) >= COMMAND_STEP_DB:
-            points.append((centre, g))
+        elif abs(g - points[-1][1]) >= COMMAND_STEP_DB and previous is not None:
+            t0, g0 = previous
+            steps = max(1, math.ceil(abs(g - g0) / COMMAND_STEP_DB))
+            for k in range(1, steps + 1):
+                points.append((t0 + (centre - t0) * k / steps, g0 + (g - g0) * k / steps))
+        previous = (centre, g) if points[-1][0] != centre else (centre, points[-1][1])
     return points
 
 
