@@ -131,9 +131,9 @@ def test_each_demo_show_names_every_show_key(show):
     named = toml_keys(path)
     assert named == loader_keys()["show"]
     # and the keys left commented out are only those that would move or re-identify the feed,
-    # or add clips to every episode
+    # add clips to every episode, or change the sound of the published episodes (levelling)
     assert named - active_toml_keys(path) == {"public_url", "new_feed_url", "podcast_guid", "audio.intro",
-                                              "audio.outro"}
+                                              "audio.outro", "audio.max_loudness_range"}
 
 
 def active_toml_keys(path: Path) -> set[str]:
