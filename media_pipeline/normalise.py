@@ -47,7 +47,7 @@ LIMITER_LOSS_CAP_LU = 2.0
 # A verified result further than this from the target is encoded once more with the correction.
 RETRY_LU = 0.3
 # Recordings at least this long are analysed as two halves at once, one per core.
-PARALLEL_ANALYSIS_SECONDS = 600.0
+PARALLEL_ANALYSIS_SECONDS = 120.0
 # The calibration measures the limiter on a sample of the programme: CALIBRATION_CHUNK_SECONDS out of
 # every period, a tenth of the programme but at least CALIBRATION_MIN_SECONDS of it (speech is
 # uniform enough that the loss on an evenly spread tenth is the loss on the whole; the verification
@@ -55,8 +55,8 @@ PARALLEL_ANALYSIS_SECONDS = 600.0
 CALIBRATION_CHUNK_SECONDS = 3.0
 CALIBRATION_FRACTION = 0.1
 CALIBRATION_MIN_SECONDS = 30.0
-# ... at the guessed gain and this much either side of it.
-CALIBRATION_STEP_DB = 0.5
+# ... at this much above and below the guessed gain.
+CALIBRATION_STEP_DB = 0.3
 # The lowest limit ffmpeg's alimiter accepts (0.0625 linear).
 LIMITER_FLOOR_DB = -24.0
 
@@ -206,7 +206,8 @@ def _analyse_halves(path: Path, chain: str, duration: float,
     frames = levelling.Frames(a.times + tuple(t + middle for t in b.times), a.momentary + b.momentary,
                               a.short_term + b.short_term)
     integrated = levelling.integrated(frames.momentary)
-    measured = Loudness(integrated=round(integrated, 2), lra=round(levelling.loudness_range(frames.short_term), 1),
+    # rounded as ebur128's own summary is, so the gain is the one a single pass would give
+    measured = Loudness(integrated=round(integrated, 1), lra=round(levelling.loudness_range(frames.short_term), 1),
                         true_peak=max(first.true_peak, second.true_peak),
                         threshold=round(levelling.integrated_gate(frames.momentary), 1))
     return measured, frames
@@ -388,9 +389,9 @@ def calibrate(the_plan: Plan, branches: tuple[Branch, ...], *, duration: float |
 
 
 def _extra_gains(branch: Branch) -> list[float]:
-    """The extra gains the calibration tries: the guess and half a decibel either side of it."""
-    guess = branch.trim_db - CODEC_COMPENSATION_LU[branch.codec]
-    return sorted({round(max(0.0, guess + step), 3) for step in (-CALIBRATION_STEP_DB, 0.0, CALIBRATION_STEP_DB)})
+    """The extra gains the calibration tries: either side of the guess."""
+    guess = max(CALIBRATION_STEP_DB, branch.trim_db - CODEC_COMPENSATION_LU[branch.codec])
+    return [round(guess - CALIBRATION_STEP_DB, 3), round(guess + CALIBRATION_STEP_DB, 3)]
 
 
 def _balance(measured: list[tuple[float, float]]) -> float:
