@@ -32,12 +32,14 @@ SMOOTHING_SECONDS = 2.0
 # ... and the gain never moves faster than this (where speech starts after a long pause, say).
 MAX_SLEW_DB_PER_SECOND = 3.0
 # The envelope never raises a passage by more or lowers it by more than this.
-MAX_BOOST_DB = 15.0
+MAX_BOOST_DB = 20.0
 MAX_CUT_DB = 10.0
 # Aim this far under the asked range: the prediction and the encoder move the measured LRA a little.
 RANGE_MARGIN_LU = 1.0
-# A command is sent when the gain has moved this much (0.05 dB steps are far below audibility).
-COMMAND_STEP_DB = 0.05
+# The envelope goes to ffmpeg as a linear ramp (in dB) per this many seconds, evaluated on every
+# audio frame (about 21 ms), so the gain moves at most 0.07 dB from one frame to the next. Longer
+# ramps keep the command list short: asendcmd looks at every command for every frame.
+RAMP_SECONDS = 1.0
 # BS.1770-4 gates: absolute, and relative for integrated loudness; EBU Tech 3342 for the range.
 _ABSOLUTE_GATE = -70.0
 _RELATIVE_GATE_I = 10.0
@@ -57,7 +59,7 @@ class Frames:
 class Levelling:
     """A gain envelope and what it is predicted to give (measured again after encoding)."""
 
-    points: tuple[tuple[float, float], ...]  # (seconds into the input, gain dB) where the gain changes
+    points: tuple[tuple[float, float], ...]  # (seconds into the input, gain dB), RAMP_SECONDS apart
     integrated: float  # LUFS after the envelope
     lra: float  # LU after the envelope
     strength: float  # 0 (no levelling) to 1 (every passage at the programme's loudness)
@@ -148,9 +150,17 @@ def plan_levelling(frames: Frames, programme_lufs: float, max_range: float) -> L
     return result
 
 
-def commands(levelling: Levelling, target: str, *, offset: float = 0.0) -> str:
-    """The `asendcmd` file that drives the `volume` filter named `target` along the envelope."""
-    return "".join(f"{max(0.0, t - offset):.2f} {target} volume {gain:.3f}dB;\n" for t, gain in levelling.points)
+def commands(levelling: Levelling, target: str) -> str:
+    """The `asendcmd` file that drives the `volume` filter named `target` (with `eval=frame`) along
+    the envelope: from each point a linear ramp in dB to the next, then the last gain held."""
+    lines = []
+    points = levelling.points
+    for (t0, g0), (t1, g1) in zip(points, points[1:]):
+        slope = (g1 - g0) / (t1 - t0)
+        lines.append(f"{t0:.2f} {target} volume 'pow(10,({g0:.3f}{slope:+.4f}*(t-{t0:.2f}))/20)';\n")
+    t, g = points[-1]
+    lines.append(f"{t:.2f} {target} volume '{10 ** (g / 20):.6f}';\n")
+    return "".join(lines)
 
 
 def _speech_level(frames: Frames, programme_lufs: float) -> list[float]:
@@ -222,20 +232,15 @@ def _at(gains: Sequence[float], frames: Frames, t: float) -> float:
 
 
 def _points(gains: Sequence[float], frames: Frames) -> list[tuple[float, float]]:
-    """(time, gain) wherever the gain has moved by COMMAND_STEP_DB, starting at 0 s; between two
-    blocks the gain is interpolated, so no step is much larger than COMMAND_STEP_DB."""
-    points: list[tuple[float, float]] = []
-    previous: tuple[float, float] | None = None
-    for g, t in zip(gains, frames.times):
-        centre = max(0.0, t - 1.5)
+    """The envelope every RAMP_SECONDS from 0 s (the gains are sampled at the blocks' centres)."""
+    points = []
+    every = max(1, round(RAMP_SECONDS / STEP_SECONDS))
+    for i in range(0, len(gains), every):
+        centre = frames.times[i] - 1.5
         if not points:
-            points.append((0.0, g))
-        elif abs(g - points[-1][1]) >= COMMAND_STEP_DB and previous is not None:
-            t0, g0 = previous
-            steps = max(1, math.ceil(abs(g - g0) / COMMAND_STEP_DB))
-            for k in range(1, steps + 1):
-                points.append((t0 + (centre - t0) * k / steps, g0 + (g - g0) * k / steps))
-        previous = (centre, g) if points[-1][0] != centre else (centre, points[-1][1])
+            points.append((0.0, gains[i]))
+        elif centre > points[-1][0] + STEP_SECONDS / 2:
+            points.append((centre, gains[i]))
     return points
 
 

@@ -282,7 +282,8 @@ def filter_graph(the_plan: Plan, branches: tuple[Branch, ...], sample_rate: int,
             if not commands or i not in commands:
                 raise ValueError(f"segment {i} is levelled: filter_graph needs its command file")
             first = segment.analysis.levelling.points[0][1]
-            chain.append(f"asendcmd=f={_filter_value(commands[i])},volume@level{i}={first:.3f}dB:precision=float")
+            chain.append(f"asendcmd=f={_filter_value(commands[i])},"
+                         f"volume@level{i}={first:.3f}dB:eval=frame:precision=float")
         if sample:
             chain.append(f"aselect={sample}")
         analysis = segment.analysis
