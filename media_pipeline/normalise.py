@@ -46,8 +46,9 @@ LIMITER_LOSS_PER_DB2 = 0.025
 LIMITER_LOSS_CAP_LU = 2.0
 # A verified result further than this from the target is encoded once more with the correction.
 RETRY_LU = 0.3
-# Recordings at least this long are analysed as two halves at once, one per core.
-PARALLEL_ANALYSIS_SECONDS = 120.0
+# Recordings at least this long are analysed as two halves at once, one per core (shorter ones:
+# a second process start-up costs more than the half pass saves).
+PARALLEL_ANALYSIS_SECONDS = 600.0
 # The calibration measures the limiter on a sample of the programme: CALIBRATION_CHUNK_SECONDS out of
 # every period, a tenth of the programme but at least CALIBRATION_MIN_SECONDS of it (speech is
 # uniform enough that the loss on an evenly spread tenth is the loss on the whole; the verification
