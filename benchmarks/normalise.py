@@ -1,19 +1,27 @@
-"""Benchmark: media-pipeline's normalise+encode against ffmpeg-normalize and a bare ffmpeg MP3 transcode.
+"""Benchmark: media-pipeline's audio against ffmpeg-normalize and bare ffmpeg transcodes, in one run.
 
-Generates a speech-like 48 kHz stereo WAV of the given length at -28 LUFS, then runs, one after
-the other with the same ffmpeg binary and the same target, bitrate and sample rate:
+Three scenarios, each at every length asked for (default 3 and 60 minutes), all with the same
+ffmpeg binary, target (-16 LUFS, -1 dBTP), bitrate (128k) and sample rate (48 kHz):
 
-  media-pipeline   analysis pass, one encode pass with verification on a second core
-  ffmpeg-normalize two-pass EBU R128 loudnorm (`pip install -e '.[bench]'`)
-  bare transcode   ffmpeg -i in.wav -c:a libmp3lame -b:a 128k out.mp3 (the floor: no normalising)
+  wav        a speech-like 48 kHz stereo WAV at -28 LUFS to MP3:
+             media-pipeline, ffmpeg-normalize (two-pass loudnorm), bare WAV to MP3 transcode
+  webinar    an MP4 (H.264 slides, AAC speech at -27 LUFS) to an MP4 (video copied, AAC) and an MP3:
+             media-pipeline (both in one run), ffmpeg-normalize (two runs: MP4, then MP3),
+             bare AAC re-encode with the video copied (the floor: one encode, no normalising)
+  levelling  a badly levelled recording (every other 30 s passage 10 dB down, pauses of room tone)
+             to MP3 with `max_loudness_range` (default 8 LU): media-pipeline levelled, and the bare
+             WAV to MP3 transcode
 
-Each runs in its own child process. Peak memory is reported two ways: the largest single process
-(getrusage RUSAGE_CHILDREN of a wrapper process that runs only that contender) and the sum over
-the contender's whole process tree, sampled every 50 ms with psutil. Loudness is measured on
-each encoded file with ffmpeg's ebur128=peak=true.
+Each contender runs in its own child process; the rounds are interleaved (every contender once
+per round, in turn) and the medians are reported, with the ratios of medians. Peak memory is the
+sum over the contender's whole process tree, sampled every 50 ms with psutil. Every encoded output
+is measured with ffmpeg's ebur128=peak=true and checked: within 0.5 LU of the target, at or under
+-1 dBTP (the true-peak margin is reported), and, levelled, at or under the asked loudness range.
+Install the comparison first: `pip install -e '.[bench]'`.
 
-    python benchmarks/normalise.py                 # 60 minutes
-    python benchmarks/normalise.py --minutes 180 --json results.json
+    python benchmarks/normalise.py                              # 3 and 60 minutes, 3 rounds
+    python benchmarks/normalise.py --minutes 3 --rounds 5 --json results.json
+    python benchmarks/normalise.py --scenarios webinar --normalize-rounds 1
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,35 +41,45 @@ sys.path.insert(0, str(ROOT))
 
 from media_pipeline import ffmpeg, loudness, synth  # noqa: E402
 
+SCENARIOS = ("wav", "webinar", "levelling")
 
-def run_pipeline(source: Path, out: Path, target: float, ceiling: float, bitrate: int, sample_rate: int) -> None:
-    """The media-pipeline contender: what `process` does to an audio episode, without the cache."""
+
+def run_pipeline(source: Path, out: Path, target: float, ceiling: float, bitrate: int, sample_rate: int,
+                 max_range: float | None) -> None:
+    """The media-pipeline contender: what `process` does to an episode, without the cache.
+
+    An MP4 output path means a webinar: the MP4 (video copied) and an MP3 beside it.
+    """
     from media_pipeline.encode import Output
     from media_pipeline.model import AudioSettings
     from media_pipeline.probe import probe
     from media_pipeline.process import render
 
-    settings = AudioSettings(target_lufs=target, true_peak_db=ceiling, bitrate_kbps=bitrate, sample_rate=sample_rate)
-    render(probe(source), settings, (Output(out, "mp3", bitrate),))
+    settings = AudioSettings(target_lufs=target, true_peak_db=ceiling, bitrate_kbps=bitrate, sample_rate=sample_rate,
+                             video_audio_bitrate_kbps=bitrate, max_loudness_range=max_range)
+    info = probe(source)
+    if out.suffix == ".mp4":
+        outputs = (Output(out, "mp4", bitrate), Output(out.with_suffix(".mp3"), "mp3", bitrate))
+    else:
+        outputs = (Output(out, "mp3", bitrate),)
+    render(info, settings, outputs, video=info.has_video)
 
 
-def _wrapped(argv: list[str], env: dict[str, str] | None = None) -> dict:
-    """Run `argv` inside a fresh wrapper process; return wall time and both peak-memory figures."""
+def _wrapped(argvs: list[list[str]], env: dict[str, str] | None = None) -> dict:
+    """Run each argv in turn inside one fresh wrapper process; wall time and process-tree peak memory."""
     import psutil
 
-    wrapper = ("import resource, subprocess, sys, json, time; t = time.perf_counter(); "
-               "rc = subprocess.run(sys.argv[1:]).returncode; wall = time.perf_counter() - t; "
-               "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss; "
-               "print(json.dumps({'rc': rc, 'wall': wall, 'max_process_kb': peak}), file=sys.stderr)")
-    proc = subprocess.Popen([sys.executable, "-c", wrapper, *argv], env=env, stdout=subprocess.DEVNULL,
+    wrapper = ("import subprocess, sys, json, time; t = time.perf_counter(); "
+               "rcs = [subprocess.run(a).returncode for a in json.loads(sys.argv[1])]; "
+               "print(json.dumps({'rc': max(rcs), 'wall': time.perf_counter() - t}), file=sys.stderr)")
+    proc = subprocess.Popen([sys.executable, "-c", wrapper, json.dumps(argvs)], env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
     watched = psutil.Process(proc.pid)
     tree_peak = 0
     while proc.poll() is None:
         try:
-            members = [watched, *watched.children(recursive=True)]
             total = 0
-            for member in members:
+            for member in [watched, *watched.children(recursive=True)]:
                 try:
                     total += member.memory_info().rss
                 except psutil.Error:
@@ -73,76 +92,160 @@ def _wrapped(argv: list[str], env: dict[str, str] | None = None) -> dict:
     proc.wait()
     report = json.loads(stderr.strip().splitlines()[-1])
     if report["rc"] != 0:
-        raise SystemExit(f"benchmark contender failed: {' '.join(argv)}\n{stderr[-2000:]}")
-    return {"wall": report["wall"], "max_process_mb": report["max_process_kb"] / 1024,
-            "tree_mb": tree_peak / 2**20}
+        raise SystemExit(f"benchmark contender failed: {argvs}\n{stderr[-2000:]}")
+    return {"wall": report["wall"], "tree_mb": tree_peak / 2**20}
+
+
+def _contenders(scenario: str, source: Path, work: Path, args: argparse.Namespace) -> dict[str, dict]:
+    """name -> {argvs, env, outputs, checked}: what each contender runs and which files it writes."""
+    binary = ffmpeg.binary()
+    quiet = [binary, "-hide_banner", "-nostdin", "-loglevel", "error"]
+    rate = ["-ar", "48000"]
+    common = ["--target", str(args.target), "--ceiling", str(args.ceiling), "--bitrate", str(args.bitrate)]
+    fn = str(Path(sys.executable).parent / "ffmpeg-normalize")
+    fn_args = ["-t", str(args.target), "-tp", str(args.ceiling), "-ar", "48000", "-f", "-q"]
+    fn_env = {**os.environ, "FFMPEG_PATH": binary}
+    tag = f"{scenario}-{source.stem}"
+    if scenario == "wav":
+        return {
+            "media-pipeline": {"argvs": [[sys.executable, __file__, *common, "--run-pipeline", str(source),
+                                          str(work / f"{tag}-mp.mp3")]], "outputs": [work / f"{tag}-mp.mp3"]},
+            "ffmpeg-normalize": {"argvs": [[fn, str(source), "-o", str(work / f"{tag}-fn.mp3"), "-c:a", "libmp3lame",
+                                            "-b:a", f"{args.bitrate}k", *fn_args]],
+                                 "env": fn_env, "outputs": [work / f"{tag}-fn.mp3"], "normalize": True},
+            "bare transcode": {"argvs": [[*quiet, "-i", str(source), "-c:a", "libmp3lame", "-b:a", f"{args.bitrate}k",
+                                          *rate, "-y", str(work / f"{tag}-bare.mp3")]],
+                               "outputs": [work / f"{tag}-bare.mp3"], "floor": True},
+        }
+    if scenario == "webinar":
+        mp4, mp3 = work / f"{tag}-mp.mp4", work / f"{tag}-mp.mp3"
+        return {
+            "media-pipeline": {"argvs": [[sys.executable, __file__, *common, "--run-pipeline", str(source), str(mp4)]],
+                               "outputs": [mp4, mp3]},
+            "ffmpeg-normalize": {"argvs": [[fn, str(source), "-o", str(work / f"{tag}-fn.mp4"), "-c:a", "aac",
+                                            "-b:a", f"{args.bitrate}k", *fn_args],
+                                           [fn, str(source), "-o", str(work / f"{tag}-fn.mp3"), "-vn", "-c:a",
+                                            "libmp3lame", "-b:a", f"{args.bitrate}k", *fn_args]],
+                                 "env": fn_env, "outputs": [work / f"{tag}-fn.mp4", work / f"{tag}-fn.mp3"],
+                                 "normalize": True},
+            "bare transcode": {"argvs": [[*quiet, "-i", str(source), "-map", "0:v:0", "-map", "0:a:0", "-c:v", "copy",
+                                          "-c:a", "aac", "-b:a", f"{args.bitrate}k", *rate, "-movflags", "+faststart",
+                                          "-y", str(work / f"{tag}-bare.mp4")]],
+                               "outputs": [work / f"{tag}-bare.mp4"], "floor": True},
+        }
+    return {
+        "media-pipeline levelled": {"argvs": [[sys.executable, __file__, *common, "--max-range", str(args.max_range),
+                                               "--run-pipeline", str(source), str(work / f"{tag}-mp.mp3")]],
+                                    "outputs": [work / f"{tag}-mp.mp3"], "levelled": True},
+        "bare transcode": {"argvs": [[*quiet, "-i", str(source), "-c:a", "libmp3lame", "-b:a", f"{args.bitrate}k",
+                                      *rate, "-y", str(work / f"{tag}-bare.mp3")]],
+                           "outputs": [work / f"{tag}-bare.mp3"], "floor": True},
+    }
+
+
+def _source(scenario: str, minutes: float, folder: Path) -> Path:
+    """The generated recording for a scenario, reused when `folder` (--media) has it already."""
+    seconds = minutes * 60
+    name = {"wav": "speech", "webinar": "webinar", "levelling": "levelling"}[scenario]
+    path = folder / f"{name}-{minutes:g}.{'mp4' if scenario == 'webinar' else 'wav'}"
+    if path.exists():
+        return path
+    if scenario == "wav":
+        return synth.speech(path, seconds, level_lufs=-28.0, channels=2, sample_rate=48000)
+    if scenario == "webinar":
+        return synth.webinar(path, seconds, level_lufs=-27.0, size="640x360", rate=10)
+    return synth.badly_levelled(path, seconds, level_lufs=-24.0)
+
+
+def bench(work: Path, args: argparse.Namespace) -> dict:
+    print(f"ffmpeg: {ffmpeg.binary()}; {os.cpu_count()} CPUs; load average at start "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+    report: dict = {"rounds": args.rounds, "normalize_rounds": args.normalize_rounds, "scenarios": []}
+    for minutes in args.minutes:
+        for scenario in args.scenarios:
+            started = time.perf_counter()
+            source = _source(scenario, minutes, args.media or work)
+            measured_source = loudness.measure(source)
+            print(f"\n== {scenario}, {minutes:g} min (generated in {time.perf_counter() - started:.0f} s); source: "
+                  f"{loudness.describe(measured_source)}", flush=True)
+            contenders = _contenders(scenario, source, work, args)
+            for name, c in contenders.items():
+                for argv in c["argvs"]:
+                    print(f"   {name}: {subprocess.list2cmdline(argv)}")
+            runs: dict[str, list[dict]] = {name: [] for name in contenders}
+            for round_ in range(args.rounds):
+                for name, c in contenders.items():
+                    if c.get("normalize") and round_ >= args.normalize_rounds:
+                        continue
+                    runs[name].append(_wrapped(c["argvs"], c.get("env")))
+            results = {}
+            for name, c in contenders.items():
+                walls = [r["wall"] for r in runs[name]]
+                outputs = [_check(p, args, levelled=c.get("levelled", False), floor=c.get("floor", False))
+                           for p in c["outputs"]]
+                results[name] = {"walls": walls, "median": statistics.median(walls),
+                                 "tree_mb": max(r["tree_mb"] for r in runs[name]), "outputs": outputs,
+                                 "commands": [subprocess.list2cmdline(a) for a in c["argvs"]]}
+            floor = next(n for n, c in contenders.items() if c.get("floor"))
+            ours = next(n for n in contenders if n.startswith("media-pipeline"))
+            ratios = {f"{ours} / {floor}": results[ours]["median"] / results[floor]["median"]}
+            if "ffmpeg-normalize" in results:
+                ratios[f"{ours} / ffmpeg-normalize"] = results[ours]["median"] / results["ffmpeg-normalize"]["median"]
+            _print(scenario, minutes, results, ratios, args)
+            report["scenarios"].append({"scenario": scenario, "minutes": minutes,
+                                        "source": loudness.as_dict(measured_source), "results": results,
+                                        "ratios": ratios})
+    print(f"\nload average at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    return report
+
+
+def _check(path: Path, args: argparse.Namespace, *, levelled: bool, floor: bool) -> dict:
+    measured = loudness.measure(path)
+    ok = abs(measured.integrated - args.target) <= 0.5 and measured.true_peak <= args.ceiling
+    if levelled:
+        ok = ok and measured.lra <= args.max_range
+    return {"file": path.name, **loudness.as_dict(measured), "margin_db": args.ceiling - measured.true_peak,
+            "ok": None if floor else ok}
+
+
+def _print(scenario: str, minutes: float, results: dict, ratios: dict, args: argparse.Namespace) -> None:
+    for name, r in results.items():
+        walls = " ".join(f"{w:.1f}" for w in r["walls"])
+        print(f"{name:24s} median {r['median']:7.1f} s ({walls})  tree {r['tree_mb']:5.0f} MB", flush=True)
+        for o in r["outputs"]:
+            verdict = {None: "(not normalised)", True: "ok", False: "OUTSIDE"}[o["ok"]]
+            print(f"    {o['file']:32s} {o['integrated']:6.1f} LUFS  LRA {o['lra']:4.1f} LU  {o['true_peak']:5.1f} dBTP"
+                  f"  margin {o['margin_db']:+.1f} dB  {verdict}")
+    print(f"ratios of medians ({scenario}, {minutes:g} min): " + ", ".join(f"{k} {v:.2f}" for k, v in ratios.items()))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--minutes", type=float, default=60.0, help="length of the generated recording (60)")
-    parser.add_argument("--level", type=float, default=-28.0, help="loudness of the recording, LUFS (-28)")
+    parser.add_argument("--minutes", type=float, nargs="+", default=[3.0, 60.0], help="lengths (3 60)")
+    parser.add_argument("--scenarios", nargs="+", choices=SCENARIOS, default=list(SCENARIOS))
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per scenario (3)")
+    parser.add_argument("--normalize-rounds", type=int, default=None,
+                        help="rounds that include ffmpeg-normalize (default: all; it takes four times as long)")
     parser.add_argument("--target", type=float, default=-16.0, help="target integrated loudness, LUFS (-16)")
     parser.add_argument("--ceiling", type=float, default=-1.0, help="true-peak ceiling, dBTP (-1)")
-    parser.add_argument("--bitrate", type=int, default=128, help="MP3 bitrate, kbit/s (128)")
+    parser.add_argument("--bitrate", type=int, default=128, help="bitrate, kbit/s (128)")
+    parser.add_argument("--max-range", type=float, default=8.0, help="levelling: max loudness range, LU (8)")
     parser.add_argument("--workdir", type=Path, help="where to write the media (default: a temporary folder)")
+    parser.add_argument("--media", type=Path, help="keep the generated recordings here and reuse them")
     parser.add_argument("--json", type=Path, help="also write the results as JSON to this file")
     parser.add_argument("--run-pipeline", nargs=2, metavar=("SOURCE", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run_pipeline:
+        max_range = args.max_range if "--max-range" in sys.argv else None
         run_pipeline(Path(args.run_pipeline[0]), Path(args.run_pipeline[1]), args.target, args.ceiling, args.bitrate,
-                     48000)
+                     48000, max_range)
         return
+    if args.normalize_rounds is None:
+        args.normalize_rounds = args.rounds
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
-        bench(Path(tmp), args)
-
-
-def bench(work: Path, args: argparse.Namespace) -> None:
-    binary = ffmpeg.binary()
-    source = work / "speech.wav"
-    started = time.perf_counter()
-    synth.speech(source, args.minutes * 60, level_lufs=args.level, channels=2, sample_rate=48000)
-    print(f"generated {args.minutes:g} min of 48 kHz stereo speech in {time.perf_counter() - started:.0f} s; "
-          f"ffmpeg: {binary}", flush=True)
-    measured_source = loudness.measure(source)
-    print(f"source: {loudness.describe(measured_source)}", flush=True)
-    contenders = {
-        "media-pipeline": ([sys.executable, __file__, "--target", str(args.target), "--ceiling", str(args.ceiling),
-                            "--bitrate", str(args.bitrate), "--run-pipeline", str(source), str(work / "mp.mp3")],
-                           None, work / "mp.mp3"),
-        "ffmpeg-normalize": ([str(Path(sys.executable).parent / "ffmpeg-normalize"), str(source), "-o",
-                              str(work / "fn.mp3"), "-c:a", "libmp3lame", "-b:a", f"{args.bitrate}k", "-ar", "48000",
-                              "-t", str(args.target), "-tp", str(args.ceiling), "-f", "-q"],
-                             {**os.environ, "FFMPEG_PATH": binary}, work / "fn.mp3"),
-        "bare transcode": ([binary, "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(source), "-c:a",
-                            "libmp3lame", "-b:a", f"{args.bitrate}k", "-y", str(work / "bare.mp3")],
-                           None, work / "bare.mp3"),
-    }
-    results = {}
-    for name, (argv, env, out) in contenders.items():
-        stats = _wrapped(argv, env)
-        stats["loudness"] = loudness.as_dict(loudness.measure(out))
-        results[name] = stats
-        level = stats["loudness"]
-        print(f"{name:17s} {stats['wall']:7.1f} s  {args.minutes * 60 / stats['wall']:5.0f}x real time  "
-              f"largest process {stats['max_process_mb']:5.0f} MB  tree {stats['tree_mb']:5.0f} MB  "
-              f"{level['integrated']:6.1f} LUFS  LRA {level['lra']:4.1f} LU  {level['true_peak']:5.1f} dBTP",
-              flush=True)
-    mp, fn, bare = (results[n] for n in contenders)
-    ratios = {"vs ffmpeg-normalize": mp["wall"] / fn["wall"], "vs bare transcode": mp["wall"] / bare["wall"],
-              "ffmpeg-normalize vs bare": fn["wall"] / bare["wall"]}
-    print("wall-time ratios: " + ", ".join(f"media-pipeline {k} {v:.2f}" if k.startswith("vs") else f"{k} {v:.2f}"
-                                           for k, v in ratios.items()))
-    for name, stats in results.items():
-        if name == "bare transcode":
-            continue
-        error = stats["loudness"]["integrated"] - args.target
-        ok = abs(error) <= 0.5 and stats["loudness"]["true_peak"] <= args.ceiling
-        print(f"{name}: {error:+.1f} LU from target, true peak {stats['loudness']['true_peak']:.1f} dBTP: "
-              f"{'within' if ok else 'OUTSIDE'} 0.5 LU and the {args.ceiling:g} dBTP ceiling")
+        report = bench(Path(tmp), args)
     if args.json:
-        args.json.write_text(json.dumps({"minutes": args.minutes, "source": loudness.as_dict(measured_source),
-                                         "results": results, "ratios": ratios}, indent=2))
+        args.json.write_text(json.dumps(report, indent=2))
 
 
 if __name__ == "__main__":

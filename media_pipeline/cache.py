@@ -45,6 +45,8 @@ def file_digest(path: Path) -> str:
 def key(source: Path, settings: AudioSettings, *, code_version: str, extra: dict[str, Any] | None = None) -> str:
     """The cache key: source content, every audio setting (clips by content), code version."""
     fields = asdict(settings)
+    if fields.get("max_loudness_range") is None:  # settings without levelling keep their earlier keys
+        fields.pop("max_loudness_range", None)
     for clip in ("intro", "outro"):
         fields[clip] = file_digest(Path(fields[clip])) if fields[clip] else None
     material = {"source": file_digest(source), "settings": fields, "code": code_version, **(extra or {})}

@@ -388,6 +388,7 @@ def _audio(f: _Fields, ws: Workspace) -> AudioSettings:
         intro=f.path_value("intro", ws.root),
         outro=f.path_value("outro", ws.root),
         video_audio_bitrate_kbps=f.int("video_audio_bitrate", d.video_audio_bitrate_kbps, minimum=32),
+        max_loudness_range=f.float("max_loudness_range"),
     )
     f.finish()
     if audio.channels not in (1, 2):
@@ -396,6 +397,8 @@ def _audio(f: _Fields, ws: Workspace) -> AudioSettings:
         f.error("target_lufs", f"must be between -40 and -5 LUFS, not {audio.target_lufs}")
     if audio.true_peak_db > 0:
         f.error("true_peak", f"must be at or below 0 dBTP, not {audio.true_peak_db}")
+    if audio.max_loudness_range is not None and not 3 <= audio.max_loudness_range <= 20:
+        f.error("max_loudness_range", f"must be between 3 and 20 LU, not {audio.max_loudness_range:g}")
     for fmt in audio.formats:
         if fmt not in ("mp3", "m4a"):
             f.error("formats", f"unknown format {fmt!r}; use mp3 or m4a")

@@ -19,7 +19,7 @@ from pathlib import Path
 from . import ffmpeg, loudness
 from .errors import PipelineError
 from .model import Loudness
-from .normalise import Branch, Plan, filter_graph
+from .normalise import Branch, Plan, filter_graph, write_commands
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +54,13 @@ def encode(the_plan: Plan, outputs: tuple[Output, ...], branches: tuple[Branch, 
     args: list[str | os.PathLike] = []
     for segment in the_plan.segments:
         args += ["-i", segment.path]
-    args += ["-filter_complex", filter_graph(the_plan, branches, settings.sample_rate)]
-    # the pipes live beside the outputs (a cache staging folder), so a killed run's are swept with it
+    # the pipes and the levelling commands live beside the outputs (a cache staging folder), so a
+    # killed run's are swept with it
     folder = outputs[0].path.parent
     writes = outputs[0].path if len(outputs) == 1 else folder
     with tempfile.TemporaryDirectory(prefix=".verify-", dir=folder) as pipes:
+        commands = write_commands(the_plan, Path(pipes))
+        args += ["-filter_complex", filter_graph(the_plan, branches, settings.sample_rate, commands=commands)]
         fifos = _make_fifos(Path(pipes), len(outputs))
         for i, output in enumerate(outputs):
             args += _output_args(i, output, settings.channels, fifos[i] if fifos else None)

@@ -68,6 +68,7 @@ class AudioSettings:
     intro: Path | None = None
     outro: Path | None = None
     video_audio_bitrate_kbps: int = 128
+    max_loudness_range: float | None = None  # LU; None: no levelling, the speech keeps its own range
 
 
 @dataclass(frozen=True)

@@ -7,21 +7,24 @@ The plan becomes an ffmpeg filter graph that `encode` runs; nothing here holds a
 from __future__ import annotations
 
 import logging
-import math
 import re
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Mapping
 
-from . import ffmpeg, loudness
+from . import ffmpeg, levelling, loudness
 from .probe import decoder_damage
 from .errors import MediaError
 from .model import AudioSettings, Loudness, MediaInfo
 
 log = logging.getLogger(__name__)
 
-# Part of every cache key: bump it when a change here alters the audio produced.
+# Part of every cache key: bump it when a change here alters the audio produced. Webinars have
+# their own (see VIDEO_LIMITER_MARGIN_DB), so a change to them alone leaves audio episodes cached.
 CODE_VERSION = "normalise-1"
+VIDEO_CODE_VERSION = "normalise-video-2"
 
 # Lossy encoders move the numbers (measured on speech, 2-core machine, ffmpeg 9): LAME at 128k
 # lowers integrated loudness by about 0.4 LU, ffmpeg's AAC by about 0.2 LU. Aim that much higher.
@@ -29,6 +32,11 @@ CODEC_COMPENSATION_LU = {"mp3": 0.4, "aac": 0.2}
 # Encoders also raise the true peak above the limiter's sample-peak ceiling (AAC most), so the
 # limiter is set this far below the show's true-peak ceiling.
 LIMITER_MARGIN_DB = {"mp3": 1.5, "aac": 1.8}
+# A webinar's sound has been through a lossy codec once already, and its encoded true peaks
+# overshoot more (60 minutes measured -1.0 dBTP with the margins above): 0.3 dB more, and the two
+# chosen so that trim minus limit is the same for both codecs, which lets one limiter serve the
+# MP4's AAC and the MP3 (they differ by a linear gain after it: half the limiting work).
+VIDEO_LIMITER_MARGIN_DB = {"mp3": 1.8, "aac": 2.0}
 # The analysis pass reads sample peaks (a third of the cost of 4x oversampled true peak); between
 # samples speech peaks rise up to about this much, so the limiter is engaged this early.
 INTERSAMPLE_MARGIN_DB = 1.0
@@ -38,8 +46,18 @@ LIMITER_LOSS_PER_DB2 = 0.025
 LIMITER_LOSS_CAP_LU = 2.0
 # A verified result further than this from the target is encoded once more with the correction.
 RETRY_LU = 0.3
-# Recordings at least this long are calibrated in two halves at once (one per core).
-PARALLEL_CALIBRATION_SECONDS = 600.0
+# Recordings at least this long are analysed as two halves at once, one per core (shorter ones:
+# a second process start-up costs more than the half pass saves).
+PARALLEL_ANALYSIS_SECONDS = 600.0
+# The calibration measures the limiter on a sample of the programme: CALIBRATION_CHUNK_SECONDS out of
+# every period, a tenth of the programme but at least CALIBRATION_MIN_SECONDS of it (speech is
+# uniform enough that the loss on an evenly spread tenth is the loss on the whole; the verification
+# after encoding is exact whatever this estimate misses). Short programmes are measured whole.
+CALIBRATION_CHUNK_SECONDS = 3.0
+CALIBRATION_FRACTION = 0.1
+CALIBRATION_MIN_SECONDS = 30.0
+# ... at this much above and below the guessed gain.
+CALIBRATION_STEP_DB = 0.3
 # The lowest limit ffmpeg's alimiter accepts (0.0625 linear).
 LIMITER_FLOOR_DB = -24.0
 
@@ -52,10 +70,17 @@ class Analysis:
     start: float = 0.0  # seconds of leading silence to trim
     end: float | None = None  # where trailing silence starts (None: keep to the end)
     damage: str | None = None  # the decoder's reason when a packet could not be decoded (probe.decoder_damage)
+    levelling: levelling.Levelling | None = None  # the speech-levelling envelope, when one is needed
 
     @property
     def sample_peak(self) -> float:
-        return self.loudness.true_peak
+        """The sample peak (after levelling: an estimate, which the calibration does not depend on)."""
+        return self.loudness.true_peak + (self.levelling.peak_rise_db if self.levelling else 0.0)
+
+    @property
+    def integrated(self) -> float:
+        """Integrated loudness after levelling (predicted from the envelope), else as measured."""
+        return self.levelling.integrated if self.levelling else self.loudness.integrated
 
 
 @dataclass(frozen=True)
@@ -83,6 +108,7 @@ class Plan:
     segments: tuple[Segment, ...]  # intro?, main, outro?
     main_index: int
     settings: AudioSettings
+    video: bool = False  # a webinar: its own limiter margins
 
     @property
     def main(self) -> Segment:
@@ -96,8 +122,11 @@ class Plan:
         if loudest_peak <= ceiling - INTERSAMPLE_MARGIN_DB:
             return Branch(codec, trim, None)
         # EBU R128: true peak at most the ceiling; alimiter limits sample peaks, so it sits lower.
-        limit = max(ceiling - LIMITER_MARGIN_DB[codec], LIMITER_FLOOR_DB)
+        limit = max(ceiling - self.limiter_margin(codec), LIMITER_FLOOR_DB)
         return Branch(codec, trim + limiter_loss(loudest_peak - limit), limit)
+
+    def limiter_margin(self, codec: str) -> float:
+        return (VIDEO_LIMITER_MARGIN_DB if self.video else LIMITER_MARGIN_DB)[codec]
 
     def duration(self, info: MediaInfo, clip_durations: tuple[float, ...] = ()) -> float:
         end = self.main.analysis.end if self.main.analysis.end is not None else info.duration
@@ -115,22 +144,77 @@ def prefilter(settings: AudioSettings) -> str:
 
 
 def analyse(path: Path, settings: AudioSettings, *, trim: bool = False, duration: float | None = None,
-            progress: ffmpeg.Progress | None = None) -> Analysis:
-    """One streaming pass: integrated loudness, range and sample peak; leading/trailing silence."""
+            level: bool = False, progress: ffmpeg.Progress | None = None) -> Analysis:
+    """One streaming pass: integrated loudness, range and sample peak; leading/trailing silence.
+
+    With `level` (and the show's `max_loudness_range`), ebur128 also logs its loudness every
+    100 ms, from which the levelling envelope is planned: no extra pass over the audio.
+    """
     chain = prefilter(settings)
     if trim:
         chain += f",silencedetect=n={settings.silence_threshold_db:g}dB:d={settings.silence_min_seconds:g}"
-    result = ffmpeg.run(["-i", path, "-map", "0:a:0", "-vn", "-sn", "-dn", "-af",
-                         f"{chain},ebur128=peak=sample:{ffmpeg.ebur128_log()}", "-f", "null", "-"],
-                        what=path, duration=duration, progress=progress)
-    measured = loudness.parse_summary(result.stderr, path)
-    start, end = _silence_bounds(result.stderr, duration) if trim else (0.0, None)
+    level = level and settings.max_loudness_range is not None
+    halves = None if trim or not duration or duration < PARALLEL_ANALYSIS_SECONDS else \
+        _analyse_halves(path, chain, duration, progress)
+    if halves is not None:
+        measured, frames, log_text = halves
+        start, end = 0.0, None
+    else:
+        framelog = "framelog=info" if level else ffmpeg.ebur128_log()
+        result = ffmpeg.run(["-i", path, "-map", "0:a:0", "-vn", "-sn", "-dn", "-af",
+                             f"{chain},ebur128=peak=sample:{framelog}", "-f", "null", "-"],
+                            what=path, duration=duration, progress=progress)
+        log_text = result.stderr
+        measured = loudness.parse_summary(log_text, path)
+        frames = levelling.parse_frames(log_text) if level else None
+        start, end = _silence_bounds(log_text, duration) if trim else (0.0, None)
     if end is not None and end - start < 1.0:
         raise MediaError("no audible programme: the recording is silent once silence is trimmed", path=path)
     log.info("analysed %s: %s; sample peak %.1f dBFS%s", path, loudness.describe(measured).split(", true")[0],
              measured.true_peak, f"; trim {start:.2f} s to {end if end is not None else 'end'}" if trim else "")
+    envelope = None
+    if level:
+        assert settings.max_loudness_range is not None and frames is not None
+        envelope = levelling.plan_levelling(frames, measured.integrated, settings.max_loudness_range)
     # The analysis pass decodes every packet anyway: damage is found here at no extra cost.
-    return Analysis(measured, start, end, damage=decoder_damage(result.stderr))
+    return Analysis(measured, start, end, damage=decoder_damage(log_text), levelling=envelope)
+
+
+def _analyse_halves(path: Path, chain: str, duration: float,
+                    progress: ffmpeg.Progress | None) -> tuple[Loudness, levelling.Frames, str] | None:
+    """The analysis of a long recording as two halves at once, one per core.
+
+    Integrated loudness and range are gated over the whole programme, so they cannot be combined
+    from the halves' summaries: ebur128 logs its 400 ms and 3 s blocks every 100 ms, and the BS.1770
+    and Tech 3342 gating is done here over both halves' blocks (the 3 s after the seek lack their
+    short-term blocks: a few hundredths of a per cent of the programme). None: a half failed (for
+    example it is all silence); the caller then measures the whole in one pass.
+    """
+    middle = duration / 2
+
+    def half(seek: float | None, length: float | None, report: ffmpeg.Progress | None) -> tuple[Loudness, str]:
+        where = ["-ss", f"{seek:.3f}"] if seek else []
+        until = ["-t", f"{length:.3f}"] if length else []
+        result = ffmpeg.run([*where, *until, "-i", path, "-map", "0:a:0", "-vn", "-sn", "-dn", "-af",
+                             f"{chain},ebur128=peak=sample:framelog=info", "-f", "null", "-"],
+                            what=path, duration=middle, progress=report)
+        return loudness.parse_summary(result.stderr, path), result.stderr
+
+    try:
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="analyse") as pool:
+            runs = [pool.submit(half, None, middle, progress), pool.submit(half, middle, None, None)]
+            (first, first_log), (second, second_log) = [run.result() for run in runs]
+    except MediaError:
+        return None
+    a, b = levelling.parse_frames(first_log), levelling.parse_frames(second_log)
+    frames = levelling.Frames(a.times + tuple(t + middle for t in b.times), a.momentary + b.momentary,
+                              a.short_term + b.short_term)
+    integrated = levelling.integrated(frames.momentary)
+    # rounded as ebur128's own summary is, so the gain is the one a single pass would give
+    measured = Loudness(integrated=round(integrated, 1), lra=round(levelling.loudness_range(frames.short_term), 1),
+                        true_peak=max(first.true_peak, second.true_peak),
+                        threshold=round(levelling.integrated_gate(frames.momentary), 1))
+    return measured, frames, first_log + second_log
 
 
 _SILENCE_START = re.compile(r"silence_start: (-?[\d.]+)")
@@ -164,8 +248,8 @@ def plan(info: MediaInfo, settings: AudioSettings, *, video: bool = False,
     Video keeps its timing: no silence trim and no clips, so the copied picture stays in sync.
     """
     main = analyse(info.path, settings, trim=settings.trim_silence and not video, duration=info.duration,
-                   progress=progress)
-    segments = [Segment(info.path, main, settings.target_lufs - main.loudness.integrated)]
+                   level=True, progress=progress)
+    segments = [Segment(info.path, main, settings.target_lufs - main.integrated)]
     main_index = 0
     if not video:
         for role, clip in (("intro", settings.intro), ("outro", settings.outro)):
@@ -178,22 +262,34 @@ def plan(info: MediaInfo, settings: AudioSettings, *, video: bool = False,
                 main_index = 1
             else:
                 segments.append(segment)
-    result = Plan(tuple(segments), main_index, settings)
+    result = Plan(tuple(segments), main_index, settings, video)
     log.info("plan for %s: gain %+.1f dB to reach %.1f LUFS", info.path, result.main.gain_db, settings.target_lufs)
     return result
 
 
-def filter_graph(the_plan: Plan, branches: tuple[Branch, ...], sample_rate: int) -> str:
+def filter_graph(the_plan: Plan, branches: tuple[Branch, ...], sample_rate: int, *, sample: str | None = None,
+                 tap: bool = False, commands: Mapping[int, Path] | None = None) -> str:
     """The -filter_complex text: segments in, gains, concat, split, limiter per branch, `[outN]` out.
 
     Gain is linear (`volume`), so the speech keeps its natural loudness range; the limiter only
-    touches the few peaks the gain would push over the ceiling.
+    touches the few peaks the gain would push over the ceiling. `sample` (an `aselect` expression)
+    keeps only part of each input, and `tap` adds `[tap]`: the programme before any branch's trim and
+    limiter (both for the calibration). `commands` holds the levelling command file of each
+    levelled segment (from `write_commands`): its envelope runs on the input's own timeline.
     """
     pre = prefilter(the_plan.settings)
     layout = "mono" if the_plan.settings.channels == 1 else "stereo"
     lines, labels = [], []
     for i, segment in enumerate(the_plan.segments):
         chain = [f"[{i}:a:0]{pre}"]
+        if segment.analysis.levelling is not None:
+            if not commands or i not in commands:
+                raise ValueError(f"segment {i} is levelled: filter_graph needs its command file")
+            first = segment.analysis.levelling.points[0][1]
+            chain.append(f"asendcmd=f={_filter_value(commands[i])},"
+                         f"volume@level{i}={first:.3f}dB:eval=frame:precision=float")
+        if sample:
+            chain.append(f"aselect={sample}")
         analysis = segment.analysis
         if analysis.start > 0 or analysis.end is not None:
             bounds = f"start={analysis.start:.3f}" + (f":end={analysis.end:.3f}" if analysis.end is not None else "")
@@ -208,92 +304,146 @@ def filter_graph(the_plan: Plan, branches: tuple[Branch, ...], sample_rate: int)
         joined = "[prog]"
     else:
         joined = labels[0]
-    if len(branches) > 1:
-        lines.append(f"{joined}asplit={len(branches)}" + "".join(f"[b{i}]" for i in range(len(branches))))
-        heads = [f"[b{i}]" for i in range(len(branches))]
+    shared = len(branches) > 1 and len({_limiter_key(b) for b in branches}) == 1 and branches[0].limiter_db is not None
+    if shared:
+        # one limiter for every branch; each then takes its own linear gain (limiting g*x at L is
+        # g times limiting x at L/g: the peak limiter is scale-invariant)
+        first = branches[0]
+        if tap:
+            lines.append(f"{joined}asplit=2[lim][tap]")
+            joined = "[lim]"
+        lines.append(f"{joined}volume={first.trim_db:.3f}dB:precision=float,{_limiter(first.limiter_db)},"
+                     f"asplit={len(branches)}" + "".join(f"[b{i}]" for i in range(len(branches))))
+        for i, branch in enumerate(branches):
+            lines.append(f"[b{i}]volume={branch.trim_db - first.trim_db:.3f}dB:precision=float[out{i}]")
+        return ";".join(lines)
+    heads = [f"[b{i}]" for i in range(len(branches))] + (["[tap]"] if tap else [])
+    if len(heads) > 1:
+        lines.append(f"{joined}asplit={len(heads)}" + "".join(heads))
     else:
         heads = [joined]
     for i, (head, branch) in enumerate(zip(heads, branches)):
         chain = [f"{head}volume={branch.trim_db:.3f}dB:precision=float"]
         if branch.limiter_db is not None:
-            # level=false: no auto make-up gain; latency=true (where ffmpeg has it): no delay, so
-            # video stays in sync
-            chain.append(f"alimiter=limit={10 ** (branch.limiter_db / 20):.5f}:attack=5:release=50"
-                         f":level=false{ffmpeg.alimiter_latency()}")
+            chain.append(_limiter(branch.limiter_db))
         lines.append(",".join(chain) + f"[out{i}]")
     return ";".join(lines)
+
+
+def _limiter(limit_db: float) -> str:
+    # level=false: no auto make-up gain; latency=true (where ffmpeg has it): no delay, so video
+    # stays in sync
+    return f"alimiter=limit={10 ** (limit_db / 20):.5f}:attack=5:release=50:level=false{ffmpeg.alimiter_latency()}"
+
+
+def _limiter_key(branch: Branch) -> float | None:
+    """How hard the branch drives its limiter (trim minus limit): equal keys can share one limiter."""
+    return None if branch.limiter_db is None else round(branch.trim_db - branch.limiter_db, 6)
 
 
 def calibrate(the_plan: Plan, branches: tuple[Branch, ...], *, duration: float | None = None,
               progress: ffmpeg.Progress | None = None) -> tuple[Branch, ...]:
     """Measure what each limiter really takes away and add it back to that branch's gain.
 
-    Only branches with a limiter need it, and they share one streaming pass over the programme
-    that runs the encode pass's own graph into ebur128 (no encoder, sample peaks only: about a fifth
-    of an encode). Linear gain alone needs no such pass: its effect on loudness is exact. A long
-    recording is measured as two halves at once, one per core, and the halves' loudness combined
-    by energy; the verification after encoding is exact whatever this estimate misses.
+    Only branches with a limiter need it, and they share one streaming pass that runs the encode
+    pass's own graph into ebur128 (no encoder, sample peaks only) on an evenly spread sample of the
+    programme (see `calibration_sample`): the loudness before and after each limiter on the same
+    sample gives that limiter's loss. Linear gain alone needs no such pass: its effect is exact.
     """
+    levelled = any(s.analysis.levelling is not None for s in the_plan.segments)
     limited = [i for i, b in enumerate(branches) if b.limiter_db is not None]
     if not limited:
         return branches
-    chosen = tuple(branches[i] for i in limited)
+    # Each limited branch is measured at a few gains around the guess; the one whose limiter takes
+    # exactly the extra gain it was given is found between them. Branches that share a limiter
+    # (the same trim minus limit) are measured once, by the first of them.
+    measuring = {}
+    for i in limited:
+        measuring.setdefault(_limiter_key(branches[i]), i)
+    candidates = [(i, replace(branches[i], trim_db=CODEC_COMPENSATION_LU[branches[i].codec] + extra))
+                  for i in measuring.values() for extra in _extra_gains(branches[i])]
+    chosen = tuple(c for _, c in candidates)
     names = [f"m{k}" for k in range(len(chosen))]
-    parts = _halves(the_plan, duration)
-    try:
-        with ThreadPoolExecutor(max_workers=len(parts), thread_name_prefix="calibrate") as pool:
-            runs = [pool.submit(_limited_loudness, part, seek, chosen, names, seconds, progress if n == 0 else None)
-                    for n, (part, seek, seconds) in enumerate(parts)]
-            results = [run.result() for run in runs]
-    except MediaError:
-        if len(parts) == 1:
-            raise
-        parts = [(the_plan, None, duration)]  # a half that is all silence: measure the whole instead
-        results = [_limited_loudness(the_plan, None, chosen, names, duration, progress)]
+    sample = calibration_sample(duration)
+    args: list = []
+    for segment in the_plan.segments:
+        args += ["-i", segment.path]
+    with tempfile.TemporaryDirectory(prefix="calibrate-") as folder:
+        graph = filter_graph(the_plan, chosen, the_plan.settings.sample_rate, sample=sample, tap=True,
+                             commands=write_commands(the_plan, Path(folder)))
+        graph += "".join(f";[out{k}]ebur128@{name}=peak=sample:{ffmpeg.ebur128_log()}[cal{k}]"
+                         for k, name in enumerate(names))
+        graph += f";[tap]ebur128@ref=peak=sample:{ffmpeg.ebur128_log()}[calref]"
+        args += ["-filter_complex", graph]
+        for label in [*(f"[cal{k}]" for k in range(len(chosen))), "[calref]"]:
+            args += ["-map", label, "-f", "null", "-"]
+        result = ffmpeg.run(args, what=the_plan.main.path, duration=duration, progress=progress)
+    found = loudness.parse_named_summaries(result.stderr, [*names, "ref"], the_plan.main.path)
     calibrated = list(branches)
-    for k, i in enumerate(limited):
-        branch = branches[i]
-        if len(results) == 1:
-            level = results[0][names[k]].integrated
-        else:
-            energy = sum(seconds * 10 ** (r[names[k]].integrated / 10) for r, (_, _, seconds) in zip(results, parts))
-            level = 10 * math.log10(energy / sum(seconds for _, _, seconds in parts))
-        aimed = the_plan.settings.target_lufs + CODEC_COMPENSATION_LU[branch.codec]
-        shortfall = aimed - level
-        # more gain drives the limiter a little harder: add a tenth more than the shortfall
-        calibrated[i] = replace(branch, trim_db=branch.trim_db + shortfall * 1.1)
-        log.info("limiter calibration (%s): %.2f LU short, gain now %+.2f dB", branch.codec, shortfall,
-                 calibrated[i].trim_db)
+    for i in limited:
+        codec = branches[i].codec
+        first = measuring[_limiter_key(branches[i])]
+        # (extra gain, what the limiter took at that gain) on the sample
+        measured = sorted((c.trim_db - CODEC_COMPENSATION_LU[c.codec],
+                           found["ref"].integrated + c.trim_db - found[names[k]].integrated)
+                          for k, (j, c) in enumerate(candidates) if j == first)
+        extra = _balance(measured)
+        calibrated[i] = replace(branches[i], trim_db=CODEC_COMPENSATION_LU[codec] + extra)
+        log.info("limiter calibration (%s%s): %s; gain now %+.2f dB", codec, ", levelled" if levelled else "",
+                 ", ".join(f"{loss:.1f} LU lost at {e:+.1f} dB" for e, loss in measured), calibrated[i].trim_db)
     return tuple(calibrated)
 
 
-def _halves(the_plan: Plan, duration: float | None) -> list[tuple[Plan, float | None, float | None]]:
-    """(plan, input seek, seconds) for each part the calibration measures: halves when it pays."""
-    if len(the_plan.segments) != 1 or not duration or duration < PARALLEL_CALIBRATION_SECONDS:
-        return [(the_plan, None, duration)]
-    segment = the_plan.main
-    analysis = segment.analysis
-    middle = analysis.start + duration / 2
-    first = replace(segment, analysis=replace(analysis, end=middle))
-    # the second half is read from a seek to the middle, so its times start there
-    second = replace(segment, analysis=replace(analysis, start=0.0,
-                                               end=None if analysis.end is None else analysis.end - middle))
-    return [(replace(the_plan, segments=(first,)), None, duration / 2),
-            (replace(the_plan, segments=(second,)), middle, duration / 2)]
+def _extra_gains(branch: Branch) -> list[float]:
+    """The extra gains the calibration tries: either side of the guess."""
+    guess = max(CALIBRATION_STEP_DB, branch.trim_db - CODEC_COMPENSATION_LU[branch.codec])
+    return [round(guess - CALIBRATION_STEP_DB, 3), round(guess + CALIBRATION_STEP_DB, 3)]
 
 
-def _limited_loudness(the_plan: Plan, seek: float | None, chosen: tuple[Branch, ...], names: list[str],
-                      seconds: float | None, progress: ffmpeg.Progress | None) -> dict[str, Loudness]:
-    args: list = []
-    for segment in the_plan.segments:
-        args += [*(["-ss", f"{seek:.3f}"] if seek else []), "-i", segment.path]
-    graph = filter_graph(the_plan, chosen, the_plan.settings.sample_rate)
-    graph += "".join(f";[out{k}]ebur128@{name}=peak=sample:{ffmpeg.ebur128_log()}[cal{k}]" for k, name in enumerate(names))
-    args += ["-filter_complex", graph]
-    for k in range(len(chosen)):
-        args += ["-map", f"[cal{k}]", "-f", "null", "-"]
-    result = ffmpeg.run(args, what=the_plan.main.path, duration=seconds, progress=progress)
-    return loudness.parse_named_summaries(result.stderr, names, the_plan.main.path)
+def _balance(measured: list[tuple[float, float]]) -> float:
+    """The extra gain that equals the loss it causes, interpolated (or extrapolated) linearly
+    between the two measured points nearest to balance. `measured` is (extra gain, loss), sorted."""
+    if len(measured) == 1:
+        return measured[0][1]
+    surplus = [(e, e - loss) for e, loss in measured]  # grows with the extra gain
+    pairs = list(zip(surplus, surplus[1:]))
+    (e0, s0), (e1, s1) = next(((a, b) for a, b in pairs if a[1] <= 0 <= b[1]),
+                              pairs[0] if surplus[0][1] > 0 else pairs[-1])
+    if s1 == s0:  # the measurements are 0.1 LU apart at best: fall back on the nearer point
+        return measured[0][1] if abs(s0) < abs(s1) else measured[-1][1]
+    return max(0.0, e0 - s0 * (e1 - e0) / (s1 - s0))
+
+
+def write_commands(the_plan: Plan, folder: Path) -> dict[int, Path]:
+    """Write each levelled segment's envelope as an `asendcmd` file in `folder`: segment index -> file."""
+    files = {}
+    for i, segment in enumerate(the_plan.segments):
+        if segment.analysis.levelling is not None:
+            files[i] = folder / f"level{i}.cmd"
+            files[i].write_text(levelling.commands(segment.analysis.levelling, f"volume@level{i}"), encoding="ascii")
+    return files
+
+
+def _filter_value(path: Path) -> str:
+    """A file name as an option value inside -filter_complex: escaped for the option parser, then
+    for the graph parser (ffmpeg-filters(1), "Notes on filtergraph escaping")."""
+    text = str(path)
+    for char in "\\':":
+        text = text.replace(char, "\\" + char)
+    for char in "\\'[],;":
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+def calibration_sample(duration: float | None) -> str | None:
+    """The `aselect` expression for the calibration's sample of a programme, or None: all of it."""
+    if not duration:
+        return None
+    seconds = max(CALIBRATION_MIN_SECONDS, CALIBRATION_FRACTION * duration)
+    if seconds >= duration / 2:
+        return None
+    period = CALIBRATION_CHUNK_SECONDS * duration / seconds
+    return f"lt(mod(t\\,{period:.3f})\\,{CALIBRATION_CHUNK_SECONDS:g})"
 
 
 def limiter_loss(excess_db: float) -> float:

@@ -45,7 +45,8 @@ def process_episode(ws: Workspace, show: Show, episode: Episode, *,
     extra = {"video": video}
     if video and video_codec not in COPY_VIDEO_CODECS:
         extra["video_codec"] = "h264"  # re-encoded (encode.video_args); copied video keeps its old keys
-    key = cache.key(episode.source, settings, code_version=normalise.CODE_VERSION, extra=extra)
+    version = normalise.VIDEO_CODE_VERSION if video else normalise.CODE_VERSION
+    key = cache.key(episode.source, settings, code_version=version, extra=extra)
     entry = cache.folder(ws.build_dir, show.slug, episode.slug, key)
     manifest = cache.use(entry)
     if manifest is not None:

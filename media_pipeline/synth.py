@@ -83,3 +83,28 @@ def webinar(path: str | os.PathLike, seconds: float = 20.0, *, level_lufs: float
                     "-pix_fmt", "yuv420p", "-g", str(rate * 2), "-c:a", "aac", "-b:a", "128k",
                     "-shortest", "-movflags", "+faststart", "-y", path], what=path, writes=path)
     return path
+
+
+def badly_levelled(path: str | os.PathLike, seconds: float = 120.0, *, level_lufs: float | None = -24.0,
+                   quiet_db: float = 10.0, passage: float = 30.0, pause: float = 4.0, floor_db: float = -60.0,
+                   channels: int = 2, sample_rate: int = 48000, seed: int = 1) -> Path:
+    """Speech in alternating passages, every other one `quiet_db` quieter (a guest far from the
+    microphone), each passage opening with `pause` seconds of room tone at about `floor_db` dBFS (RMS).
+
+    `level_lufs` sets the integrated loudness of the whole; the room tone keeps its own level.
+    """
+    path = Path(path)
+    quiet = 10 ** (-quiet_db / 20)
+    voice = (f"{speech_source(seconds, sample_rate=sample_rate, seed=seed)},"
+             f"volume='if(lt(mod(t,{passage:g}),{pause:g}),0,if(lt(mod(t,{2 * passage:g}),{passage:g}),1,{quiet:.4f}))'"
+             ":eval=frame")
+    with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
+        raw = Path(tmp) / "voice.wav"
+        ffmpeg.run(["-f", "lavfi", "-i", voice, "-c:a", "pcm_f32le", "-y", raw], what=path)
+        gain = 0.0 if level_lufs is None else level_lufs - loudness.measure(raw).integrated
+        tone = (f"anoisesrc=color=brown:sample_rate={sample_rate}:amplitude=1:seed={seed + 100}:duration={seconds},"
+                f"lowpass=f=2000,volume={floor_db + 12:g}dB")  # brown noise: about 12 dB under its amplitude
+        ffmpeg.run(["-i", raw, "-f", "lavfi", "-i", tone, "-filter_complex",
+                    f"[0:a]volume={gain:.3f}dB[v];[v][1:a]amerge=inputs=2,pan=mono|c0=c0+c1",
+                    "-ac", str(channels), "-c:a", "pcm_s16le", "-y", path], what=path)
+    return path

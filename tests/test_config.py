@@ -325,3 +325,16 @@ def test_record_guid_fills_the_commented_line_of_a_scaffold(ws):
     record_guid(path, "g-1")
     text = path.read_text(encoding="utf-8")
     assert "guid: g-1" in text and "# guid:" not in text and text.count("guid") == 1
+
+
+def test_max_loudness_range_is_off_by_default_and_refused_outside_3_to_20_lu(ws):
+    path = ws.feeds_dir / "ihmiskeskeisyys.toml"
+    assert load_show(ws, "ihmiskeskeisyys").audio.max_loudness_range is None
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("# max_loudness_range = 8.0", "max_loudness_range = 8"), encoding="utf-8")
+    assert load_show(ws, "ihmiskeskeisyys").audio.max_loudness_range == 8.0
+    path.write_text(text.replace("# max_loudness_range = 8.0", "max_loudness_range = 40"), encoding="utf-8")
+    problems: list[Problem] = []
+    load_show(ws, "ihmiskeskeisyys", problems)
+    assert problem_lines(problems) == {
+        "feeds/ihmiskeskeisyys.toml: audio.max_loudness_range: must be between 3 and 20 LU, not 40"}

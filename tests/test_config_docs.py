@@ -140,10 +140,12 @@ def test_each_demo_show_names_every_show_key(show):
     named = toml_keys(path)
     assert named == loader_keys()["show"]
     # and the keys left commented out are only those that would move or re-identify the feed,
-    # add clips to every episode, send listeners to a website other than the show's own page, and the
-    # notifications (no demo show tells anyone of anything)
-    assert named - active_toml_keys(path) == {"public_url", "new_feed_url", "podcast_guid", "audio.intro",
-                                              "audio.outro", "link"} | {k for k in named if k.startswith("notify.")}
+    # add clips to every episode, change the sound of the published episodes (levelling), send
+    # listeners to a website other than the show's own page, and the notifications (no demo show
+    # tells anyone of anything)
+    assert named - active_toml_keys(path) == {"public_url", "new_feed_url", "podcast_guid", "audio.intro", "audio.outro",
+                                              "audio.max_loudness_range", "link"} | {
+        k for k in named if k.startswith("notify.")}
 
 
 def active_toml_keys(path: Path) -> set[str]:

@@ -117,15 +117,24 @@ def test_result_outside_tolerance_is_an_error_not_a_pass(tmp_path: Path) -> None
         _render(source, tmp_path / "out", settings, kinds=("mp3",))
 
 
-def test_long_programmes_are_calibrated_in_two_halves_that_meet_in_the_middle() -> None:
+def test_the_calibration_measures_an_evenly_spread_tenth_of_a_long_programme() -> None:
+    assert normalise.calibration_sample(50.0) is None  # at least 30 s: a short clip is measured whole
+    assert normalise.calibration_sample(180.0) == "lt(mod(t\\,18.000)\\,3)"  # 30 s of 3 minutes
+    sample = normalise.calibration_sample(3600.0)
+    assert sample == "lt(mod(t\\,30.000)\\,3)"  # 3 s out of every 30 s
     settings = AudioSettings()
-    analysis = normalise.Analysis(Loudness(-28.0, 18.0, -9.0), start=2.0, end=1202.0)
+    analysis = normalise.Analysis(Loudness(-28.0, 18.0, -9.0), start=2.0, end=3602.0)
     the_plan = normalise.Plan((normalise.Segment(Path("long.wav"), analysis, 12.0),), 0, settings)
-    (first, seek1, len1), (second, seek2, len2) = normalise._halves(the_plan, 1200.0)
-    assert (seek1, len1, seek2, len2) == (None, 600.0, 602.0, 600.0)
-    assert "atrim=start=2.000:end=602.000" in normalise.filter_graph(first, (the_plan.branch("mp3"),), 44100)
-    assert "atrim=start=0.000:end=600.000" in normalise.filter_graph(second, (the_plan.branch("mp3"),), 44100)
-    assert len(normalise._halves(the_plan, 300.0)) == 1
+    graph = normalise.filter_graph(the_plan, (the_plan.branch("mp3"),), 44100, sample=sample, tap=True)
+    assert f"aselect={sample},atrim=start=2.000:end=3602.000" in graph and "[tap]" in graph
+
+
+def test_the_calibrated_gain_balances_the_loss_it_causes() -> None:
+    # (extra gain, loss at that gain): the limiter takes 0.45 LU when given 0.45 dB more
+    assert normalise._balance([(0.2, 0.4), (0.7, 0.5), (1.2, 0.6)]) == pytest.approx(0.45)
+    # all measured gains too high, or too low: extrapolated from the nearest two
+    assert normalise._balance([(1.0, 0.6), (1.5, 0.7)]) == pytest.approx(0.5)
+    assert normalise._balance([(0.0, 0.9), (0.5, 1.2)]) == pytest.approx(2.25)
 
 
 @pytest.mark.slow

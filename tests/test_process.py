@@ -39,7 +39,8 @@ def test_webinar_video_packets_are_copied_unchanged(webinar_result) -> None:
     assert "SHA256=" in stream_hash(source)
     for rendition in result.renditions:
         measured = independent_loudness(rendition.path)
-        assert abs(measured.integrated + 16.0) <= 0.5 and measured.true_peak <= -1.0, rendition.path.name
+        # a webinar keeps at least 0.3 dB of true-peak margin under the -1 dBTP ceiling
+        assert abs(measured.integrated + 16.0) <= 0.5 and measured.true_peak <= -1.3, rendition.path.name
         assert rendition.loudness.integrated == pytest.approx(measured.integrated, abs=0.15)
         assert rendition.duration == pytest.approx(12.0, abs=0.1)
     assert probe(audio.path).has_video is False
