@@ -49,6 +49,19 @@ def media_key(show: str, slug: str, suffix: str) -> str:
     return f"{show}/{slug}{suffix}"
 
 
+VERSION_CHARS = 10
+
+
+def versioned_key(key: str, sha256: str) -> str:
+    """Where changed bytes of a public file go while its old bytes may still be live:
+    `<show>/<episode>.<first 10 hex of sha256>.mp3` (`.chapters.json` keeps its double suffix).
+    The same bytes always get the same key, so concurrent runs agree on it."""
+    folder, _, name = key.rpartition("/")
+    suffix = CHAPTERS_SUFFIX if name.endswith(CHAPTERS_SUFFIX) else Path(name).suffix
+    stem = name[:len(name) - len(suffix)] if suffix else name
+    return f"{folder}/{stem}.{sha256[:VERSION_CHARS]}{suffix}"
+
+
 def episode_image_key(show: str, slug: str, suffix: str) -> str:
     return f"{show}/{slug}{suffix.lower()}"
 
