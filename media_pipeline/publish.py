@@ -249,9 +249,10 @@ def commit_show(run: ShowRun, stored: list[Stored], show_art: FileRecord | None,
 
         updated = commit(run.ws, run.storage, run.catalog, run.show, change,
                          overlay={r.slug: r.guid for r in records}, snapshot=run.snapshot)
-        # The stored feed no longer names what this write retired: delete it now (it stays listed
-        # as a leftover until the next write, should a delete fail or the run stop here).
-        delete_quietly(run.storage, updated.result or ())
+        # The stored feed no longer names what this write retired: the staged copies go now (the
+        # commit itself deleted the public files), listed as leftovers until the next write should
+        # a delete fail or the run stop here.
+        delete_quietly(run.storage, [k for k in updated.result or () if k.startswith(layout.PRIVATE_PREFIX)])
         forget_uploads(run, [k for k in uploaded if k in ours], updated.manifest)
     result.feed = run.feed_url
     result.written.extend(updated.pages_written)

@@ -97,6 +97,7 @@ def _crash_points(workspace, tmp_path, storage_for, s3=None, only: tuple[str, ..
     reference = _run(root, env, count=count)
     assert reference.returncode == 0, reference.stderr
     writes = count.read_text().splitlines()
+    print(f"{len(writes)} storage writes:", *writes, sep="\n  ")
     assert any(w.startswith("put_file testi/001.") for w in writes) and "put_bytes testi/feed.xml" in writes, writes
     want_feed = _check_listener_view(root, env["MEDIA_PIPELINE_STORAGE"], guids, "never killed")
     want = _objects(root, env["MEDIA_PIPELINE_STORAGE"], s3)

@@ -97,3 +97,19 @@ def test_a_failed_publish_changes_no_other_episode_in_the_feed(workspace):
     assert len(errors) == 1 and "testi/001" in errors[0] and "Traceback" not in failed.out, errors
     assert {p: p.read_bytes() for p in sorted(public.rglob("*")) if p.is_file()} == before
     assert b"Julkaisematon" not in stored_feed(workspace.root)
+
+
+def test_a_publish_whose_feed_cannot_be_built_uploads_nothing_public(workspace):
+    """The feed is rendered before any upload: when it cannot be (a live episode's file is gone),
+    the new episode's media is not uploaded to public keys that no manifest would name."""
+    workspace.show()
+    gone = workspace.episode("001", seconds=2)
+    assert run_cli(workspace.root, "publish", "--all", "--now", T0.isoformat()).code == 0
+    public = workspace.root / "public"
+    before = {p: p.read_bytes() for p in sorted(public.rglob("*")) if p.is_file()}
+    gone.unlink()
+    workspace.episode("002", seconds=2)
+    for _ in range(2):
+        failed = run_cli(workspace.root, "publish", "--all", "--now", T0.isoformat())
+        assert failed.code == 1 and "episode file is gone" in failed.err and "Traceback" not in failed.err
+        assert {p: p.read_bytes() for p in sorted(public.rglob("*")) if p.is_file()} == before
