@@ -1,7 +1,8 @@
 """The orchestrator: episodes from source files to stored media and a rebuilt feed, stage by stage.
 
-validate -> per episode: guid, process, tag copies, sidecars, upload -> commit (manifest, then
-feed) -> OPML. Media is stored and verified before the feed that points at it; the feed goes last.
+validate -> per episode: guid, process, tag copies, sidecars, its would-be record -> the would-be
+feed rendered (nothing public is uploaded for a commit that cannot happen) -> upload -> commit
+(pages, manifest, then feed) -> OPML. All local files are written in the run's own work folder. Media is stored and verified before the feed that points at it; the feed goes last.
 Each stage takes the show's run (`run.ShowRun`) and returns what it did; `publish` gathers the
 results into the report.
 """

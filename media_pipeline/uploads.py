@@ -1,8 +1,9 @@
 """Getting files into storage: what changed, where it goes (public or staging), put and verify.
 
-A file whose sha256 the manifest already records at the same place is not sent again. An episode
-not yet due goes to a staging folder under `_private/`, named by a random token kept while the
-episode stays staged. Every upload and every release copy is verified (size and checksum) before
+A file whose sha256 the manifest already records at the same place is not sent again; changed
+bytes of a file already public go to a new key derived from them (`public_key`), never over the
+old ones. An episode not yet due goes to a staging folder under `_private/`, named by a random
+token kept while the episode stays staged. Every upload and every release copy is verified (size and checksum) before
 a feed may point at it.
 """
 

@@ -14,10 +14,8 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from media_pipeline.config import load_workspace
 from media_pipeline.manifest import read_manifest
 from media_pipeline.storage import open_storage, sha256_bytes
-from publish_support import use_s3
 
 NOW = "2026-05-01T12:00:00+03:00"
 PUBLIC = "http://127.0.0.1:8000"
