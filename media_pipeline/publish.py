@@ -170,7 +170,11 @@ def would_commit(run: ShowRun, prepared: list[Prepared], show_art: FileRecord | 
         apply_records(run, m, records, show_art, {}, targets)
         render.preview(run.ws, run.show, run.catalog, m, overlay=overlay)
 
-    check([])
+    try:
+        check([p.record for p in prepared])  # the usual case: one rendering
+        return prepared
+    except PipelineError:
+        check([])  # the show's feed as it stands cannot be rendered: raise, before any upload
     accepted: list[Prepared] = []
     for item in prepared:
         try:
