@@ -54,6 +54,37 @@ def media_key(show: str, slug: str, suffix: str) -> str:
     return f"{show}/{slug}{suffix}"
 
 
+VERSION_CHARS = 10
+# Suffixes of two parts, kept whole when a key is versioned.
+COMPOUND_SUFFIXES = (".chapters.json", ".transcript.html", ".transcript.json")
+
+
+def versioned_key(key: str, sha256: str) -> str:
+    """Where changed bytes of a public file go while its old bytes may still be live:
+    `<show>/<episode>.<first 10 hex of sha256>.mp3` (a double suffix such as `.chapters.json` or
+    `.transcript.html` stays whole). The same bytes always get the same key, so concurrent runs
+    agree on it."""
+    folder, _, name = key.rpartition("/")
+    suffix = _suffix(name)
+    stem = name[:len(name) - len(suffix)] if suffix else name
+    return f"{folder}/{stem}.{sha256[:VERSION_CHARS]}{suffix}"
+
+
+def unversioned_key(key: str) -> str:
+    """The key `versioned_key` made `key` from (a key that is not versioned stays as it is)."""
+    folder, _, name = key.rpartition("/")
+    suffix = _suffix(name)
+    stem = name[:len(name) - len(suffix)] if suffix else name
+    base, _, version = stem.rpartition(".")
+    if base and len(version) == VERSION_CHARS and all(c in "0123456789abcdef" for c in version):
+        stem = base
+    return f"{folder}/{stem}{suffix}" if folder else f"{stem}{suffix}"
+
+
+def _suffix(name: str) -> str:
+    return next((s for s in COMPOUND_SUFFIXES if name.endswith(s)), Path(name).suffix)
+
+
 def episode_image_key(show: str, slug: str, suffix: str) -> str:
     return f"{show}/{slug}{suffix.lower()}"
 

@@ -13,14 +13,16 @@ import json
 import logging
 import random
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Iterable, Literal
 
 from .errors import StorageError
-from .layout import (MANIFEST_CACHE, MANIFEST_TYPE, content_type_for, episode_key, feed_key, manifest_key, staging_key,
+from .model import Episode, Person
+from .layout import (FEED_NAME, MANIFEST_CACHE, MANIFEST_TYPE, content_type_for, episode_key, feed_key, manifest_key, staging_key,
                      staging_prefix)
 from .storage import PreconditionFailed, Storage, sha256_bytes
+from .storage.base import PRIVATE_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,10 @@ class EpisodeRecord:
     duration: float
     files: list[FileRecord] = field(default_factory=list)
     staging: str | None = None  # the token of the staging folder while staged copies exist
+    # What the feed entry and pages say of the episode, as it was published (`episode_meta`): the
+    # feed is rendered from this, never from the file's current text, so an edit shows only once
+    # `publish` accepts it. None in records written before it existed: the file's text is used.
+    meta: dict | None = None
 
     def staged_key(self, show: str, record: FileRecord) -> str:
         if self.staging is None:
@@ -78,6 +84,36 @@ class Manifest:
     def by_slug(self, slug: str) -> EpisodeRecord | None:
         """The current (not unpublished) record of an episode file, for files whose guid is not yet written."""
         return next((r for r in self.episodes.values() if r.slug == slug and r.state != "unpublished"), None)
+
+    def named_keys(self) -> set[str]:
+        """Every public key a live or staged record points at (and the show's artwork)."""
+        keys = {f.key for r in self.episodes.values() if r.state != "unpublished" for f in r.files}
+        return keys | ({self.artwork.key} if self.artwork else set())
+
+    def retire_keys(self, keys: Iterable[str]) -> list[str]:
+        """List public keys a record no longer points at as leftovers (deleted once the feed that
+        stopped naming them is stored; see `Manifest.leftovers`); returns them."""
+        keys = sorted(set(keys) - self.named_keys())
+        self.leftovers = sorted(set(self.leftovers) | set(keys))
+        return keys
+
+    def put_record(self, record: EpisodeRecord) -> list[str]:
+        """Store `record` in place of the episode's current one and list what the current one
+        pointed at and the new one does not (public files replaced by changed bytes or a rename,
+        staged copies) as leftovers; returns those keys, for the caller to delete once the feed
+        that stops naming them is stored."""
+        current = self.episodes.get(record.guid)
+        self.episodes[record.guid] = record
+        if current is None:
+            return []
+        old_public = {f.key for f in current.files} if current.state == "live" else set()
+        retired = self.retire_keys(old_public - {f.key for f in record.files})
+        if current.staging:
+            new = {record.staged_key(self.show, f) for f in record.files} if record.staging else set()
+            staged = sorted({current.staged_key(self.show, f) for f in current.files} - new)
+            self.leftovers = sorted(set(self.leftovers) | set(staged))
+            retired += staged
+        return retired
 
     def retire_staging(self, record: EpisodeRecord) -> list[str]:
         """Forget the record's staging folder and list its keys as leftovers; returns those keys,
@@ -126,17 +162,53 @@ class Manifest:
 
 
 def _episode_json(r: EpisodeRecord) -> dict:
-    return {"slug": r.slug, "state": r.state, "publish_at": r.publish_at.isoformat(), "duration": round(r.duration, 3),
+    data = {"slug": r.slug, "state": r.state, "publish_at": r.publish_at.isoformat(), "duration": round(r.duration, 3),
             "files": [asdict(f) for f in r.files], "staging": r.staging}
+    if r.meta is not None:  # absent in records written before it existed, which stay byte-identical
+        data["meta"] = r.meta
+    return data
+
+
+# The Episode fields a feed entry and a listener page show; paths (source, transcript, artwork) are
+# not among them: what those files gave is published as files the record lists.
+_META_FIELDS = ("title", "notes", "summary", "number", "season", "episode_type", "explicit", "keywords")
+
+
+def episode_meta(episode: Episode) -> dict:
+    """The snapshot of `episode` a record keeps: JSON-ready, deterministic."""
+    meta: dict[str, Any] = {name: getattr(episode, name) for name in _META_FIELDS}
+    meta["keywords"] = list(episode.keywords)
+    meta["persons"] = [asdict(p) for p in episode.persons]
+    return meta
+
+
+def with_meta(episode: Episode, meta: dict | None) -> Episode:
+    """`episode` as its record's snapshot says it was published (unchanged when there is none)."""
+    if meta is None:
+        return episode
+    fields = {name: meta[name] for name in _META_FIELDS if name in meta}
+    fields["keywords"] = tuple(meta.get("keywords", ()))
+    fields["persons"] = tuple(Person(**p) for p in meta.get("persons", ()))
+    return replace(episode, **fields)
 
 
 def _leftovers_from(show: str, raw: Any) -> list[str]:
-    # Every listed key gets deleted: only staged copies of this show may be named, so a damaged
-    # manifest can never make a run delete public media or the manifest itself.
+    # Every listed key gets deleted: only staged copies of this show, and this show's public files
+    # (media and sidecars a republish or a rename replaced), may be named, so a damaged manifest
+    # can never make a run delete the manifest, the feed, its pages or another show's files. A
+    # public key is deleted only while no record names it and the stored feed does not (`_sweep`).
     prefix = staging_prefix(show)
-    if not isinstance(raw, list) or not all(isinstance(k, str) and k.startswith(prefix) and ".." not in k.split("/")
-                                            for k in raw):
-        raise ValueError(f"leftovers must be a list of keys below {prefix}")
+
+    def fits(key: Any) -> bool:
+        if not isinstance(key, str) or ".." in key.split("/") or "//" in key:
+            return False
+        if key.startswith(prefix):
+            return True
+        name = key[len(show) + 1:] if key.startswith(f"{show}/") else ""
+        return bool(name) and "/" not in name and name not in (FEED_NAME, "index.html")
+
+    if not isinstance(raw, list) or not all(fits(k) for k in raw):
+        raise ValueError(f"leftovers must be a list of keys below {prefix} or files of {show}/")
     return sorted(set(raw))
 
 
@@ -155,7 +227,16 @@ def _pages_from(show: str, raw: Any) -> dict[str, str]:
 def _episode_from(guid: str, raw: dict) -> EpisodeRecord:
     return EpisodeRecord(guid=guid, slug=raw["slug"], state=raw["state"],
                          publish_at=datetime.fromisoformat(raw["publish_at"]), duration=float(raw["duration"]),
-                         files=[FileRecord(**f) for f in raw.get("files", [])], staging=raw.get("staging"))
+                         files=[FileRecord(**f) for f in raw.get("files", [])], staging=raw.get("staging"),
+                         meta=_meta_from(raw.get("meta")))
+
+
+def _meta_from(raw: Any) -> dict | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or not isinstance(raw.get("title"), str):
+        raise ValueError("an episode's meta must be an object with a title")
+    return raw
 
 
 @dataclass(frozen=True)
@@ -233,8 +314,11 @@ def update(storage: Storage, show: str, change: Callable[[Manifest], Any], rende
         if rendered is not None:
             manifest.pages = {key: sha256_bytes(body) for key, body in rendered.items()}
         data = manifest.to_bytes()
-        if data != snap.manifest_bytes and snap.manifest.leftovers:
-            _sweep(storage, manifest, snap.manifest.leftovers, swept)
+        # Public leftovers (files replaced under a live feed) are swept even by a run that changes
+        # nothing else, so a run stopped before deleting them is cleaned up by the very next run.
+        public_left = any(not key.startswith(PRIVATE_PREFIX) for key in snap.manifest.leftovers)
+        if snap.manifest.leftovers and (data != snap.manifest_bytes or public_left):
+            _sweep(storage, manifest, snap.manifest.leftovers, swept, snap.feed)
             data = manifest.to_bytes()
         feed_written = False
         try:
@@ -252,6 +336,8 @@ def update(storage: Storage, show: str, change: Callable[[Manifest], Any], rende
             log.info("%s: another run changed %s; reading again (attempt %d)", show, exc.path, attempt)
             time.sleep(random.uniform(0.02, 0.1) * attempt)  # jitter: two losers should not collide again
             continue
+        if wrote_manifest or feed_written:
+            _delete_retired(storage, manifest, feed)
         return Updated(manifest, feed_written, attempt, landed if wrote_manifest else result, tuple(sorted(page_writes)))
     raise StorageError(f"gave up after {attempts} attempts: other runs kept changing the feed at the same time",
                        path=feed_key(show))
@@ -271,13 +357,32 @@ def _store_pages(storage: Storage, stored: dict[str, str], rendered: dict[str, b
         written[key] = None
 
 
-def _sweep(storage: Storage, manifest: Manifest, listed: list[str], swept: set[str]) -> None:
+def _delete_retired(storage: Storage, manifest: Manifest, feed: bytes) -> None:
+    """Once the feed that no longer names them is stored, delete the public leftovers the manifest
+    lists that no record names and the feed does not point at: files replaced by changed bytes,
+    including those a run stopped before deleting. They stay listed until the next write drops
+    them (`_sweep`); staged copies are deleted by the caller that retired them."""
+    named = manifest.named_keys()
+    for key in manifest.leftovers:
+        if not key.startswith(PRIVATE_PREFIX) and key not in named and key.encode() not in feed:
+            try:
+                storage.delete(key)
+            except StorageError as exc:
+                log.warning("could not delete leftover %s: %s", key, exc)
+
+
+def _sweep(storage: Storage, manifest: Manifest, listed: list[str], swept: set[str], feed: bytes | None = None) -> None:
     """Delete the leftovers the stored manifest lists (deleting a missing key is harmless) and drop
     those deleted from `manifest`, which is about to be written. Only keys listed in what was read
     are dropped: one that `change` just added must wait until this write lands, and one another
-    writer listed meanwhile comes in a version this run has not read yet."""
+    writer listed meanwhile comes in a version this run has not read yet. A public key that a
+    record of `manifest` names again, or that the stored `feed` still points at (a run stopped
+    between its manifest and its feed write), is kept and stays listed."""
+    named = manifest.named_keys()
     for key in listed:
         if key in swept:
+            continue
+        if not key.startswith(PRIVATE_PREFIX) and (key in named or (feed is not None and key.encode() in feed)):
             continue
         try:
             storage.delete(key)
@@ -287,5 +392,6 @@ def _sweep(storage: Storage, manifest: Manifest, listed: list[str], swept: set[s
         swept.add(key)
     gone = set(listed) & swept
     if gone:
-        log.debug("%s: deleted %d leftover staged file(s)", manifest.show, len(gone))
-    manifest.leftovers = [key for key in manifest.leftovers if key not in gone]
+        log.debug("%s: deleted %d leftover file(s)", manifest.show, len(gone))
+    again = set(listed) & named  # in use again (republished with the same bytes): not garbage
+    manifest.leftovers = [key for key in manifest.leftovers if key not in gone and key not in again]

@@ -1,13 +1,15 @@
 """The orchestrator: episodes from source files to stored media and a rebuilt feed, stage by stage.
 
-validate -> per episode: guid, process, tag copies, sidecars, upload -> commit (manifest, then
-feed) -> OPML. Media is stored and verified before the feed that points at it; the feed goes last.
+validate -> per episode: guid, process, tag copies, sidecars, its would-be record -> the would-be
+feed rendered (nothing public is uploaded for a commit that cannot happen) -> upload -> commit
+(pages, manifest, then feed) -> OPML. All local files are written in the run's own work folder. Media is stored and verified before the feed that points at it; the feed goes last.
 Each stage takes the show's run (`run.ShowRun`) and returns what it did; `publish` gathers the
 results into the report.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import uuid
 from dataclasses import dataclass, field, replace
@@ -20,12 +22,12 @@ from .config import Catalog, record_guid
 from .errors import PipelineError, Problem
 from .fsutil import atomic_copy, atomic_write
 from .lock import lock_path, locked
-from .manifest import FileRecord
+from .manifest import EpisodeRecord, FileRecord
 from .model import Episode, Workspace
 from .render import commit
-from .run import EpisodeOutcome, Progress, ShowResult, ShowRun
+from .run import EpisodeOutcome, Progress, ShowResult, ShowRun, scratch
 from .storage import Storage, open_storage
-from .uploads import Stored, Upload, delete_quietly, obsolete_keys, store_artwork, store_episode
+from .uploads import Prepared, Stored, Upload, artwork_record, delete_quietly, prepare_files, store_artwork, store_episode
 
 log = logging.getLogger(__name__)
 
@@ -65,26 +67,26 @@ def publish(ws: Workspace, catalog: Catalog, episodes: Sequence[Episode], *, now
     shows: dict[str, list[Episode]] = {}
     for episode in episodes:
         shows.setdefault(episode.show, []).append(episode)
-    done = 0
-    for slug, show_episodes in shows.items():
-        def show_progress(fraction: float, _done=done, _n=len(show_episodes)) -> None:
-            if progress:
-                progress((_done + fraction * _n) / max(1, len(episodes)))
+    with scratch(ws.build_dir) as work:
+        done = 0
+        for slug, show_episodes in shows.items():
+            def show_progress(fraction: float, _done=done, _n=len(show_episodes)) -> None:
+                if progress:
+                    progress((_done + fraction * _n) / max(1, len(episodes)))
 
-        try:
-            snap = manifest.read(storage, slug)
-            run = ShowRun(ws, storage, catalog, catalog.shows[slug], snap, now, ws.build_dir / "publish" / slug,
-                          show_progress)
-            result = publish_show(run, show_episodes, dry_run=dry_run)
-        except PipelineError as exc:
-            report.fail(slug, exc)
-        else:
-            for what, exc in result.failures:
-                report.fail(what, exc)
-            report.outcomes.extend(result.outcomes)
-            report.written.extend(result.written)
-            report.feeds.extend([result.feed] if result.feed else [])
-        done += len(show_episodes)
+            try:
+                snap = manifest.read(storage, slug)
+                run = ShowRun(ws, storage, catalog, catalog.shows[slug], snap, now, work / slug, show_progress)
+                result = publish_show(run, show_episodes, dry_run=dry_run)
+            except PipelineError as exc:
+                report.fail(slug, exc)
+            else:
+                for what, exc in result.failures:
+                    report.fail(what, exc)
+                report.outcomes.extend(result.outcomes)
+                report.written.extend(result.written)
+                report.feeds.extend([result.feed] if result.feed else [])
+            done += len(show_episodes)
     if not dry_run and report.feeds:
         try:
             report.written.extend(opml.store(ws, storage, catalog, report.feeds))
@@ -99,7 +101,9 @@ def publish(ws: Workspace, catalog: Catalog, episodes: Sequence[Episode], *, now
 
 
 def publish_show(run: ShowRun, episodes: list[Episode], *, dry_run: bool = False) -> ShowResult:
-    """One show: validate against its manifest, each episode up to storage, then the commit."""
+    """One show: validate against its manifest, each episode up to a would-be record, the feed those
+    records give rendered (so nothing public is uploaded for a commit that cannot happen), then
+    the uploads and the commit."""
     result = ShowResult()
     ready = []
     for episode in episodes:
@@ -110,64 +114,151 @@ def publish_show(run: ShowRun, episodes: list[Episode], *, dry_run: bool = False
     if dry_run:
         result.outcomes.extend(plan(run, episode) for episode in ready)
         return result
+    uploaded: list[str] = []  # every key this run wrote, even for an episode that failed half-way
     try:
-        show_art, written = store_artwork(run, prepared_show_art(run))
-        result.written.extend(written)
-        stored: list[Stored] = []
+        art = prepared_show_art(run)
+        show_art = artwork_record(run, art)
+        prepared: list[Prepared] = []
         for i, episode in enumerate(ready):
             progress = (lambda f, i=i: run.progress((i + f) / max(1, len(ready)))) if run.progress else None
             try:
-                stored.append(publish_episode(run, episode, show_art, progress))
+                prepared.append(prepare_episode(run, episode, progress))
             except PipelineError as exc:
                 result.failures.append((episode.key, exc))
+        if not prepared and run.snapshot.manifest_etag is None:
+            return result  # nothing of this show ever published and nothing now: no empty feed for apps to find
+        accepted = would_commit(run, prepared, show_art, result)
+        result.written.extend(store_artwork(run, art, show_art))
+        stored: list[Stored] = []
+        for item in accepted:
+            try:
+                stored.append(store_episode(run, item, uploaded))
+            except PipelineError as exc:
+                result.failures.append((layout.episode_key(run.show.slug, item.record.slug), exc))
             else:
                 result.written.extend(stored[-1].uploaded)
         if stored or run.snapshot.manifest_etag is not None:
-            # (nothing of this show ever published and nothing now: no empty feed for apps to find)
-            result.add(commit_show(run, stored, show_art))
+            result.add(commit_show(run, stored, show_art, uploaded))
+        else:
+            forget_uploads(run, uploaded)
     except PipelineError as exc:  # the show's artwork or its commit: its episodes' results stand
         result.failures.append((run.show.slug, exc))
+        forget_uploads(run, uploaded)
     return result
 
 
-def publish_episode(run: ShowRun, episode: Episode, show_art: FileRecord | None,
-                    progress: Progress | None = None) -> Stored:
-    """One episode's stages up to storage: guid, process, copy and tag, sidecars, upload."""
+def prepare_episode(run: ShowRun, episode: Episode, progress: Progress | None = None) -> Prepared:
+    """One episode's stages up to its would-be record: guid, process, copy and tag, sidecars."""
     episode = replace(episode, guid=assign_guid(run, episode))
     processed = process.process_episode(run.ws, run.show, episode, progress=progress)
     files = tag_copies(run, episode, processed)
     duration = processed.renditions[0].duration  # as published: trimming and intro/outro change it
     files += sidecars(run, episode, duration)
-    return store_episode(run, episode, files, duration)
+    return prepare_files(run, episode, files, duration)
 
 
-def commit_show(run: ShowRun, stored: list[Stored], show_art: FileRecord | None) -> ShowResult:
+def would_commit(run: ShowRun, prepared: list[Prepared], show_art: FileRecord | None,
+                 result: ShowResult) -> list[Prepared]:
+    """The episodes whose records give a feed and pages that can be rendered, checked before any
+    upload: a show whose current feed cannot be rendered raises (nothing is uploaded), and an
+    episode that would break it fails alone."""
+    overlay = {p.record.slug: p.record.guid for p in prepared}
+
+    def check(records: list[EpisodeRecord]) -> None:
+        m = copy.deepcopy(run.current)
+        targets = {f.key if r.state == "live" else r.staged_key(run.show.slug, f) for r in records for f in r.files}
+        apply_records(run, m, records, show_art, {}, targets)
+        render.preview(run.ws, run.show, run.catalog, m, overlay=overlay)
+
+    try:
+        check([p.record for p in prepared])  # the usual case: one rendering
+        return prepared
+    except PipelineError:
+        check([])  # the show's feed as it stands cannot be rendered: raise, before any upload
+    accepted: list[Prepared] = []
+    for item in prepared:
+        try:
+            check([p.record for p in accepted] + [item.record])
+        except PipelineError as exc:
+            result.failures.append((layout.episode_key(run.show.slug, item.record.slug), exc))
+        else:
+            accepted.append(item)
+    return accepted
+
+
+def apply_records(run: ShowRun, m: manifest.Manifest, records: list[EpisodeRecord], show_art: FileRecord | None,
+                  lost: dict[str, str], uploaded: set[str]) -> list[str]:
+    """The commit's change to the manifest (idempotent: re-applied to each version read). Returns
+    the keys it retired; `lost` gets each episode that cannot be recorded, with the reason."""
+    m.podcast_guid = feed.show_podcast_guid(run.show, run.feed_url, m.podcast_guid)
+    m.artwork = show_art
+    lost.clear()
+    retired: list[str] = []
+    for record in records:
+        current = m.episodes.get(record.guid)
+        if current is not None and current.state == "unpublished":
+            # Taken down by a concurrent unpublish since we read: it stays down.
+            lost[record.guid] = "was unpublished while this run published it; it stays unpublished"
+        elif current is not None and current.state == "live" and record.state == "staged":
+            # Released by a concurrent release-due since we read: it never goes back into hiding.
+            lost[record.guid] = "was released while this run staged it; publish it again to update it"
+        elif not _still_there(run, current, record, uploaded):
+            lost[record.guid] = "was changed by another run while this run published it; publish it again"
+        else:
+            retired += m.put_record(record)
+    return retired
+
+
+def _still_there(run: ShowRun, current: EpisodeRecord | None, record: EpisodeRecord, uploaded: set[str]) -> bool:
+    """Whether the files this run did not upload (the manifest it read had them) are still where
+    the manifest now says: a concurrent run may have replaced and deleted them since."""
+    have = set()
+    if current is not None:
+        if current.state == "live":
+            have |= {(f.key, f.sha256) for f in current.files}
+        if current.staging:
+            have |= {(current.staged_key(run.show.slug, f), f.sha256) for f in current.files}
+    for f in record.files:
+        key = f.key if record.state == "live" else record.staged_key(run.show.slug, f)
+        if key not in uploaded and (key, f.sha256) not in have:
+            return False
+    return True
+
+
+def commit_show(run: ShowRun, stored: list[Stored], show_art: FileRecord | None, uploaded: list[str]) -> ShowResult:
     """Record the stored episodes in the manifest and write the feed (last), then remove what no
-    longer belongs: staged copies of episodes now live, files of renamed episodes."""
+    longer belongs: files replaced by changed bytes, staged copies of episodes now live, files of
+    renamed episodes, and uploads of episodes that could not be recorded."""
     result = ShowResult()
-    records = [s.record for s in stored]
     lost: dict[str, str] = {}
-
-    def change(m: manifest.Manifest) -> None:
-        m.podcast_guid = feed.show_podcast_guid(run.show, run.feed_url, m.podcast_guid)
-        m.artwork = show_art
-        lost.clear()
-        for record in records:
-            current = m.episodes.get(record.guid)
-            if current is not None and current.state == "unpublished":
-                # Taken down by a concurrent unpublish since we read: it stays down.
-                lost[record.guid] = "was unpublished while this run published it; it stays unpublished"
-            elif current is not None and current.state == "live" and record.state == "staged":
-                # Released by a concurrent release-due since we read: it never goes back into hiding.
-                lost[record.guid] = "was released while this run staged it; publish it again to update it"
-            else:
-                if current is not None and current.staging != record.staging:
-                    m.retire_staging(current)  # staged, now live: listed until deleted (Manifest.leftovers)
-                m.episodes[record.guid] = record
-
     with locked(lock_path(run.ws, run.show.slug)):
+        # What this run uploaded must still be its bytes: a run on another machine (or one that
+        # raced this one to the same new key) may have stored other bytes there since.
+        ours = set()
+        for item in stored:
+            for key in item.uploaded:
+                f = _file_at(run, item.record, key)
+                info = run.storage.head(key)
+                if info is not None and info.size == f.size and info.sha256 in (None, f.sha256):
+                    ours.add(key)
+        for item in stored:
+            if not set(item.uploaded) <= ours:
+                lost[item.record.guid] = "another run stored other bytes for it at the same time; publish it again"
+        records = [s.record for s in stored if s.record.guid not in lost]
+        clashed = dict(lost)
+
+        def change(m: manifest.Manifest) -> list[str]:
+            retired = apply_records(run, m, records, show_art, lost, ours)
+            lost.update(clashed)
+            return retired
+
         updated = commit(run.ws, run.storage, run.catalog, run.show, change,
                          overlay={r.slug: r.guid for r in records}, snapshot=run.snapshot)
+        # The stored feed no longer names what this write retired: the staged copies go now (the
+        # commit itself deleted the public files), listed as leftovers until the next write should
+        # a delete fail or the run stop here.
+        delete_quietly(run.storage, [k for k in updated.result or () if k.startswith(layout.PRIVATE_PREFIX)])
+        forget_uploads(run, [k for k in uploaded if k in ours], updated.manifest)
     result.feed = run.feed_url
     result.written.extend(updated.pages_written)
     if updated.feed_written:
@@ -179,8 +270,27 @@ def commit_show(run: ShowRun, stored: list[Stored], show_art: FileRecord | None)
             continue
         result.outcomes.append(EpisodeOutcome(key, record.state, record.guid, item.uploaded,
                                               publish_at=record.publish_at))
-    delete_quietly(run.storage, obsolete_keys(run.show.slug, run.current.episodes, updated.manifest))
     return result
+
+
+def _file_at(run: ShowRun, record: EpisodeRecord, key: str) -> FileRecord:
+    return next(f for f in record.files
+                if key == (f.key if record.state == "live" else record.staged_key(run.show.slug, f)))
+
+
+def forget_uploads(run: ShowRun, uploaded: list[str], latest: manifest.Manifest | None = None) -> None:
+    """Delete what this run uploaded that no manifest names (an episode that failed half-way or could
+    not be recorded), so no public object is left that nothing points at."""
+    if not uploaded:
+        return
+    try:
+        latest = latest or manifest.read_manifest(run.storage, run.show.slug)[0]
+    except PipelineError as exc:
+        log.warning("could not check this run's uploads: %s", exc)
+        return
+    named = latest.named_keys()
+    named |= {r.staged_key(run.show.slug, f) for r in latest.episodes.values() if r.staging for f in r.files}
+    delete_quietly(run.storage, sorted(set(uploaded) - named), "unrecorded upload ")
 
 
 def assign_guid(run: ShowRun, episode: Episode) -> str:

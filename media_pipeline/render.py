@@ -71,6 +71,9 @@ def show_view(ws: Workspace, show: Show, catalog: Catalog, m: Manifest, *,
             continue
         # The date is the one this episode went public with (or was last published with): a time
         # edited in the file since then shows only once `publish` has accepted it.
+        # Its title, notes and the rest are those it was published with (the record's snapshot):
+        # an edit of the file shows only once `publish` accepts it, whatever else a run does.
+        episode = manifest.with_meta(episode, record.meta)
         entries.append(feed_entry(ws, show, replace(episode, publish_at=record.publish_at), record))
     if missing:
         names = ", ".join(f"{display_path(ws, layout.episode_file(ws, show.slug, r.slug))} (guid {r.guid})"
@@ -84,6 +87,15 @@ def show_view(ws: Workspace, show: Show, catalog: Catalog, m: Manifest, *,
     return ShowView(show, url, layout.public_url(ws, show, art), feed.show_podcast_guid(show, url, m.podcast_guid),
                     tuple(entries), lambda path: display_path(ws, path), layout.show_page_url(ws, show),
                     ws.public_url, m.artwork is not None)
+
+
+def preview(ws: Workspace, show: Show, catalog: Catalog, m: Manifest, *,
+            overlay: dict[str, str] | None = None) -> None:
+    """Render the feed and pages `m` gives, storing nothing: raises what `commit` would raise, so a
+    run can find out before it uploads anything public."""
+    view = show_view(ws, show, catalog, m, overlay=overlay)
+    render_feed(view)
+    render_pages(ws, view)
 
 
 def render_feed(view: ShowView) -> bytes:

@@ -363,8 +363,8 @@ def draft_note(language: str) -> str:
 
 
 def language_of_key(key: str, episode_slug: str, show_language: str) -> str:
-    """The language a transcript key (from layout.transcript_key) is in."""
-    name = key.rsplit("/", 1)[-1]
+    """The language a transcript key (from layout.transcript_key, maybe versioned) is in."""
+    name = layout.unversioned_key(key).rsplit("/", 1)[-1]
     rest = name[len(episode_slug):] if name.startswith(episode_slug) else ""
     for _, suffix, _mime in FORMS:
         if rest.endswith(suffix):

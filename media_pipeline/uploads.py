@@ -1,8 +1,9 @@
 """Getting files into storage: what changed, where it goes (public or staging), put and verify.
 
-A file whose sha256 the manifest already records at the same place is not sent again. An episode
-not yet due goes to a staging folder under `_private/`, named by a random token kept while the
-episode stays staged. Every upload and every release copy is verified (size and checksum) before
+A file whose sha256 the manifest already records at the same place is not sent again; changed
+bytes of a file already public go to a new key derived from them (`public_key`), never over the
+old ones. An episode not yet due goes to a staging folder under `_private/`, named by a random
+token kept while the episode stays staged. Every upload and every release copy is verified (size and checksum) before
 a feed may point at it.
 """
 
@@ -10,13 +11,13 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable
 
 from . import layout
 from .errors import StorageError
-from .manifest import EpisodeRecord, FileRecord, Manifest
+from .manifest import EpisodeRecord, FileRecord, Manifest, episode_meta
 from .model import Episode, Show
 from .run import ShowRun
 from .storage import Storage, sha256_file
@@ -50,37 +51,89 @@ def staging_token(old: EpisodeRecord | None) -> str:
     return old.staging if old and old.staging else uuid.uuid4().hex
 
 
-def store_episode(run: ShowRun, episode: Episode, files: list[Upload], duration: float) -> Stored:
-    """Upload what changed: to the public keys when the episode goes live, else to its staging folder."""
+# Files whose enclosure length, type or checksum a feed states, and which nothing else links to by
+# URL: changed bytes of these go to a new key (`layout.versioned_key`) instead of replacing the old
+# ones under a live feed. Images keep their key (chapter JSON names them by URL; a feed states no
+# length for them).
+VERSIONED_KINDS = ("media", "chapters", "transcript")
+
+
+def public_key(current: Manifest, guid: str, slug: str, upload: Upload, record: FileRecord) -> str:
+    """The key `upload`'s bytes are published at, decided from the manifest alone so that
+    concurrent runs agree: the key this episode already has for the same bytes; else, on the
+    episode's first public appearance under its name, its plain key while no record (even one
+    taken down) or leftover names it; else a key derived from the bytes, so changed bytes never replace live
+    ones and a URL, once public, always serves the same bytes."""
+    if upload.kind not in VERSIONED_KINDS:
+        return upload.key
+    versioned = layout.versioned_key(upload.key, record.sha256)
+    old = current.episodes.get(guid)
+    for f in old.files if old else ():
+        if f.sha256 == record.sha256 and f.key in (upload.key, versioned):
+            return f.key
+    named = {f.key for r in current.episodes.values() for f in r.files} | set(current.leftovers)
+    was_public_here = old is not None and old.state != "staged" and old.slug == slug
+    if upload.key not in named and not was_public_here:
+        return upload.key
+    return versioned
+
+
+def prepare_files(run: ShowRun, episode: Episode, files: list[Upload], duration: float) -> "Prepared":
+    """The record an episode would get, with each file's key decided and nothing uploaded yet."""
     guid = episode.guid or ""
-    old = run.current.episodes.get(guid)
     live = run.goes_live(episode)
+    old = run.current.episodes.get(guid)
     token = None if live else staging_token(old)
-    known = {f.key: f for f in old.files} if old else {}
-    same_place = old is not None and ((old.state == "live") == live) and (live or old.staging == token)
-    records, uploaded = [], []
+    records, sources = [], {}
     for upload in files:
-        record = upload.record()
-        if not (same_place and known.get(upload.key) == record):
-            target = upload.key if live else layout.staging_key(run.show.slug, token or "", upload.key)
-            put(run.storage, run.show, target, upload.path, record)
-            uploaded.append(target)
+        local = upload.record()
+        record = replace(local, key=public_key(run.current, guid, episode.slug, upload, local))
         records.append(record)
-    return Stored(EpisodeRecord(guid=guid, slug=episode.slug, state="live" if live else "staged",
-                                publish_at=episode.publish_at, duration=duration, files=records,
-                                staging=None if live else token), tuple(uploaded))
+        sources[record.key] = upload.path
+    return Prepared(EpisodeRecord(guid=guid, slug=episode.slug, state="live" if live else "staged",
+                                  publish_at=episode.publish_at, duration=duration, files=records,
+                                  staging=token, meta=episode_meta(episode)), sources)
 
 
-def store_artwork(run: ShowRun, prepared: Path | None) -> tuple[FileRecord | None, tuple[str, ...]]:
-    """The show's artwork at `<show>/artwork.jpg`, uploaded only when it changed."""
+@dataclass(frozen=True)
+class Prepared:
+    """An episode ready to upload: its would-be record, and the local file behind each key."""
+
+    record: EpisodeRecord
+    sources: dict[str, Path]
+
+
+def store_episode(run: ShowRun, prepared: Prepared, uploaded: list[str]) -> Stored:
+    """Upload what changed: to the public keys when the episode goes live, else to its staging folder.
+    A file the manifest already records with the same bytes at the same place is not sent again."""
+    record = prepared.record
+    old = run.current.episodes.get(record.guid)
+    live = record.state == "live"
+    known = {f.key: f for f in old.files} if old else {}
+    same_place = old is not None and ((old.state == "live") == live) and (live or old.staging == record.staging)
+    mine = []
+    for f in record.files:
+        if not (same_place and known.get(f.key) == f):
+            target = f.key if live else record.staged_key(run.show.slug, f)
+            uploaded.append(target)  # before the put: a put that fails half-way may leave it
+            put(run.storage, run.show, target, prepared.sources[f.key], f)
+            mine.append(target)
+    return Stored(record, tuple(mine))
+
+
+def artwork_record(run: ShowRun, prepared: Path | None) -> FileRecord | None:
+    """The show's artwork as it will be recorded (`<show>/artwork.jpg`), nothing uploaded yet."""
     if prepared is None:
-        return run.current.artwork, ()
-    upload = Upload("artwork", prepared, layout.artwork_key(run.show.slug, prepared.suffix))
-    record = upload.record()
-    if record == run.current.artwork:
-        return record, ()
-    put(run.storage, run.show, upload.key, prepared, record)
-    return record, (upload.key,)
+        return run.current.artwork
+    return Upload("artwork", prepared, layout.artwork_key(run.show.slug, prepared.suffix)).record()
+
+
+def store_artwork(run: ShowRun, prepared: Path | None, record: FileRecord | None) -> tuple[str, ...]:
+    """Upload the show's artwork when it changed; returns the key written, if any."""
+    if prepared is None or record is None or record == run.current.artwork:
+        return ()
+    put(run.storage, run.show, record.key, prepared, record)
+    return (record.key,)
 
 
 def put(storage: Storage, show: Show, key: str, path: Path, record: FileRecord) -> None:
@@ -100,20 +153,6 @@ def make_public(storage: Storage, show: Show, record: EpisodeRecord, done: list[
         if info.size != f.size or (info.sha256 and info.sha256 != f.sha256):
             raise StorageError(f"released copy does not match what was staged ({info.size} bytes, expected {f.size})",
                                path=f.key)
-
-
-def obsolete_keys(show: str, before: dict[str, EpisodeRecord], after: Manifest) -> list[str]:
-    """Keys the manifest no longer points at: staging copies of episodes now live (or released or
-    taken down by a concurrent run), files of renamed episodes."""
-    wanted = {f.key for r in after.episodes.values() if r.state == "live" for f in r.files}
-    wanted |= {r.staged_key(show, f) for r in after.episodes.values() if r.staging for f in r.files}
-    old: set[str] = set()
-    for record in before.values():
-        if record.state == "live":
-            old |= {f.key for f in record.files}
-        if record.staging:
-            old |= {record.staged_key(show, f) for f in record.files}
-    return sorted(old - wanted)
 
 
 def delete_quietly(storage: Storage, keys: Iterable[str], what: str = "") -> None:

@@ -263,3 +263,15 @@ def test_recognised_words_are_grouped_into_cues_that_keep_the_norms(tmp_path):
     assert check_norms(transcript, settings) == []
     assert " ".join(c.plain.replace("\n", " ") for c in cues).split() == [w.text for w in talk + reply]
     assert cues[-1].start == 125.0 and cues[-1].end == 126.0  # a one-word cue stays up the minimum second
+
+
+def test_a_republished_transcript_keeps_its_language_and_form_under_its_versioned_key():
+    from media_pipeline import layout
+    from media_pipeline.transcripts import language_of_key
+
+    for key, language in (("testi/001.vtt", "fi"), ("testi/001.sv.vtt", "sv"), ("testi/001.transcript.html", "fi"),
+                          ("testi/001.en.transcript.json", "en")):
+        versioned = layout.versioned_key(key, "0123456789abcdef" * 4)
+        assert versioned != key and layout.unversioned_key(versioned) == key
+        assert versioned.endswith(key.split("001", 1)[1].rsplit(".", 1)[-1])
+        assert language_of_key(versioned, "001", "fi") == language

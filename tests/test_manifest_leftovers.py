@@ -43,10 +43,13 @@ def test_a_manifest_without_leftovers_keeps_its_old_bytes_and_one_with_them_roun
     assert back == m and json.loads(m.to_bytes())["leftovers"] == sorted(keys)
 
 
-@pytest.mark.parametrize("listed", [["testi/a.mp3"], ["_private/testi/manifest.json"], ["_private/muu/staged/t/a.mp3"],
-                                    ["_private/testi/staged/t/../../../testi/a.mp3"], "_private/testi/staged/t/a.mp3"])
-def test_a_manifest_listing_anything_but_this_shows_staged_copies_is_refused(listed):
-    """Every listed key gets deleted, so a damaged manifest must never name public media or the manifest."""
+@pytest.mark.parametrize("listed", [["testi/feed.xml"], ["testi/index.html"], ["testi/001/index.html"], ["muu/a.mp3"],
+                                    ["testi/"], ["_private/testi/manifest.json"], ["_private/muu/staged/t/a.mp3"],
+                                    ["_private/testi/staged/t/../../../testi/a.mp3"], ["testi/../muu/a.mp3"],
+                                    "_private/testi/staged/t/a.mp3"])
+def test_a_manifest_listing_anything_but_this_shows_staged_copies_and_files_is_refused(listed):
+    """Every listed key gets deleted, so a damaged manifest must never name the feed, a page, another
+    show's files or the manifest."""
     data = json.loads(Manifest("testi").to_bytes())
     data["leftovers"] = listed
     with pytest.raises(StorageError, match="leftovers"):
@@ -88,3 +91,34 @@ def test_a_write_deletes_what_the_stored_manifest_lists_and_a_run_that_writes_no
     assert stored.leftovers == [] and sorted(stored.episodes) == ["a", "b"]
     assert not any((public / key).exists() for key in staged)
     assert not list((public / "_private" / "meta").rglob("t1/*"))  # their metadata sidecars went too
+
+
+def test_a_replaced_public_file_is_deleted_only_once_neither_a_record_nor_the_stored_feed_names_it(tmp_path):
+    """Changed bytes go to a new key and the old key becomes a leftover: it is deleted once the feed
+    that stopped naming it is stored, never while a record (republished with those bytes) or the
+    stored feed (a run stopped between manifest and feed) still points at it."""
+    storage = open_storage("file://./public", tmp_path)
+    public = tmp_path / "public"
+    live = EpisodeRecord(guid="a", slug="a", state="live", publish_at=WHEN, duration=3.0,
+                         files=[FileRecord("media", "testi/a.mp3", 5, "ab" * 32, "audio/mpeg")])
+    for key in ("testi/a.mp3", "testi/a.0123456789.mp3"):
+        _put(storage, key)
+
+    def publish(record: EpisodeRecord):
+        def change(m: Manifest) -> list[str]:
+            return m.put_record(record)
+        return manifest.update(storage, "testi", change, lambda m: " ".join(
+            f.key for r in m.episodes.values() for f in r.files).encode(), feed_cache_control="no-store")
+
+    publish(live)
+    changed = EpisodeRecord(guid="a", slug="a", state="live", publish_at=WHEN, duration=3.0,
+                            files=[FileRecord("media", "testi/a.0123456789.mp3", 5, "ef" * 32, "audio/mpeg")])
+    updated = publish(changed)
+    assert updated.result == ["testi/a.mp3"] and updated.manifest.leftovers == ["testi/a.mp3"]
+    assert not (public / "testi/a.mp3").exists() and (public / "testi/a.0123456789.mp3").exists()
+
+    # a leftover that a record names again is kept, and no longer listed once a write sees it named
+    _put(storage, "testi/a.mp3")
+    back = publish(live)
+    assert (public / "testi/a.mp3").exists() and "testi/a.mp3" not in manifest.read_manifest(storage, "testi")[0].leftovers
+    assert back.manifest.leftovers == ["testi/a.0123456789.mp3"]

@@ -87,8 +87,8 @@ class LocalStorage:
         target = self._path(key)
         size = path.stat().st_size
         # Verify the copy before it takes the key's place: a reader never sees a bad file.
-        self._atomic_write(target, lambda fh: _copy(path, fh, size, progress), expect_sha256=sha256)
-        return self._finish(key, target, content_type, cache_control, sha256)
+        stat = self._atomic_write(target, lambda fh: _copy(path, fh, size, progress), expect_sha256=sha256)
+        return self._finish(key, stat, content_type, cache_control, sha256)
 
     def put_bytes(self, key: str, data: bytes, *, content_type: str, cache_control: str,
                   if_match: str | None = None, if_absent: bool = False) -> ObjectInfo:
@@ -101,8 +101,8 @@ class LocalStorage:
                     raise PreconditionFailed("exists already", path=key)
                 if if_match is not None and current != if_match:
                     raise PreconditionFailed("changed since it was read", path=key)
-            self._atomic_write(target, lambda fh: fh.write(data))
-            return self._finish(key, target, content_type, cache_control, sha256)
+            stat = self._atomic_write(target, lambda fh: fh.write(data))
+            return self._finish(key, stat, content_type, cache_control, sha256)
 
     def copy(self, source: str, dest: str, *, content_type: str, cache_control: str) -> ObjectInfo:
         info = self.head(source)
@@ -111,8 +111,8 @@ class LocalStorage:
         src = self._path(source)
         sha256 = info.sha256 or sha256_file(src)
         target = self._path(dest)
-        self._atomic_write(target, lambda fh: _copy(src, fh, info.size, None), expect_sha256=sha256)
-        return self._finish(dest, target, content_type, cache_control, sha256)
+        stat = self._atomic_write(target, lambda fh: _copy(src, fh, info.size, None), expect_sha256=sha256)
+        return self._finish(dest, stat, content_type, cache_control, sha256)
 
     def delete(self, key: str) -> None:
         try:
@@ -133,8 +133,11 @@ class LocalStorage:
                 return
             folder = folder.parent
 
-    def _finish(self, key: str, target: Path, content_type: str, cache_control: str, sha256: str) -> ObjectInfo:
-        stat = target.stat()
+    def _finish(self, key: str, stat: os.stat_result, content_type: str, cache_control: str,
+                sha256: str) -> ObjectInfo:
+        # `stat` is of the file this call wrote, taken before it took the key's place: should another
+        # writer's file replace it before this sidecar lands, the sidecar describes a file that is
+        # not there, and `metadata` ignores it rather than pairing our checksum with their bytes.
         meta = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "content_type": content_type,
                 "cache_control": cache_control, "sha256": sha256}
         self._atomic_write(self._meta_path(key), lambda fh: fh.write(json.dumps(meta).encode()))
@@ -161,13 +164,15 @@ class LocalStorage:
                     fcntl.flock(fh, fcntl.LOCK_UN)
 
     @staticmethod
-    def _atomic_write(target: Path, write: Callable, expect_sha256: str | None = None) -> None:
+    def _atomic_write(target: Path, write: Callable, expect_sha256: str | None = None) -> os.stat_result:
         with replacing(target, fsync=True) as tmp:
             with tmp.open("wb") as fh:
                 write(fh)
             if expect_sha256 is not None and sha256_file(tmp) != expect_sha256:
                 raise StorageError("stored copy does not match the local file's checksum", path=target)
+            stat = tmp.stat()
         _fsync_dir(target.parent)
+        return stat
 
 
 def _fsync_dir(folder: Path) -> None:
