@@ -179,7 +179,9 @@ def prune(entry: Path) -> list[Path]:
     if fd is None:
         return []
     removed = []
-    for path in sorted(entry.parent.iterdir()):
+    # names only (no Path per folder entry, no stat): a show's folder holds an entry per episode
+    for name in sorted(n for n in os.listdir(entry.parent) if n.startswith((slug, f".{slug}"))):
+        path = entry.parent / name
         if path.name == entry.name:
             continue
         if superseded.fullmatch(path.name):
