@@ -125,8 +125,9 @@ def test_new_show_artwork_retags_every_episode(workspace, caplog):
     assert _unchanged(caplog) == []
 
 
-def test_a_record_changed_in_the_manifest_by_another_run_is_not_trusted(workspace, caplog):
-    """The kept fingerprint counts only while the manifest holds exactly the record it was kept with."""
+def test_a_kept_record_that_differs_from_the_manifest_is_not_trusted(workspace, caplog):
+    """The kept fingerprint counts only while the manifest holds exactly the record it was kept with
+    (here the kept copy is altered, as if another run had published the episode since)."""
     _workspace(workspace)
     _publish(workspace, caplog)
     kept = next((workspace.root / ".media-pipeline" / "cache" / "_published" / "testi").glob("001.json"))
