@@ -22,14 +22,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -212,7 +210,8 @@ def main() -> None:
         shown = ", ".join(f"{k} {v}" for k, v in counts.items() if v) if isinstance(counts, dict) else counts
         total = sum(counts.values()) if isinstance(counts, dict) else "varied"
         print(f"{n:>9} {results['command'][n]:>10.3f} {results['library'][n]:>10.3f}  {total} ({shown})")
-    print(f"ratio {large}/{small}: command {ratio:.2f} (target: at most 2); requests {'equal' if equal else 'NOT equal'}")
+    print(f"ratio {large}/{small}: command {ratio:.2f} (target: at most 2); "
+          f"requests {'equal' if equal else 'NOT equal'}")
     print(f"each further episode: {per_episode['command']:.2f} ms in the command, {per_episode['library']:.2f} ms in "
           f"the library call (whose {small}-episode run, in a warm process, is near zero: its ratio "
           f"{library_ratio:.0f} says little)")

@@ -45,7 +45,8 @@ def _publish(workspace, caplog):
 
 
 def _ffmpeg_runs(caplog) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == "media_pipeline.ffmpeg" and r.getMessage().startswith("run:")]
+    return [r.getMessage() for r in caplog.records
+            if r.name == "media_pipeline.ffmpeg" and r.getMessage().startswith("run:")]
 
 
 def _hashed(caplog) -> list[str]:
