@@ -20,7 +20,7 @@ import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from .model import AudioSettings
 
@@ -42,14 +42,17 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def key(source: Path, settings: AudioSettings, *, code_version: str, extra: dict[str, Any] | None = None) -> str:
-    """The cache key: source content, every audio setting (clips by content), code version."""
+def key(source: Path, settings: AudioSettings, *, code_version: str, extra: dict[str, Any] | None = None,
+        digest: Callable[[Path], str] = file_digest) -> str:
+    """The cache key: source content, every audio setting (clips by content), code version.
+
+    `digest` gives a file's sha256; `stamps.Stamps.digest` hashes only files changed since last time."""
     fields = asdict(settings)
     if fields.get("max_loudness_range") is None:  # settings without levelling keep their earlier keys
         fields.pop("max_loudness_range", None)
     for clip in ("intro", "outro"):
-        fields[clip] = file_digest(Path(fields[clip])) if fields[clip] else None
-    material = {"source": file_digest(source), "settings": fields, "code": code_version, **(extra or {})}
+        fields[clip] = digest(Path(fields[clip])) if fields[clip] else None
+    material = {"source": digest(source), "settings": fields, "code": code_version, **(extra or {})}
     return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -178,7 +181,9 @@ def prune(entry: Path) -> list[Path]:
     if fd is None:
         return []
     removed = []
-    for path in sorted(entry.parent.iterdir()):
+    # names only (no Path per folder entry, no stat): a show's folder holds an entry per episode
+    for name in sorted(n for n in os.listdir(entry.parent) if n.startswith((slug, f".{slug}"))):
+        path = entry.parent / name
         if path.name == entry.name:
             continue
         if superseded.fullmatch(path.name):

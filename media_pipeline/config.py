@@ -43,6 +43,23 @@ FrontMatterLoader.yaml_implicit_resolvers = {
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 
+if hasattr(yaml, "CSafeLoader"):
+    class _FastFrontMatterLoader(yaml.CSafeLoader):
+        """The same rules parsed by libyaml, several times faster: a cron run reads every episode file."""
+
+    _FastFrontMatterLoader.yaml_implicit_resolvers = FrontMatterLoader.yaml_implicit_resolvers
+else:  # PyYAML built without libyaml
+    _FastFrontMatterLoader = FrontMatterLoader  # type: ignore[misc]
+
+
+def load_front_matter(text: str):
+    """The front matter's data; a YAMLError with the pure-Python parser's message (it quotes the line)."""
+    try:
+        return yaml.load(text, Loader=_FastFrontMatterLoader)
+    except yaml.YAMLError:
+        return yaml.load(text, Loader=FrontMatterLoader)
+
+
 TRANSCRIPT_SUFFIXES = (".vtt", ".srt")
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -541,7 +558,7 @@ def _read_episode(ws: Workspace, show: str, path: Path, rel: str, problems: list
         problems.append(Problem(rel, None, "has no YAML front matter (a block between --- lines at the top)"))
         return None
     try:
-        data = yaml.load(parts[0], Loader=FrontMatterLoader) or {}
+        data = load_front_matter(parts[0]) or {}
     except yaml.YAMLError as exc:
         problems.append(Problem(rel, None, f"front matter is not valid YAML: {exc}"))
         return None

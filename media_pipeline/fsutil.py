@@ -9,6 +9,7 @@ file replaced, else 0644: published files and episode files are readable by all)
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import tempfile
@@ -67,9 +68,15 @@ def atomic_copy(source: Path, target: Path) -> None:
 def display_path(ws: Workspace, path: Path | str) -> str:
     """A file's name in messages: relative to the workspace when it is inside it, else as given."""
     try:
-        return str(Path(path).resolve().relative_to(ws.root.resolve()))
+        root = _resolved(ws.root) if ws.root.is_absolute() else ws.root.resolve()
+        return str(Path(path).resolve().relative_to(root))
     except ValueError:
         return str(path)
+
+
+@functools.lru_cache(maxsize=64)
+def _resolved(root: Path) -> Path:
+    return root.resolve()  # the workspace's root, resolved once per process: named in every message
 
 
 def _temp_beside(target: Path) -> Path:

@@ -290,14 +290,15 @@ def source_problems(ws: Workspace, episode: Episode, *, scan: bool = True) -> tu
     """What publishing would refuse in the episode's recording, before any audio work: missing,
     unreadable, not a usable recording, or damaged (`scan` decodes it in full to find that; the
     header is read either way). Returns the problems and the recording's duration when known."""
-    from . import probe
+    from . import probe, stamps
 
     path = display_path(ws, episode.path)
+    known = stamps.stamps_for(ws.build_dir)  # an unchanged recording is not probed again
     try:
-        info = probe.probe(episode.source)
+        info = known.probe(episode.source)
     except MediaError as exc:
         return [_error(path, "source", f"{display_path(ws, episode.source)}: {exc.reason}")], None
-    damage = probe.header_damage(episode.source)
+    damage = known.header_damage(episode.source)
     if damage is None and scan:
         try:
             # Kept in the build cache only where processing made one: check itself creates nothing.

@@ -132,7 +132,7 @@ class Manifest:
             "show": self.show,
             "podcast_guid": self.podcast_guid,
             "artwork": asdict(self.artwork) if self.artwork else None,
-            "episodes": {guid: _episode_json(r) for guid, r in sorted(self.episodes.items())},
+            "episodes": {guid: episode_json(r) for guid, r in sorted(self.episodes.items())},
         }
         if self.leftovers:  # absent when empty: manifests written before the list existed stay byte-identical
             data["leftovers"] = sorted(set(self.leftovers))
@@ -161,7 +161,7 @@ class Manifest:
                                path=manifest_key(show)) from exc
 
 
-def _episode_json(r: EpisodeRecord) -> dict:
+def episode_json(r: EpisodeRecord) -> dict:
     data = {"slug": r.slug, "state": r.state, "publish_at": r.publish_at.isoformat(), "duration": round(r.duration, 3),
             "files": [asdict(f) for f in r.files], "staging": r.staging}
     if r.meta is not None:  # absent in records written before it existed, which stay byte-identical

@@ -4,6 +4,8 @@ scripts, event handlers or javascript: URLs) and to plain text for `description`
 
 from __future__ import annotations
 
+import functools
+
 import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -35,8 +37,10 @@ class RenderedNotes:
     text: str  # plain text for description
 
 
+@functools.lru_cache(maxsize=4096)
 def render_notes(markdown: str) -> RenderedNotes:
-    """Render Markdown show notes to sanitised HTML and to plain text."""
+    """Render Markdown show notes to sanitised HTML and to plain text (once per text and process:
+    the gate, the feed and the pages of one run all ask for the same episode's notes)."""
     raw = _markdown.render(markdown or "")
     clean = sanitise_html(raw).strip()
     return RenderedNotes(html=clean, text=html_to_text(clean))

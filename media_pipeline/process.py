@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from . import cache, normalise
+from . import cache, normalise, stamps
 from .encode import COPY_VIDEO_CODECS, Output, encode
 from .errors import MediaError
 from .model import AudioSettings, Episode, Loudness, MediaInfo, Rendition, Show, Workspace
-from .probe import damaged, describe_damage, header_damage, probe
+from .probe import damaged, describe_damage, probe
 from .layout import content_type_for
 
 log = logging.getLogger(__name__)
@@ -31,11 +31,15 @@ class ProcessResult:
 
 def process_episode(ws: Workspace, show: Show, episode: Episode, *,
                     progress: Callable[[float], None] | None = None) -> ProcessResult:
-    """Renditions of `episode` normalised to `show.audio`, from the cache when nothing changed."""
-    info = probe(episode.source)
+    """Renditions of `episode` normalised to `show.audio`, from the cache when nothing changed.
+
+    What is known of unchanged files (their digests, what probe found) comes from the build
+    cache's stamps (`stamps.py`), so a cache hit reads no recording."""
+    known = stamps.stamps_for(ws.build_dir)
+    info = known.probe(episode.source)
     accept_damage = episode.accept_damaged_source
     shown = _shown(ws, episode.source)
-    if reason := header_damage(episode.source):
+    if reason := known.header_damage(episode.source):
         if not accept_damage:
             raise damaged(shown, reason)
         log.warning("%s: %s; published anyway (accept_damaged_source)", shown, reason)
@@ -46,7 +50,7 @@ def process_episode(ws: Workspace, show: Show, episode: Episode, *,
     if video and video_codec not in COPY_VIDEO_CODECS:
         extra["video_codec"] = "h264"  # re-encoded (encode.video_args); copied video keeps its old keys
     version = normalise.VIDEO_CODE_VERSION if video else normalise.CODE_VERSION
-    key = cache.key(episode.source, settings, code_version=version, extra=extra)
+    key = cache.key(episode.source, settings, code_version=version, extra=extra, digest=known.digest)
     entry = cache.folder(ws.build_dir, show.slug, episode.slug, key)
     manifest = cache.use(entry)
     if manifest is not None:

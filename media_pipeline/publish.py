@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from . import artwork, chapters, feed, gate, layout, manifest, opml, process, render, tagging, transcripts
+from . import artwork, chapters, feed, gate, layout, manifest, opml, process, render, reuse, tagging, transcripts
 from .config import Catalog, record_guid
 from .errors import PipelineError, Problem
 from .fsutil import atomic_copy, atomic_write
@@ -148,13 +148,18 @@ def publish_show(run: ShowRun, episodes: list[Episode], *, dry_run: bool = False
 
 
 def prepare_episode(run: ShowRun, episode: Episode, progress: Progress | None = None) -> Prepared:
-    """One episode's stages up to its would-be record: guid, process, copy and tag, sidecars."""
+    """One episode's stages up to its would-be record: guid, process, copy and tag, sidecars; none
+    after process when nothing the episode is made from changed since it was stored (`reuse`)."""
     episode = replace(episode, guid=assign_guid(run, episode))
     processed = process.process_episode(run.ws, run.show, episode, progress=progress)
+    if (same := reuse.unchanged(run, episode, processed)) is not None:
+        return same
     files = tag_copies(run, episode, processed)
     duration = processed.renditions[0].duration  # as published: trimming and intro/outro change it
     files += sidecars(run, episode, duration)
-    return prepare_files(run, episode, files, duration)
+    prepared = prepare_files(run, episode, files, duration)
+    reuse.remember(run, episode, processed, prepared)
+    return prepared
 
 
 def would_commit(run: ShowRun, prepared: list[Prepared], show_art: FileRecord | None,
