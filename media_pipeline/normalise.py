@@ -346,7 +346,7 @@ def _limiter_key(branch: Branch) -> float | None:
 
 
 def calibrate(the_plan: Plan, branches: tuple[Branch, ...], *, duration: float | None = None,
-              progress: ffmpeg.Progress | None = None) -> tuple[Branch, ...]:
+              progress: ffmpeg.Progress | None = None, workdir: Path | None = None) -> tuple[Branch, ...]:
     """Measure what each limiter really takes away and add it back to that branch's gain.
 
     Only branches with a limiter need it, and they share one streaming pass that runs the encode
@@ -372,7 +372,9 @@ def calibrate(the_plan: Plan, branches: tuple[Branch, ...], *, duration: float |
     args: list = []
     for segment in the_plan.segments:
         args += ["-i", segment.path]
-    with tempfile.TemporaryDirectory(prefix="calibrate-") as folder:
+    # the levelling commands live in `workdir` (the outputs' cache staging folder), so a killed
+    # run's are swept with it
+    with tempfile.TemporaryDirectory(prefix=".calibrate-", dir=workdir) as folder:
         graph = filter_graph(the_plan, chosen, the_plan.settings.sample_rate, sample=sample, tap=True,
                              commands=write_commands(the_plan, Path(folder)))
         graph += "".join(f";[out{k}]ebur128@{name}=peak=sample:{ffmpeg.ebur128_log()}[cal{k}]"

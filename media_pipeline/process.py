@@ -111,7 +111,7 @@ def render(info: MediaInfo, settings: AudioSettings, outputs: tuple[Output, ...]
     clip_durations = tuple(probe(s.path).duration for i, s in enumerate(the_plan.segments) if i != the_plan.main_index)
     duration = the_plan.duration(info, clip_durations)
     branches = normalise.calibrate(the_plan, tuple(the_plan.branch(o.codec) for o in outputs), duration=duration,
-                                   progress=_scaled(progress, 0.15, 0.3))
+                                   progress=_scaled(progress, 0.15, 0.3), workdir=outputs[0].path.parent)
     measured = list(encode(the_plan, outputs, branches, duration=duration, progress=_scaled(progress, 0.3, 1.0)))
     # Aim tighter than the tolerance: one more encode is cheaper than a programme that drifts.
     aim = min(normalise.RETRY_LU, settings.tolerance_lu)
