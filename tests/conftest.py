@@ -31,8 +31,25 @@ def s3_endpoint():
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
+    # A client that hangs up mid-request (a killed run, a closed connection) makes the server's
+    # thread print a traceback to sys.stderr, which a command run in-process would capture as its
+    # own output: the server's request errors go to the log instead.
+    _quiet_request_errors(server)
     yield f"http://{host}:{port}"
     server.stop()
+
+
+def _quiet_request_errors(server) -> None:
+    import logging
+
+    http = getattr(server, "_server", None)
+    if http is None:
+        return
+
+    def handle_error(request, client_address) -> None:
+        logging.getLogger("tests.s3_server").debug("request from %s failed", client_address, exc_info=True)
+
+    http.handle_error = handle_error
 
 
 @dataclass
