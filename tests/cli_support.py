@@ -7,8 +7,10 @@ test_cli.py, the signal tests); everything else goes through `invoke`.
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
+from http.server import ThreadingHTTPServer
 from typing import Mapping
 
 from click.testing import CliRunner
@@ -35,3 +37,14 @@ def invoke(*args: str, env: Mapping[str, str | None] | None = None, strip_env: t
         code = cli.run(list(args), handle_signals=False)
         stdout, stderr = out.getvalue(), err.getvalue()
     return Invocation(code, stdout.decode("utf-8", "replace"), stderr.decode("utf-8", "replace"), stdout)
+
+
+class QuietServer(ThreadingHTTPServer):
+    """A test HTTP server whose request errors (a client that hung up, which fault and kill tests
+    cause on purpose) go to the log: the base class prints them to sys.stderr, which a command run
+    in-process would capture as its own output."""
+
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        logging.getLogger("tests.http").debug("request from %s failed", client_address, exc_info=True)

@@ -8,7 +8,9 @@ import threading
 import time
 import urllib.parse
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from cli_support import QuietServer
 
 from conftest import SHOW_TOML
 
@@ -31,7 +33,7 @@ class Seen:
         return json.loads(self.body)
 
 
-class _Server(ThreadingHTTPServer):
+class _Server(QuietServer):
     daemon_threads = True  # a hanging handler must not hold up the test's teardown
     block_on_close = False
 

@@ -48,7 +48,9 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from cli_support import QuietServer
 from urllib.parse import urlsplit
 
 
@@ -94,7 +96,7 @@ class FaultProxy:
         self._upstream = (target.hostname or "127.0.0.1", target.port or 80)
         self._armed: list[_Fault] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server = QuietServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
         host, port = self._server.server_address[:2]
         self.url = f"http://{host}:{port}"
