@@ -11,6 +11,7 @@ import logging
 import os
 import posixpath
 import re
+import sys
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -36,9 +37,20 @@ def make_server(root: Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) 
     """
     storage = LocalStorage(Path(root).resolve())
     handler = type("Handler", (_Handler,), {"storage": storage})
-    server = ThreadingHTTPServer((host, port), handler)
+    server = _Server((host, port), handler)
     server.daemon_threads = True
     return server
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        """A request that failed outside the handler's own care is one log line, never a traceback
+        on stderr: most are a player or browser hanging up (a seek, a closed tab)."""
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError):
+            log.debug("%s hung up: %s", client_address[0], error)
+        else:
+            log.warning("a request from %s failed: %s", client_address[0], error)
 
 
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None | str:

@@ -238,3 +238,23 @@ def test_serve_help_ends_with_an_example():
     result = CliRunner().invoke(cli, ["serve", "--help"])
     assert result.exit_code == 0
     assert "Example:" in result.output and "media-pipeline serve --port 8000" in result.output
+
+
+def test_a_client_that_hangs_up_mid_request_prints_no_traceback(server, capfd, caplog):
+    import socket
+    import struct
+
+    caplog.set_level("DEBUG", logger="media_pipeline.serve")
+    host, port = server.server_address[:2]
+    for _ in range(3):
+        client = socket.create_connection((host, port), timeout=5)
+        client.sendall(b"GET /ihmiskeskeisyys/001.mp3 HTTP/1.1\r\nHost: x")  # no end of headers: the server waits
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close with a reset
+        client.close()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and not any("hung up" in r.getMessage() for r in caplog.records):
+        time.sleep(0.05)
+    assert any("hung up" in r.getMessage() for r in caplog.records)
+    assert "Traceback" not in capfd.readouterr().err
+    response, body = request(server, "/ihmiskeskeisyys/001.mp3", headers={"Range": "bytes=0-9"})
+    assert response.status == 206 and len(body) == 10  # and it goes on serving
