@@ -209,9 +209,10 @@ def content_type_for(key: str) -> str:
     return CONTENT_TYPES.get(suffix) or mimetypes.guess_type(key)[0] or "application/octet-stream"
 
 
-# Objects whose URL stays the same while their bytes may change (a re-tag, a corrected chapter
-# list): they get a long but bounded lifetime, never `immutable`. See docs/storage.md.
-MEDIA_SUFFIXES = (".mp3", ".mp4", ".m4a", ".jpg", ".jpeg", ".png", ".vtt", ".srt", CHAPTERS_SUFFIX)
+# Media and the files published beside it: a long but bounded lifetime, never `immutable` (see
+# cache_control_for and docs/storage.md).
+MEDIA_SUFFIXES = (".mp3", ".mp4", ".m4a", ".jpg", ".jpeg", ".png", ".vtt", ".srt", CHAPTERS_SUFFIX,
+                  ".transcript.html", ".transcript.json")
 FEED_SECONDS = 300
 MEDIA_SECONDS = 86400
 
@@ -219,9 +220,10 @@ MEDIA_SECONDS = 86400
 def cache_control_for(key: str, *, feed_seconds: int = FEED_SECONDS, media_seconds: int = MEDIA_SECONDS) -> str:
     """The Cache-Control header an object is stored with, chosen by its key.
 
-    Media keys are stable (`<show>/<episode>.mp3`) and a re-tag changes their bytes, so
-    `immutable` would let a CDN or an app keep the old file forever: media get a day, after which
-    caches revalidate with the ETag (a cheap 304 when nothing changed). The feed is short-lived
+    Changed media, chapters and transcripts go to a new key (`versioned_key`), but images keep
+    theirs and a plain key can be reused after an episode is taken down, so `immutable` would let a
+    CDN or an app keep old bytes forever: media get a day, after which caches revalidate with the
+    ETag (a cheap 304 when nothing changed); see docs/storage.md. The feed is short-lived
     so a new episode reaches listeners within minutes. Private keys (staged media, the manifest)
     are never cached anywhere.
     """

@@ -103,6 +103,8 @@ class Manifest:
         staged copies) as leftovers; returns those keys, for the caller to delete once the feed
         that stops naming them is stored."""
         current = self.episodes.get(record.guid)
+        if current == record:  # an unchanged episode (a run with nothing to do): nothing retired
+            return []
         self.episodes[record.guid] = record
         if current is None:
             return []
