@@ -226,8 +226,22 @@ def _options(text: str) -> dict[str, frozenset[str]]:
 # --- running ---------------------------------------------------------------------------------------
 
 _children: set[subprocess.Popen] = set()
-_children_lock = threading.Lock()
+# re-entrant: the signal handler takes it in the main thread, which may hold it already
+_children_lock = threading.RLock()
 _stopping = threading.Event()
+_stop_signal: list[int] = []
+# The signals a run stops on (see the command line's handler).
+STOP_SIGNALS = tuple(getattr(signal, n) for n in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, n))
+
+
+class Interrupted(BaseException):
+    """A stop signal arrived: unwind (removing temporary folders) and exit 128+N.
+
+    A BaseException, so that no handler meant for a failed episode takes it for one."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
 
 
 def _prctl():
@@ -243,21 +257,28 @@ _PRCTL = _prctl()
 _PR_SET_PDEATHSIG = 1
 
 
-def _child_setup(parent: int) -> Callable[[], None] | None:
-    """On Linux, a child that the kernel kills when this process dies, even by SIGKILL."""
-    if _PRCTL is None:
-        return None
+def _child_setup(parent: int, mask: set[int]) -> Callable[[], None]:
+    """In the child before exec: die when this process dies (even by SIGKILL), and take back the
+    signal mask the parent had before it blocked the stop signals around the start."""
 
     def die_with_parent() -> None:
         _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         if os.getppid() != parent:  # the parent died before the line above: do not outlive it
             os._exit(1)
 
     return die_with_parent
 
 
-def terminate_children() -> None:
+def stop_signal() -> int | None:
+    """The stop signal this process received, if any."""
+    return _stop_signal[0] if _stop_signal else None
+
+
+def terminate_children(signum: int | None = None) -> None:
     """Stop every ffmpeg this process started and start no more (a signal handler's first act)."""
+    if signum is not None and not _stop_signal:
+        _stop_signal.append(signum)
     _stopping.set()
     with _children_lock:
         running = list(_children)
@@ -268,15 +289,32 @@ def terminate_children() -> None:
             pass
 
 
-def popen(argv: Sequence[str], **kwargs) -> subprocess.Popen:
-    """Start a child that dies with this process and is stopped by `terminate_children`."""
+def _check_stopping() -> None:
     if _stopping.is_set():
-        raise FFmpegError("stopped: the run is being interrupted")
-    proc = subprocess.Popen(argv, preexec_fn=_child_setup(os.getpid()), **kwargs)
-    with _children_lock:
-        _children.add(proc)
-        stopping = _stopping.is_set()  # set while this thread was starting it: it missed the kill
-    if stopping:
+        raise Interrupted(stop_signal() or signal.SIGTERM)
+
+
+def popen(argv: Sequence[str], **kwargs) -> subprocess.Popen:
+    """Start a child that dies with this process and is stopped by `terminate_children`.
+
+    On Linux the child is told to die with this process, which takes code run between fork and
+    exec. Python runs its fork handlers (logging's lock among them) around that; a signal handler
+    that raised inside one would leave the lock taken or its exception ignored. So the stop signals
+    wait, blocked, until the child has started; the child takes back the usual mask before exec."""
+    _check_stopping()
+    if _PRCTL is None:
+        proc = subprocess.Popen(argv, **kwargs)
+        with _children_lock:
+            _children.add(proc)
+    else:
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        try:
+            proc = subprocess.Popen(argv, preexec_fn=_child_setup(os.getpid(), mask), **kwargs)
+            with _children_lock:
+                _children.add(proc)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a pending stop signal is handled here
+    if _stopping.is_set():  # set while this thread was starting it: it missed the kill
         proc.kill()
     return proc
 
@@ -352,6 +390,7 @@ def run(
         _forget(proc)
         reader.join()
     if proc.returncode != 0:
+        _check_stopping()  # killed by the stop, not failed
         lines = head if len(stderr_lines) <= len(head) else [*head, *tail]
         raise FFmpegError(explain(lines, proc.returncode), path=writes or what)
     return subprocess.CompletedProcess(argv, proc.returncode, stdout, "\n".join(stderr_lines))

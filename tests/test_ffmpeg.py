@@ -199,13 +199,16 @@ def test_a_publish_killed_during_encoding_leaves_no_ffmpeg_and_no_temporary_fold
                              "2026-02-01T00:00:00+02:00"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             text=True, env=env)
     seen = threading.Event()
+    said: list[str] = []
 
     def watch() -> None:
         for line in proc.stderr:
+            said.append(line)
             if line.startswith("run: ") and "libmp3lame" in line:
                 seen.set()
 
-    threading.Thread(target=watch, daemon=True).start()
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
     assert seen.wait(120), "the encode never started"
     deadline = time.monotonic() + 10
     while not [p for p in processes_mentioning(str(workspace.root)) if "libmp3lame" in p]:
@@ -213,16 +216,72 @@ def test_a_publish_killed_during_encoding_leaves_no_ffmpeg_and_no_temporary_fold
         time.sleep(0.01)
     os.kill(proc.pid, how)
     proc.wait(30)
+    watcher.join(5)
     deadline = time.monotonic() + 1  # the kernel kills the children at once; the encode alone takes longer
     while processes_mentioning(str(workspace.root)):
         assert time.monotonic() < deadline, processes_mentioning(str(workspace.root))
         time.sleep(0.05)
     if how == signal.SIGTERM:
-        assert proc.returncode == 128 + signal.SIGTERM, proc.returncode
+        assert proc.returncode == 128 + signal.SIGTERM, "".join(said[-15:])
+        assert said[-1] == "Interrupted.\n" and not [line for line in said if "Traceback" in line], said[-15:]
         assert temporary_folders(workspace.root, tmp) == []  # unwound: nothing even before the next run
     else:
         assert temporary_folders(workspace.root, tmp)  # the staging folder a SIGKILL cannot clean up
     again = subprocess.run([*CLI, "--root", str(workspace.root), "publish", "--all", "--now",
                             "2026-02-01T00:00:00+02:00"], capture_output=True, text=True, env=env, timeout=300)
     assert again.returncode == 0, again.stderr
+    assert temporary_folders(workspace.root, tmp) == []
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_stop_signal_at_any_moment_of_a_publish_ends_the_run_promptly_and_loses_nothing(workspace, tmp_path):
+    """SIGTERM lands wherever the run is: starting a child, logging, hashing, tagging, writing the
+    feed. Each time the run ends within seconds, with 143 and "Interrupted." (or 0, had it finished),
+    no traceback and no child left; then one run publishes every episode."""
+    import random
+
+    import feedparser
+
+    workspace.show()
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = child_env(TMPDIR=str(tmp))
+    chance = random.Random(20261201)
+    interrupted = 0
+    for round_ in range(14):
+        workspace.episode(f"{round_:03}", seconds=20)
+        proc = subprocess.Popen([*CLI, "-vv", "--root", str(workspace.root), "publish", "--all", "--now",
+                                 "2026-02-01T00:00:00+02:00"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                text=True, env=env)
+        said: list[str] = []
+        watcher = threading.Thread(target=lambda: said.extend(proc.stderr), daemon=True)
+        watcher.start()
+        while not said:  # the run has started logging: its handler is in place
+            assert proc.poll() is None, "the run ended before it said anything"
+            time.sleep(0.005)
+        time.sleep(chance.uniform(0, 1.5))
+        os.kill(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            pytest.fail(f"round {round_}: the run did not stop within 20 s of SIGTERM: {''.join(said[-10:])}")
+        watcher.join(5)
+        assert proc.returncode in (0, 128 + signal.SIGTERM), (round_, "".join(said[-15:]))
+        if proc.returncode:
+            assert said[-1] == "Interrupted.\n", (round_, "".join(said[-15:]))
+            interrupted += 1
+        assert not [line for line in said if "Traceback" in line or "Exception ignored" in line], said
+        assert not processes_mentioning(str(workspace.root))
+    assert interrupted >= 7, f"only {interrupted} of 14 runs were stopped: the signals came too late to test much"
+    done = subprocess.run([*CLI, "--root", str(workspace.root), "publish", "--all", "--now",
+                           "2026-02-01T00:00:00+02:00"], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    feed = feedparser.parse((workspace.root / "public" / "testi" / "feed.xml").read_bytes())
+    assert len(feed.entries) == 14
+    for entry in feed.entries:
+        media = entry.enclosures[0]
+        stored = workspace.root / "public" / media.href.removeprefix("http://127.0.0.1:8000/")
+        assert stored.stat().st_size == int(media.length), media.href
     assert temporary_folders(workspace.root, tmp) == []

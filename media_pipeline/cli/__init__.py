@@ -21,25 +21,26 @@ from ._common import CONTEXT_SETTINGS, setup_logging
 log = logging.getLogger(__name__)
 
 
-class _Stopped(BaseException):
-    """SIGTERM, SIGINT or SIGHUP arrived: unwind (removing temporary folders) and exit 128+N.
-
-    Not a KeyboardInterrupt, which click would turn into its own "Aborted!"."""
-
-    def __init__(self, signum: int):
-        super().__init__(signum)
-        self.signum = signum
-
-
 def _on_signal(signum: int, frame) -> None:
-    ffmpeg.terminate_children()  # at once: worker threads' ffmpeg runs too, not only this thread's
-    raise _Stopped(signum)
+    """Stop at once: this thread's ffmpeg and worker threads' too, then unwind from here (removing
+    temporary folders). Should the exception be swallowed where it lands (a finaliser ignores
+    exceptions), the stop is recorded: the ffmpeg runs that follow raise it again, and the exit
+    code still says so."""
+    ffmpeg.terminate_children(signum)
+    raise ffmpeg.Interrupted(signum)
 
 
 def _handle_signals() -> None:
-    for name in ("SIGTERM", "SIGINT", "SIGHUP"):
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), _on_signal)
+    for signum in ffmpeg.STOP_SIGNALS:
+        signal.signal(signum, _on_signal)
+    sys.unraisablehook = _unraisable
+
+
+def _unraisable(unraisable) -> None:
+    """An exception Python had to ignore (raised in a finaliser): the stop signal's is recorded
+    already; any other is one debug line, not a traceback on a user's terminal."""
+    if not isinstance(unraisable.exc_value, ffmpeg.Interrupted):
+        log.debug("ignored in %r: %s", unraisable.object, redact(repr(unraisable.exc_value)))
 
 
 def _quiet_stdout() -> None:
@@ -110,6 +111,20 @@ def run(args: list[str] | None = None, *, handle_signals: bool = True) -> int:
     if handle_signals:
         _handle_signals()
     try:
+        code = _run(args)
+    except (ffmpeg.Interrupted, KeyboardInterrupt) as exc:
+        ffmpeg.terminate_children()
+        click.echo("Interrupted.", err=True)
+        return 128 + exc.signum if isinstance(exc, ffmpeg.Interrupted) else 130
+    stopped = ffmpeg.stop_signal()
+    if stopped is not None:  # the stop's exception was swallowed where it landed; the run ended otherwise
+        click.echo("Interrupted.", err=True)
+        return 128 + stopped
+    return code
+
+
+def _run(args: list[str] | None) -> int:
+    try:
         # what cli.main does, without its handler that turns a closed stdout into exit 1
         with cli.make_context("media-pipeline", sys.argv[1:] if args is None else list(args)) as ctx:
             _check_ffmpeg_first(ctx)
@@ -135,10 +150,6 @@ def run(args: list[str] | None = None, *, handle_signals: bool = True) -> int:
         for line in str(exc).splitlines():
             click.echo(redact(f"error: {line}"), err=True)
         return 1
-    except (_Stopped, KeyboardInterrupt) as exc:
-        ffmpeg.terminate_children()
-        click.echo("Interrupted.", err=True)
-        return 128 + exc.signum if isinstance(exc, _Stopped) else 130
     except SystemExit:
         raise
     except Exception as exc:
