@@ -67,16 +67,25 @@ def atomic_copy(source: Path, target: Path) -> None:
 
 def display_path(ws: Workspace, path: Path | str) -> str:
     """A file's name in messages: relative to the workspace when it is inside it, else as given."""
-    try:
-        root = _resolved(ws.root) if ws.root.is_absolute() else ws.root.resolve()
-        return str(Path(path).resolve().relative_to(root))
-    except ValueError:
-        return str(path)
+    text = str(path)
+    here = "" if os.path.isabs(text) else os.getcwd()  # a relative name means another file elsewhere
+    if not ws.root.is_absolute():
+        return _display(ws.root.resolve(), text, here)
+    return _display(_resolved(ws.root), text, here)
 
 
 @functools.lru_cache(maxsize=64)
 def _resolved(root: Path) -> Path:
     return root.resolve()  # the workspace's root, resolved once per process: named in every message
+
+
+@functools.lru_cache(maxsize=4096)
+def _display(root: Path, path: str, here: str) -> str:
+    # resolved once per process: a run names each file in several messages and checks
+    try:
+        return str((Path(here) / path).resolve().relative_to(root))
+    except ValueError:
+        return path
 
 
 def _temp_beside(target: Path) -> Path:

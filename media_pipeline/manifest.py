@@ -8,7 +8,6 @@ It also lists the private keys a write made garbage (`leftovers`) until a later 
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 import random
@@ -31,7 +30,7 @@ State = Literal["staged", "live", "unpublished"]
 FEED_TYPE = content_type_for("feed.xml")
 
 
-@dataclass
+@dataclass(frozen=True)
 class FileRecord:
     """One stored file. `key` is its public key; a staged file waits at its staging key instead."""
 
@@ -80,6 +79,13 @@ class Manifest:
     # The show's listener-site pages as last stored, {key: sha256}: `update` writes only pages whose
     # bytes changed and deletes the pages no longer rendered, without reading them back.
     pages: dict[str, str] = field(default_factory=dict)
+
+    def copy(self) -> "Manifest":
+        """A copy to change: its records and lists are its own. What no change alters in place is
+        shared: file records (frozen) and each record's `meta` snapshot (replaced, never edited)."""
+        return Manifest(self.show, self.podcast_guid, self.artwork,
+                        {guid: replace(r, files=list(r.files)) for guid, r in self.episodes.items()},
+                        list(self.leftovers), dict(self.pages))
 
     def by_slug(self, slug: str) -> EpisodeRecord | None:
         """The current (not unpublished) record of an episode file, for files whose guid is not yet written."""
@@ -133,7 +139,7 @@ class Manifest:
             "format": FORMAT,
             "show": self.show,
             "podcast_guid": self.podcast_guid,
-            "artwork": asdict(self.artwork) if self.artwork else None,
+            "artwork": _file_json(self.artwork) if self.artwork else None,
             "episodes": {guid: episode_json(r) for guid, r in sorted(self.episodes.items())},
         }
         if self.leftovers:  # absent when empty: manifests written before the list existed stay byte-identical
@@ -165,10 +171,15 @@ class Manifest:
 
 def episode_json(r: EpisodeRecord) -> dict:
     data = {"slug": r.slug, "state": r.state, "publish_at": r.publish_at.isoformat(), "duration": round(r.duration, 3),
-            "files": [asdict(f) for f in r.files], "staging": r.staging}
+            "files": [_file_json(f) for f in r.files], "staging": r.staging}
     if r.meta is not None:  # absent in records written before it existed, which stay byte-identical
         data["meta"] = r.meta
     return data
+
+
+def _file_json(f: FileRecord) -> dict:
+    # what dataclasses.asdict gives, without its deep copy of every value (a manifest has thousands)
+    return {"kind": f.kind, "key": f.key, "size": f.size, "sha256": f.sha256, "content_type": f.content_type}
 
 
 # The Episode fields a feed entry and a listener page show; paths (source, transcript, artwork) are
@@ -276,11 +287,15 @@ class Updated:
     attempts: int
     result: Any = None  # what `change` returned in the attempt whose manifest write landed
     pages_written: tuple[str, ...] = ()  # listener-site pages stored or deleted by this call
+    # The etags of the manifest and feed this call rendered and found stored exactly so (it wrote
+    # nothing); None when it wrote, or skipped rendering because `unchanged` said so
+    confirmed: tuple[str, str] | None = None
 
 
 def update(storage: Storage, show: str, change: Callable[[Manifest], Any], render: Callable[[Manifest], bytes], *,
            feed_cache_control: str, snapshot: Snapshot | None = None, attempts: int = 12,
-           pages: Callable[[Manifest], dict[str, bytes]] | None = None, page_cache_control: str = "") -> Updated:
+           pages: Callable[[Manifest], dict[str, bytes]] | None = None, page_cache_control: str = "",
+           unchanged: Callable[[Snapshot, Manifest], bool] | None = None) -> Updated:
     """Apply `change` to the show's manifest and store it, then store the feed `render` builds from it.
 
     Both writes are conditional (If-Match on the etag read, If-None-Match for a first write). When
@@ -302,6 +317,11 @@ def update(storage: Storage, show: str, change: Callable[[Manifest], Any], rende
     bytes changed are stored and those no longer rendered (an episode taken down or renamed) are
     deleted before the manifest that records them, so the order is media, pages, manifest, feed,
     and a run stopped in between is repaired by the next.
+
+    `unchanged(snapshot, manifest)` says, for a `change` that left the manifest as read, that the
+    stored feed and pages are what rendering would give (they were rendered from the same inputs
+    and found stored at these very versions before: `Updated.confirmed`); then nothing is
+    rendered, and nothing written.
     """
     landed: Any = None
     page_writes: dict[str, str | None] = {}  # key -> sha256 this call stored (None: deleted)
@@ -309,13 +329,18 @@ def update(storage: Storage, show: str, change: Callable[[Manifest], Any], rende
     swept: set[str] = set()  # deleted by this call, so a retry does not delete them again
     for attempt in range(1, attempts + 1):
         snap = snapshot if (attempt == 1 and snapshot is not None) else read(storage, show)
-        manifest = copy.deepcopy(snap.manifest)
+        manifest = snap.manifest.copy()
         result = change(manifest)
-        feed = render(manifest)
-        rendered = pages(manifest) if pages is not None else None
+        skip = unchanged is not None and not snap.manifest.leftovers and unchanged(snap, manifest)
+        if skip:
+            log.debug("%s: the stored feed and pages are as rendered from these inputs before; not rendered again", show)
+        feed = snap.feed if skip and snap.feed is not None else render(manifest)
+        rendered = pages(manifest) if pages is not None and not skip else None
+        written_before = dict(page_writes)
         if rendered is not None:
             manifest.pages = {key: sha256_bytes(body) for key, body in rendered.items()}
-        data = manifest.to_bytes()
+        # skipped: the manifest is the one read, whose bytes a run before found to be its own
+        data = snap.manifest_bytes if skip and snap.manifest_bytes is not None else manifest.to_bytes()
         # Public leftovers (files replaced under a live feed) are swept even by a run that changes
         # nothing else, so a run stopped before deleting them is cleaned up by the very next run.
         public_left = any(not key.startswith(PRIVATE_PREFIX) for key in snap.manifest.leftovers)
@@ -340,7 +365,12 @@ def update(storage: Storage, show: str, change: Callable[[Manifest], Any], rende
             continue
         if wrote_manifest or feed_written:
             _delete_retired(storage, manifest, feed)
-        return Updated(manifest, feed_written, attempt, landed if wrote_manifest else result, tuple(sorted(page_writes)))
+        confirmed = None
+        if (not skip and not wrote_manifest and not feed_written and page_writes == written_before
+                and snap.manifest_etag is not None and snap.feed_etag is not None):
+            confirmed = (snap.manifest_etag, snap.feed_etag)
+        return Updated(manifest, feed_written, attempt, landed if wrote_manifest else result, tuple(sorted(page_writes)),
+                       confirmed)
     raise StorageError(f"gave up after {attempts} attempts: other runs kept changing the feed at the same time",
                        path=feed_key(show))
 

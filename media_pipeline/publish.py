@@ -9,7 +9,6 @@ results into the report.
 
 from __future__ import annotations
 
-import copy
 import logging
 import uuid
 from dataclasses import dataclass, field, replace
@@ -170,10 +169,10 @@ def would_commit(run: ShowRun, prepared: list[Prepared], show_art: FileRecord | 
     overlay = {p.record.slug: p.record.guid for p in prepared}
 
     def check(records: list[EpisodeRecord]) -> None:
-        m = copy.deepcopy(run.current)
+        m = run.current.copy()
         targets = {f.key if r.state == "live" else r.staged_key(run.show.slug, f) for r in records for f in r.files}
         apply_records(run, m, records, show_art, {}, targets)
-        render.preview(run.ws, run.show, run.catalog, m, overlay=overlay)
+        render.preview(run.ws, run.show, run.catalog, m, overlay=overlay, snapshot=run.snapshot)
 
     try:
         check([p.record for p in prepared])  # the usual case: one rendering

@@ -9,17 +9,18 @@ shows (index, accessibility statement, sitemap) after the feeds.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
-import logging
-
-from . import feed, layout, manifest, site, transcripts
+from . import feed, layout, manifest, site, stamps, transcripts
 from .config import Catalog
 from .errors import ConfigError, PipelineError, StorageError
-from .fsutil import display_path
+from .fsutil import atomic_write, display_path
 from .manifest import EpisodeRecord, FileRecord, Manifest
 from .model import Episode, FeedEntry, Show, StoredFile, Workspace
 from .notes import render_notes
@@ -90,9 +91,13 @@ def show_view(ws: Workspace, show: Show, catalog: Catalog, m: Manifest, *,
 
 
 def preview(ws: Workspace, show: Show, catalog: Catalog, m: Manifest, *,
-            overlay: dict[str, str] | None = None) -> None:
+            overlay: dict[str, str] | None = None, snapshot: manifest.Snapshot | None = None) -> None:
     """Render the feed and pages `m` gives, storing nothing: raises what `commit` would raise, so a
-    run can find out before it uploads anything public."""
+    run can find out before it uploads anything public. Nothing is rendered when `m` is the
+    `snapshot` read and that is known to be rendered from the same inputs (`Rendered`)."""
+    if snapshot is not None and not snapshot.manifest.leftovers and m == snapshot.manifest \
+            and Rendered(ws, show, catalog, overlay).matches(snapshot):
+        return
     view = show_view(ws, show, catalog, m, overlay=overlay)
     render_feed(view)
     render_pages(ws, view)
@@ -138,10 +143,68 @@ def commit(ws: Workspace, storage: Storage, catalog: Catalog, show: Show, change
             views[id(m)] = show_view(ws, show, catalog, m, overlay=overlay)
         return views[id(m)]
 
-    return manifest.update(storage, show.slug, change, lambda m: render_feed(view(m)),
-                           feed_cache_control=layout.feed_cache_control(show), snapshot=snapshot,
-                           pages=lambda m: render_pages(ws, view(m)),
-                           page_cache_control=layout.cache_control(show, layout.show_page_key(show.slug)))
+    rendered = Rendered(ws, show, catalog, overlay)
+    updated = manifest.update(storage, show.slug, change, lambda m: render_feed(view(m)),
+                              feed_cache_control=layout.feed_cache_control(show), snapshot=snapshot,
+                              pages=lambda m: render_pages(ws, view(m)),
+                              page_cache_control=layout.cache_control(show, layout.show_page_key(show.slug)),
+                              unchanged=lambda snap, m: m == snap.manifest and rendered.matches(snap))
+    if updated.confirmed is not None:
+        rendered.remember(*updated.confirmed)
+    return updated
+
+
+class Rendered:
+    """Whether a show's stored feed and pages are what rendering would give, without rendering.
+
+    After a run renders them and finds them stored byte for byte, it keeps the digest of what they
+    were rendered from with the versions (etags) of the stored manifest and feed, in the build
+    cache. A later run that reads the same versions and finds the same digest knows the result: a
+    cron run with nothing to do renders nothing. The digest covers the code and the libraries
+    that render, the workspace and show settings, every episode file of the show as loaded (with
+    the guids a run assigned) and the content of the transcripts the pages show; the manifest is
+    covered by its etag. Any difference, or an unreadable memo, means rendering as before.
+    """
+
+    FOLDER = "_rendered"  # in the build cache; "_": no show's folder can have that name (lint.SAFE_NAME)
+
+    def __init__(self, ws: Workspace, show: Show, catalog: Catalog, overlay: dict[str, str] | None) -> None:
+        self.path = ws.build_dir / self.FOLDER / f"{show.slug}.json"
+        self._args = (ws, show, catalog, overlay or {})
+        self._digest: str | None = None
+
+    @property
+    def digest(self) -> str:
+        if self._digest is None:
+            ws, show, catalog, overlay = self._args
+            known = stamps.stamps_for(ws.build_dir)
+            episodes = [replace(e, guid=overlay.get(e.slug, e.guid)) for e in catalog.episodes.get(show.slug, ())]
+            material = {
+                "code": stamps.code_digest("feedgen", "lxml", "Jinja2", "MarkupSafe", "markdown-it-py", "nh3"),
+                "workspace": repr(ws), "show": repr(show), "episodes": [repr(e) for e in episodes],
+                "transcripts": {str(e.transcript): known.digest(e.transcript) if e.transcript.is_file() else None
+                                for e in episodes if e.transcript},
+            }
+            self._digest = hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()
+        return self._digest
+
+    def matches(self, snap: manifest.Snapshot) -> bool:
+        if snap.manifest_etag is None or snap.feed_etag is None:
+            return False
+        try:
+            kept = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        return kept == {"format": 1, "digest": self.digest, "manifest_etag": snap.manifest_etag,
+                        "feed_etag": snap.feed_etag}
+
+    def remember(self, manifest_etag: str, feed_etag: str) -> None:
+        kept = {"format": 1, "digest": self.digest, "manifest_etag": manifest_etag, "feed_etag": feed_etag}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(self.path, json.dumps(kept, sort_keys=True).encode())
+        except OSError as exc:  # a saving, never a failure
+            log.debug("could not keep %s: %s", self.path, exc)
 
 
 # -- the listener site ------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import logging
 from pathlib import Path
 from typing import Any, Iterator
 
-from . import __version__, manifest, stamps
+from . import manifest, stamps
 from .fsutil import atomic_write
 from .model import Episode
 from .process import ProcessResult
@@ -69,18 +69,25 @@ def fingerprint(run: ShowRun, episode: Episode, processed: ProcessResult) -> str
     """The digest of everything the episode's published files are made from."""
     known = stamps.stamps_for(run.ws.build_dir)
     material = {
-        "code": _code(),
-        "workspace": repr(run.ws),
-        "storage": run.storage.url,
-        "feed_url": run.feed_url,
-        "show": repr(run.show),
+        "show": _show_part(run),
         "episode": repr(episode),
         "renditions": [(repr(r), stamps.stamp(r.path)) for r in processed.renditions],
-        # every file the show or the episode names (artwork, transcripts, chapter images, clips), by content
-        "files": {str(p): known.digest(p) if p.is_file() else None
-                  for p in sorted(set(_paths(run.show)) | set(_paths(episode)))},
+        # every file the episode names (transcripts, artwork, chapter images, clips), by content
+        "files": {str(p): known.digest(p) if p.is_file() else None for p in sorted(set(_paths(episode)))},
     }
     return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _show_part(run: ShowRun) -> str:
+    """What every episode of the run's show is made from: the code, the workspace, storage and show
+    settings and every file the show names (artwork, clips), by content; once per run."""
+    if "reuse" not in run.memo:
+        known = stamps.stamps_for(run.ws.build_dir)
+        material = {"code": _code(), "workspace": repr(run.ws), "storage": run.storage.url, "feed_url": run.feed_url,
+                    "show": repr(run.show),
+                    "files": {str(p): known.digest(p) if p.is_file() else None for p in sorted(set(_paths(run.show)))}}
+        run.memo["reuse"] = hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()
+    return run.memo["reuse"]
 
 
 def _path(run: ShowRun, episode: Episode) -> Path:
@@ -104,17 +111,12 @@ def _paths(value: Any) -> Iterator[Path]:
 
 @functools.cache
 def _code() -> dict[str, Any]:
-    """The code that tags and writes the files: this package's sources (by stamp, so an edited
-    checkout counts as new code), mutagen's version, and the ffmpeg that muxes captions."""
-    import mutagen
-
+    """The code that tags and writes the files: this package's files and mutagen (by version), and
+    the ffmpeg that muxes captions."""
     from . import ffmpeg
 
-    package = Path(__file__).parent
-    sources = {str(p.relative_to(package)): stamps.stamp(p) for p in sorted(package.rglob("*.py"))}
     caps = ffmpeg.checked()
-    return {"version": __version__, "sources": hashlib.sha256(json.dumps(sources).encode()).hexdigest(),
-            "mutagen": mutagen.version_string, "ffmpeg": [caps.path, caps.version]}
+    return {"code": stamps.code_digest("mutagen"), "ffmpeg": [caps.path, caps.version]}
 
 
 __all__ = ["fingerprint", "remember", "unchanged"]

@@ -92,6 +92,8 @@ class ShowRun:
     now: datetime
     work: Path
     progress: Progress | None = None
+    # what the stages derive once per run from the fields above (see `reuse`)
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def current(self) -> Manifest:

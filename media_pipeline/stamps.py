@@ -10,6 +10,7 @@ unwritable index only means the files are read again.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -122,6 +123,28 @@ class Stamps:
             log.debug("stamps: could not keep %s: %s", self.folder / INDEX, exc)
 
 
+@functools.cache
+def code_digest(*distributions: str) -> str:
+    """The code as installed, for memos that must not outlive it: every file of this package by
+    stamp (templates and styles too; an edited checkout counts as new code), its version, and the
+    versions of the named distributions (the libraries that shape the output)."""
+    from importlib import metadata
+
+    from . import __version__
+
+    package = Path(__file__).parent
+    files = {str(p.relative_to(package)): stamp(p) for p in sorted(package.rglob("*"))
+             if p.is_file() and "__pycache__" not in p.parts}
+    versions = {}
+    for name in distributions:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    material = {"version": __version__, "files": files, "distributions": versions}
+    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+
+
 _open: dict[str, Stamps] = {}
 _open_lock = threading.Lock()
 
@@ -147,4 +170,4 @@ def _info_from(path: Path, raw: dict) -> MediaInfo:
                      streams=tuple(Stream(**s) for s in raw["streams"]))
 
 
-__all__ = ["RACY_SECONDS", "Stamps", "sha256_of", "stamp", "stamps_for"]
+__all__ = ["RACY_SECONDS", "Stamps", "code_digest", "sha256_of", "stamp", "stamps_for"]

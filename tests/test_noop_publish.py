@@ -160,3 +160,44 @@ def _media_uploaded(report) -> dict[str, set[str]]:
     """Each episode's media uploaded by a run, by the key it replaces: changed bytes go to a
     versioned key (`001.<sha>.mp3`), never over the live file."""
     return {o.key: {layout.unversioned_key(k) for k in o.uploaded if k.endswith(".mp3")} for o in report.outcomes}
+
+
+def _not_rendered(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "not rendered again" in r.getMessage()]
+
+
+def test_a_run_with_nothing_changed_renders_no_feed_and_no_page_once_a_run_found_them_stored(workspace, caplog):
+    _workspace(workspace)
+    _publish(workspace, caplog)  # stores the feed and pages
+    _publish(workspace, caplog)  # renders them, finds them stored byte for byte, and keeps that
+    assert _not_rendered(caplog) == []
+    third = _publish(workspace, caplog)
+    assert third.written == [] and len(_not_rendered(caplog)) == 1
+
+
+def test_a_changed_site_setting_renders_the_pages_again_though_no_episode_changed(workspace, caplog):
+    _workspace(workspace)
+    _publish(workspace, caplog)
+    _publish(workspace, caplog)
+    config = workspace.root / "media-pipeline.toml"
+    config.write_text(config.read_text(encoding="utf-8") + 'site_title = "Uusi sivuston nimi"\n', encoding="utf-8")
+
+    again = _publish(workspace, caplog)
+    assert _not_rendered(caplog) == []
+    page = workspace.root / "public" / layout.episode_page_key("testi", "001")
+    assert "Uusi sivuston nimi" in page.read_text(encoding="utf-8")
+    assert layout.episode_page_key("testi", "001") in again.written
+    assert [o.uploaded for o in again.outcomes] == [(), ()]  # the media stayed as it was
+
+
+def test_a_feed_changed_in_storage_by_hand_is_rendered_and_repaired_by_the_next_run(workspace, caplog):
+    _workspace(workspace)
+    _publish(workspace, caplog)
+    _publish(workspace, caplog)
+    feed = workspace.root / "public" / "testi" / "feed.xml"
+    good = feed.read_bytes()
+    feed.write_bytes(good.replace(b"Jakso 001", b"Jakso 001 (muokattu)"))
+
+    again = _publish(workspace, caplog)
+    assert _not_rendered(caplog) == [] and "testi/feed.xml" in again.written
+    assert feed.read_bytes() == good
