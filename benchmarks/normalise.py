@@ -59,7 +59,9 @@ def run_pipeline(source: Path, out: Path, target: float, ceiling: float, bitrate
                              video_audio_bitrate_kbps=bitrate, max_loudness_range=max_range)
     info = probe(source)
     if out.suffix == ".mp4":
-        outputs = (Output(out, "mp4", bitrate), Output(out.with_suffix(".mp3"), "mp3", bitrate))
+        # the source's video codec, as `process` passes it: H.264 is copied, anything else re-encoded
+        codec = info.video.codec if info.video else None
+        outputs = (Output(out, "mp4", bitrate, codec), Output(out.with_suffix(".mp3"), "mp3", bitrate))
     else:
         outputs = (Output(out, "mp3", bitrate),)
     render(info, settings, outputs, video=info.has_video)
@@ -180,6 +182,8 @@ def bench(work: Path, args: argparse.Namespace) -> dict:
                     runs[name].append(_wrapped(c["argvs"], c.get("env")))
             results = {}
             for name, c in contenders.items():
+                if not runs[name]:  # ffmpeg-normalize with --normalize-rounds 0
+                    continue
                 walls = [r["wall"] for r in runs[name]]
                 outputs = [_check(p, args, levelled=c.get("levelled", False), floor=c.get("floor", False))
                            for p in c["outputs"]]
