@@ -286,14 +286,17 @@ def filter_graph(the_plan: Plan, branches: tuple[Branch, ...], sample_rate: int,
     lines, labels = [], []
     for i, segment in enumerate(the_plan.segments):
         chain = [f"[{i}:a:0]{pre}"]
+        if sample:
+            # first, so the rest of the chain (the levelling envelope too) runs on the sample
+            # alone; aselect keeps the timestamps, so the envelope's commands and its ramps still
+            # follow the input's own timeline (measured: the same loudness either way, in half the time)
+            chain.append(f"aselect={sample}")
         if segment.analysis.levelling is not None:
             if not commands or i not in commands:
                 raise ValueError(f"segment {i} is levelled: filter_graph needs its command file")
             first = segment.analysis.levelling.points[0][1]
             chain.append(f"asendcmd=f={_filter_value(commands[i])},"
                          f"volume@level{i}={first:.3f}dB:eval=frame:precision=float")
-        if sample:
-            chain.append(f"aselect={sample}")
         analysis = segment.analysis
         if analysis.start > 0 or analysis.end is not None:
             bounds = f"start={analysis.start:.3f}" + (f":end={analysis.end:.3f}" if analysis.end is not None else "")
