@@ -139,7 +139,9 @@ def _verify(fifo: Path, output: Output, encoded: threading.Event) -> Loudness:
     """Measure the encoded stream from its pipe; if the measuring fails, keep the pipe drained so
     the encoder never blocks on it, and report the failure (the file is then measured directly)."""
     try:
-        return loudness.measure(fifo, what=output.path, input_args=["-f", output.pipe_demuxer])
+        # at a lower priority: where the encoders and verifiers want more CPU than there is (a
+        # webinar's AAC and MP3), the encoders get it first and the verifiers take what is left
+        return loudness.measure(fifo, what=output.path, input_args=["-f", output.pipe_demuxer], background=True)
     except BaseException:
         fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
         try:

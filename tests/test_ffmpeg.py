@@ -166,6 +166,14 @@ def test_the_probe_runs_once_per_process():
     assert {"ebur128", "alimiter", "volume"} <= first.filters and {"libmp3lame", "aac"} <= first.encoders
 
 
+def test_a_background_run_gets_a_lower_priority():
+    proc = ffmpeg.popen([sys.executable, "-c", "import os; print(os.nice(0))"], nice=ffmpeg.BACKGROUND_NICE,
+                        stdout=subprocess.PIPE, text=True)
+    out, _ = proc.communicate(timeout=30)
+    ffmpeg._forget(proc)
+    assert int(out) == min(19, os.nice(0) + ffmpeg.BACKGROUND_NICE)
+
+
 def processes_mentioning(text: str) -> list[str]:
     """Command lines of running processes that mention `text` (this machine's /proc)."""
     found = []
