@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import hashlib
+import json
 import logging
 import os
 import re
@@ -179,7 +181,64 @@ _PROBED_OPTIONS = ("ebur128", "alimiter", "volume")
 
 @functools.cache
 def capabilities(path: str) -> Capabilities:
-    """Ask the binary at `path` what it offers: one short run per listing, run at once, once per process."""
+    """What the binary at `path` offers: asked once per process, and remembered on disk.
+
+    Asking takes seven short runs (about 70 ms, more than the analysis of a minute of audio), so
+    the answer is kept in the user's cache folder (`$XDG_CACHE_HOME/media-pipeline/ffmpeg/`, else
+    `~/.cache/...`) under the binary's identity: its resolved path, size, modification time and
+    inode. A binary replaced or upgraded in place is asked again; where the folder cannot be
+    written, every process asks.
+    """
+    remembered = _probe_cache_file(path)
+    if remembered is not None:
+        try:
+            return _from_json(path, json.loads(remembered.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # not there yet, or unreadable: ask the binary
+    caps = _ask(path)
+    if remembered is not None:
+        try:
+            from .fsutil import atomic_write
+
+            remembered.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(remembered, json.dumps(_to_json(caps), sort_keys=True).encode("utf-8"))
+        except OSError as exc:
+            log.debug("cannot remember ffmpeg's capabilities in %s: %s", remembered, exc)
+    return caps
+
+
+# Bump when Capabilities or what is probed changes: the remembered answers are then asked again.
+_PROBE_CACHE_FORMAT = 1
+
+
+def _probe_cache_file(path: str) -> Path | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    if not os.path.isabs(base):  # no usable home (XDG says: ignore a relative path)
+        return None
+    identity = json.dumps([_PROBE_CACHE_FORMAT, os.path.realpath(path), st.st_size, st.st_mtime_ns, st.st_ino,
+                           st.st_dev, sorted(_PROBED_OPTIONS)])
+    return Path(base, "media-pipeline", "ffmpeg", hashlib.sha256(identity.encode()).hexdigest()[:32] + ".json")
+
+
+def _to_json(caps: Capabilities) -> dict:
+    return {"version": caps.version, "filters": sorted(caps.filters), "encoders": sorted(caps.encoders),
+            "muxers": sorted(caps.muxers), "demuxers": sorted(caps.demuxers),
+            "options": {f: {o: sorted(v) for o, v in opts.items()} for f, opts in caps.options.items()}}
+
+
+def _from_json(path: str, data: dict) -> Capabilities:
+    return Capabilities(
+        path=path, version=str(data["version"]), filters=frozenset(data["filters"]),
+        encoders=frozenset(data["encoders"]), muxers=frozenset(data["muxers"]), demuxers=frozenset(data["demuxers"]),
+        options={f: {o: frozenset(v) for o, v in opts.items()} for f, opts in data["options"].items()})
+
+
+def _ask(path: str) -> Capabilities:
+    """Ask the binary at `path` what it offers: one short run per listing, run at once."""
     listings = {"version": ["-version"], "filters": ["-filters"], "encoders": ["-encoders"],
                 "formats": ["-formats"], **{f: ["-h", f"filter={f}"] for f in _PROBED_OPTIONS}}
     procs = {}

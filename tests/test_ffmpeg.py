@@ -166,6 +166,38 @@ def test_the_probe_runs_once_per_process():
     assert {"ebur128", "alimiter", "volume"} <= first.filters and {"libmp3lame", "aac"} <= first.encoders
 
 
+def test_the_probe_is_remembered_per_binary_and_asked_again_when_the_binary_changes(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    fake = fake_ffmpeg(tmp_path / "old", "4.0.6", drop=("alimiter",))
+    asked = tmp_path / "old" / "asked.log"
+    # the fake notes every listing it answers, so a remembered answer shows as no new line
+    fake.write_text(fake.read_text().replace('here="$(dirname "$0")"',
+                                             'here="$(dirname "$0")"\necho "$*" >> "$here/asked.log"'))
+    ffmpeg.capabilities.cache_clear()
+    with pytest.raises(FFmpegError, match="4.0.6: it lacks the alimiter filter"):
+        ffmpeg.check(str(fake))
+    first = asked.read_text().count("\n")
+    assert first == 7  # -version, -filters, -encoders, -formats and three filters' options
+    ffmpeg.capabilities.cache_clear()  # as a new process would start
+    with pytest.raises(FFmpegError, match="4.0.6: it lacks the alimiter filter"):
+        ffmpeg.check(str(fake))
+    assert asked.read_text().count("\n") == first  # answered from the cache folder
+    remembered = list((tmp_path / "cache" / "media-pipeline" / "ffmpeg").glob("*.json"))
+    assert len(remembered) == 1
+    # upgraded in place: another version, every filter; the same path
+    fake.write_text(fake.read_text().replace("4.0.6", "9.9.9").replace('"$here/filters.txt"', '"$here/all.txt"'))
+    (tmp_path / "old" / "all.txt").write_text(subprocess.run([ffmpeg.binary(), "-hide_banner", "-filters"],
+                                                             capture_output=True, text=True).stdout)
+    ffmpeg.capabilities.cache_clear()
+    assert ffmpeg.check(str(fake)).version == "9.9.9"
+    assert asked.read_text().count("\n") == 2 * first
+    # a cache folder that cannot be written costs the probe, nothing else
+    monkeypatch.setenv("XDG_CACHE_HOME", "/dev/null/cache")
+    ffmpeg.capabilities.cache_clear()
+    assert ffmpeg.check(str(fake)).version == "9.9.9"
+    ffmpeg.capabilities.cache_clear()
+
+
 def test_a_background_run_gets_a_lower_priority():
     proc = ffmpeg.popen([sys.executable, "-c", "import os; print(os.nice(0))"], nice=ffmpeg.BACKGROUND_NICE,
                         stdout=subprocess.PIPE, text=True)
