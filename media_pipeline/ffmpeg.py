@@ -48,9 +48,9 @@ Progress = Callable[[float], None]
 # What the pipeline runs (normalise, loudness, encode, probe): without these nothing works.
 REQUIRED_FILTERS = frozenset({"aformat", "alimiter", "anullsrc", "aresample", "asetpts", "asplit", "atrim",
                               "concat", "ebur128", "highpass", "silencedetect", "volume"})
-REQUIRED_ENCODERS = frozenset({"libmp3lame", "aac"})
-REQUIRED_MUXERS = frozenset({"mp3", "ipod", "mp4", "tee", "adts", "null"})
-REQUIRED_DEMUXERS = frozenset({"lavfi", "mp3", "aac"})
+REQUIRED_ENCODERS = frozenset({"libmp3lame", "aac", "pcm_f32le"})
+REQUIRED_MUXERS = frozenset({"mp3", "ipod", "mp4", "tee", "adts", "null", "nut"})
+REQUIRED_DEMUXERS = frozenset({"lavfi", "mp3", "aac", "nut"})
 # Filter options the argv always passes: (filter, option, value or None)
 REQUIRED_OPTIONS = (("ebur128", "peak", "true"), ("ebur128", "peak", "sample"), ("alimiter", "level", None),
                     ("alimiter", "limit", None), ("volume", "precision", None))

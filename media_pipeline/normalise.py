@@ -71,6 +71,9 @@ class Analysis:
     end: float | None = None  # where trailing silence starts (None: keep to the end)
     damage: str | None = None  # the decoder's reason when a packet could not be decoded (probe.decoder_damage)
     levelling: levelling.Levelling | None = None  # the speech-levelling envelope, when one is needed
+    # the calibration's sample of this input, kept by the analysis pass (see `analyse`): files of
+    # the prefiltered audio on the input's own timeline, in order; empty: the calibration reads it
+    sample: tuple[Path, ...] = ()
 
     @property
     def sample_peak(self) -> float:
@@ -90,6 +93,7 @@ class Segment:
     path: Path
     analysis: Analysis
     gain_db: float  # brings this segment to the target on its own
+    prepared: bool = False  # `path` is a kept sample: already prefiltered and sampled
 
 
 @dataclass(frozen=True)
@@ -144,11 +148,16 @@ def prefilter(settings: AudioSettings) -> str:
 
 
 def analyse(path: Path, settings: AudioSettings, *, trim: bool = False, duration: float | None = None,
-            level: bool = False, progress: ffmpeg.Progress | None = None) -> Analysis:
+            level: bool = False, progress: ffmpeg.Progress | None = None, sample_dir: Path | None = None) -> Analysis:
     """One streaming pass: integrated loudness, range and sample peak; leading/trailing silence.
 
     With `level` (and the show's `max_loudness_range`), ebur128 also logs its loudness every
     100 ms, from which the levelling envelope is planned: no extra pass over the audio.
+
+    With `sample_dir`, the same pass also keeps the limiter calibration's sample of the programme
+    there (`calibration_sample`; 32-bit float in NUT, which keeps the input's timestamps for the
+    levelling envelope and the silence trim), so the calibration does not decode the recording a
+    second time: for a webinar's AAC that decode was most of the calibration's time.
     """
     # The encode graph follows the prefilter with `volume`, and how ffmpeg negotiates the stereo to
     # mono downmix depends on the filters after `aformat`: measured on ffmpeg 5.1, a stereo source
@@ -158,16 +167,19 @@ def analyse(path: Path, settings: AudioSettings, *, trim: bool = False, duration
     if trim:
         chain += f",silencedetect=n={settings.silence_threshold_db:g}dB:d={settings.silence_min_seconds:g}"
     level = level and settings.max_loudness_range is not None
+    sample = calibration_sample(duration) if sample_dir is not None else None
+    kept: tuple[Path, ...] = ()
     halves = None if trim or not duration or duration < PARALLEL_ANALYSIS_SECONDS else \
-        _analyse_halves(path, chain, duration, progress)
+        _analyse_halves(path, chain, duration, progress, sample, sample_dir)
     if halves is not None:
-        measured, frames, log_text = halves
+        measured, frames, log_text, kept = halves
         start, end = 0.0, None
     else:
         framelog = "framelog=info" if level else ffmpeg.ebur128_log()
-        result = ffmpeg.run(["-i", path, "-map", "0:a:0", "-vn", "-sn", "-dn", "-af",
-                             f"{chain},ebur128=peak=sample:{framelog}", "-f", "null", "-"],
+        part = sample_dir / "sample-0.nut" if sample and sample_dir else None
+        result = ffmpeg.run(["-i", path, *_measuring(chain, f"ebur128=peak=sample:{framelog}", sample, part)],
                             what=path, duration=duration, progress=progress)
+        kept = (part,) if part else ()
         log_text = result.stderr
         measured = loudness.parse_summary(log_text, path)
         frames = levelling.parse_frames(log_text) if level else None
@@ -181,11 +193,24 @@ def analyse(path: Path, settings: AudioSettings, *, trim: bool = False, duration
         assert settings.max_loudness_range is not None and frames is not None
         envelope = levelling.plan_levelling(frames, measured.integrated, settings.max_loudness_range)
     # The analysis pass decodes every packet anyway: damage is found here at no extra cost.
-    return Analysis(measured, start, end, damage=decoder_damage(log_text), levelling=envelope)
+    return Analysis(measured, start, end, damage=decoder_damage(log_text), levelling=envelope, sample=kept)
 
 
-def _analyse_halves(path: Path, chain: str, duration: float,
-                    progress: ffmpeg.Progress | None) -> tuple[Loudness, levelling.Frames, str] | None:
+def _measuring(chain: str, meter: str, sample: str | None, part: Path | None, offset: float = 0.0) -> list:
+    """The analysis pass's filters and outputs: `chain` into `meter`; with `part`, also the
+    `sample` of the chain's output into that file, its timestamps moved by `offset` seconds (the
+    second half starts at its seek point) so that they are the input's own."""
+    if part is None or sample is None:
+        return ["-map", "0:a:0", "-vn", "-sn", "-dn", "-af", f"{chain},{meter}", "-f", "null", "-"]
+    shift = f"asetpts=PTS+{offset:.6f}/TB," if offset else ""
+    graph = f"[0:a:0]{chain},asplit=2[m][s];[m]{meter}[measured];[s]{shift}aselect={sample}[sample]"
+    return ["-filter_complex", graph, "-map", "[measured]", "-f", "null", "-",
+            "-map", "[sample]", "-c:a", "pcm_f32le", "-y", "-f", "nut", part]
+
+
+def _analyse_halves(path: Path, chain: str, duration: float, progress: ffmpeg.Progress | None,
+                    sample: str | None = None, sample_dir: Path | None = None,
+                    ) -> tuple[Loudness, levelling.Frames, str, tuple[Path, ...]] | None:
     """The analysis of a long recording as two halves at once, one per core.
 
     Integrated loudness and range are gated over the whole programme, so they cannot be combined
@@ -195,18 +220,21 @@ def _analyse_halves(path: Path, chain: str, duration: float,
     example it is all silence); the caller then measures the whole in one pass.
     """
     middle = duration / 2
+    parts = tuple(sample_dir / f"sample-{k}.nut" for k in range(2)) if sample and sample_dir else (None, None)
 
-    def half(seek: float | None, length: float | None, report: ffmpeg.Progress | None) -> tuple[Loudness, str]:
+    def half(seek: float | None, length: float | None, report: ffmpeg.Progress | None,
+             part: Path | None) -> tuple[Loudness, str]:
         where = ["-ss", f"{seek:.3f}"] if seek else []
         until = ["-t", f"{length:.3f}"] if length else []
-        result = ffmpeg.run([*where, *until, "-i", path, "-map", "0:a:0", "-vn", "-sn", "-dn", "-af",
-                             f"{chain},ebur128=peak=sample:framelog=info", "-f", "null", "-"],
+        # the seek is exact (audio is decoded from before it), so the offset is the seek point
+        result = ffmpeg.run([*where, *until, "-i", path,
+                             *_measuring(chain, "ebur128=peak=sample:framelog=info", sample, part, seek or 0.0)],
                             what=path, duration=middle, progress=report)
         return loudness.parse_summary(result.stderr, path), result.stderr
 
     try:
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="analyse") as pool:
-            runs = [pool.submit(half, None, middle, progress), pool.submit(half, middle, None, None)]
+            runs = [pool.submit(half, None, middle, progress, parts[0]), pool.submit(half, middle, None, None, parts[1])]
             (first, first_log), (second, second_log) = [run.result() for run in runs]
     except MediaError:
         return None
@@ -218,7 +246,7 @@ def _analyse_halves(path: Path, chain: str, duration: float,
     measured = Loudness(integrated=round(integrated, 1), lra=round(levelling.loudness_range(frames.short_term), 1),
                         true_peak=max(first.true_peak, second.true_peak),
                         threshold=round(levelling.integrated_gate(frames.momentary), 1))
-    return measured, frames, first_log + second_log
+    return measured, frames, first_log + second_log, tuple(p for p in parts if p is not None)
 
 
 _SILENCE_START = re.compile(r"silence_start: (-?[\d.]+)")
@@ -246,13 +274,14 @@ def _silence_bounds(stderr: str, duration: float | None) -> tuple[float, float |
 
 
 def plan(info: MediaInfo, settings: AudioSettings, *, video: bool = False,
-         progress: ffmpeg.Progress | None = None) -> Plan:
+         progress: ffmpeg.Progress | None = None, sample_dir: Path | None = None) -> Plan:
     """Analyse the recording and the intro/outro clips and decide each one's gain.
 
     Video keeps its timing: no silence trim and no clips, so the copied picture stays in sync.
+    `sample_dir`: where the analysis keeps the calibration's sample of the recording (see `analyse`).
     """
     main = analyse(info.path, settings, trim=settings.trim_silence and not video, duration=info.duration,
-                   level=True, progress=progress)
+                   level=True, progress=progress, sample_dir=sample_dir)
     segments = [Segment(info.path, main, settings.target_lufs - main.integrated)]
     main_index = 0
     if not video:
@@ -272,21 +301,21 @@ def plan(info: MediaInfo, settings: AudioSettings, *, video: bool = False,
 
 
 def filter_graph(the_plan: Plan, branches: tuple[Branch, ...], sample_rate: int, *, sample: str | None = None,
-                 tap: bool = False, commands: Mapping[int, Path] | None = None) -> str:
+                 commands: Mapping[int, Path] | None = None) -> str:
     """The -filter_complex text: segments in, gains, concat, split, limiter per branch, `[outN]` out.
 
     Gain is linear (`volume`), so the speech keeps its natural loudness range; the limiter only
     touches the few peaks the gain would push over the ceiling. `sample` (an `aselect` expression)
-    keeps only part of each input, and `tap` adds `[tap]`: the programme before any branch's trim and
-    limiter (both for the calibration). `commands` holds the levelling command file of each
-    levelled segment (from `write_commands`): its envelope runs on the input's own timeline.
+    keeps only part of each input that is not a prepared sample already (for the calibration).
+    `commands` holds the levelling command file of each levelled segment (from `write_commands`):
+    its envelope runs on the input's own timeline.
     """
     pre = prefilter(the_plan.settings)
     layout = "mono" if the_plan.settings.channels == 1 else "stereo"
     lines, labels = [], []
     for i, segment in enumerate(the_plan.segments):
-        chain = [f"[{i}:a:0]{pre}"]
-        if sample:
+        chain = [] if segment.prepared else [pre]
+        if sample and not segment.prepared:
             # first, so the rest of the chain (the levelling envelope too) runs on the sample
             # alone; aselect keeps the timestamps, so the envelope's commands and its ramps still
             # follow the input's own timeline (measured: the same loudness either way, in half the time)
@@ -304,7 +333,7 @@ def filter_graph(the_plan: Plan, branches: tuple[Branch, ...], sample_rate: int,
         chain.append(f"volume={segment.gain_db:.3f}dB:precision=float")
         chain.append(f"aresample={sample_rate}")
         chain.append(f"aformat=sample_fmts=fltp:channel_layouts={layout}[s{i}]")
-        lines.append(",".join(chain))
+        lines.append(f"[{i}:a:0]" + ",".join(chain))
         labels.append(f"[s{i}]")
     if len(labels) > 1:
         lines.append(f"{''.join(labels)}concat=n={len(labels)}:v=0:a=1[prog]")
@@ -316,15 +345,12 @@ def filter_graph(the_plan: Plan, branches: tuple[Branch, ...], sample_rate: int,
         # one limiter for every branch; each then takes its own linear gain (limiting g*x at L is
         # g times limiting x at L/g: the peak limiter is scale-invariant)
         first = branches[0]
-        if tap:
-            lines.append(f"{joined}asplit=2[lim][tap]")
-            joined = "[lim]"
         lines.append(f"{joined}volume={first.trim_db:.3f}dB:precision=float,{_limiter(first.limiter_db)},"
                      f"asplit={len(branches)}" + "".join(f"[b{i}]" for i in range(len(branches))))
         for i, branch in enumerate(branches):
             lines.append(f"[b{i}]volume={branch.trim_db - first.trim_db:.3f}dB:precision=float[out{i}]")
         return ";".join(lines)
-    heads = [f"[b{i}]" for i in range(len(branches))] + (["[tap]"] if tap else [])
+    heads = [f"[b{i}]" for i in range(len(branches))]
     if len(heads) > 1:
         lines.append(f"{joined}asplit={len(heads)}" + "".join(heads))
     else:
@@ -354,8 +380,11 @@ def calibrate(the_plan: Plan, branches: tuple[Branch, ...], *, duration: float |
 
     Only branches with a limiter need it, and they share one streaming pass that runs the encode
     pass's own graph into ebur128 (no encoder, sample peaks only) on an evenly spread sample of the
-    programme (see `calibration_sample`): the loudness before and after each limiter on the same
-    sample gives that limiter's loss. Linear gain alone needs no such pass: its effect is exact.
+    programme (see `calibration_sample`; the recording's own sample as the analysis kept it): the
+    loudness before and after each limiter on the same sample gives that limiter's loss. Each
+    measurement is an ffmpeg run of its own, all at once: the kept sample is cheap to read, and
+    the runs share the cores (in one graph, ffmpeg runs every filter on one thread). Linear gain
+    alone needs no such pass: its effect is exact.
     """
     levelled = any(s.analysis.levelling is not None for s in the_plan.segments)
     limited = [i for i, b in enumerate(branches) if b.limiter_db is not None]
@@ -369,25 +398,14 @@ def calibrate(the_plan: Plan, branches: tuple[Branch, ...], *, duration: float |
         measuring.setdefault(_limiter_key(branches[i]), i)
     candidates = [(i, replace(branches[i], trim_db=CODEC_COMPENSATION_LU[branches[i].codec] + extra))
                   for i in measuring.values() for extra in _extra_gains(branches[i])]
-    chosen = tuple(c for _, c in candidates)
-    names = [f"m{k}" for k in range(len(chosen))]
+    # the reference: the programme before any branch's trim and limiter
+    chosen = (*(c for _, c in candidates), Branch(branches[limited[0]].codec, 0.0, None))
+    names = [*(f"m{k}" for k in range(len(candidates))), "ref"]
     sample = calibration_sample(duration)
-    args: list = []
-    for segment in the_plan.segments:
-        args += ["-i", segment.path]
-    # the levelling commands live in `workdir` (the outputs' cache staging folder), so a killed
-    # run's are swept with it
-    with tempfile.TemporaryDirectory(prefix=".calibrate-", dir=workdir) as folder:
-        graph = filter_graph(the_plan, chosen, the_plan.settings.sample_rate, sample=sample, tap=True,
-                             commands=write_commands(the_plan, Path(folder)))
-        graph += "".join(f";[out{k}]ebur128@{name}=peak=sample:{ffmpeg.ebur128_log()}[cal{k}]"
-                         for k, name in enumerate(names))
-        graph += f";[tap]ebur128@ref=peak=sample:{ffmpeg.ebur128_log()}[calref]"
-        args += ["-filter_complex", graph]
-        for label in [*(f"[cal{k}]" for k in range(len(chosen))), "[calref]"]:
-            args += ["-map", label, "-f", "null", "-"]
-        result = ffmpeg.run(args, what=the_plan.main.path, duration=duration, progress=progress)
-    found = loudness.parse_named_summaries(result.stderr, [*names, "ref"], the_plan.main.path)
+    with ThreadPoolExecutor(max_workers=len(chosen), thread_name_prefix="calibrate") as pool:
+        runs = [pool.submit(measure_sample, the_plan, branch, sample=sample, duration=duration, workdir=workdir,
+                            progress=progress if k == 0 else None) for k, branch in enumerate(chosen)]
+        found = dict(zip(names, (run.result() for run in runs)))
     calibrated = list(branches)
     for i in limited:
         codec = branches[i].codec
@@ -401,6 +419,37 @@ def calibrate(the_plan: Plan, branches: tuple[Branch, ...], *, duration: float |
         log.info("limiter calibration (%s%s): %s; gain now %+.2f dB", codec, ", levelled" if levelled else "",
                  ", ".join(f"{loss:.1f} LU lost at {e:+.1f} dB" for e, loss in measured), calibrated[i].trim_db)
     return tuple(calibrated)
+
+
+def measure_sample(the_plan: Plan, branch: Branch, *, sample: str | None, duration: float | None = None,
+                   workdir: Path | None = None, progress: ffmpeg.Progress | None = None) -> Loudness:
+    """The loudness of the programme's calibration sample through the encode graph of `branch`
+    (sample peaks only), read from the sample the analysis kept where it kept one."""
+    sampled = _sampled(the_plan)
+    # -copyts: a kept sample's timestamps are the recording's own (ffmpeg would otherwise move each
+    # file's to start at 0, and the second half's envelope would run from the first half's start)
+    args: list = ["-copyts"] if sampled is not the_plan else []
+    for segment in sampled.segments:
+        args += ["-i", segment.path]
+    # the levelling commands live in `workdir` (the outputs' cache staging folder), so a killed
+    # run's are swept with it
+    with tempfile.TemporaryDirectory(prefix=".calibrate-", dir=workdir) as folder:
+        graph = filter_graph(sampled, (branch,), the_plan.settings.sample_rate, sample=sample,
+                             commands=write_commands(sampled, Path(folder)))
+        args += ["-filter_complex", f"{graph};[out0]ebur128=peak=sample:{ffmpeg.ebur128_log()}", "-f", "null", "-"]
+        result = ffmpeg.run(args, what=the_plan.main.path, duration=duration, progress=progress)
+    return loudness.parse_summary(result.stderr, the_plan.main.path)
+
+
+def _sampled(the_plan: Plan) -> Plan:
+    """The plan with the recording read from the sample its analysis kept (its parts in order)."""
+    main = the_plan.main
+    if not main.analysis.sample:
+        return the_plan
+    parts = tuple(replace(main, path=part, analysis=replace(main.analysis, sample=()), prepared=True)
+                  for part in main.analysis.sample)
+    i = the_plan.main_index
+    return replace(the_plan, segments=(*the_plan.segments[:i], *parts, *the_plan.segments[i + 1:]))
 
 
 def _extra_gains(branch: Branch) -> list[float]:

@@ -6,6 +6,7 @@ Reads top to bottom as the stages it runs; an unchanged episode is a cache hit a
 from __future__ import annotations
 
 import logging
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -102,16 +103,21 @@ def render(info: MediaInfo, settings: AudioSettings, outputs: tuple[Output, ...]
     Returns each output's measured loudness and duration. Outside the show's tolerance after the
     correction it is an error: a file that misses the target is never passed on silently.
     """
-    the_plan = normalise.plan(info, settings, video=video, progress=_scaled(progress, 0.0, 0.15))
-    if the_plan.main.analysis.damage:
-        reason = describe_damage(info.path, the_plan.main.analysis.damage)
-        if not accept_damage:
-            raise damaged(shown or info.path, reason)
-        log.warning("%s: %s; published anyway (accept_damaged_source)", shown or info.path, reason)
-    clip_durations = tuple(probe(s.path).duration for i, s in enumerate(the_plan.segments) if i != the_plan.main_index)
-    duration = the_plan.duration(info, clip_durations)
-    branches = normalise.calibrate(the_plan, tuple(the_plan.branch(o.codec) for o in outputs), duration=duration,
-                                   progress=_scaled(progress, 0.15, 0.3), workdir=outputs[0].path.parent)
+    # the calibration's sample, kept by the analysis pass beside the outputs (a cache staging
+    # folder, so a killed run's is swept with it) and removed once the limiter is calibrated
+    with tempfile.TemporaryDirectory(prefix=".sample-", dir=outputs[0].path.parent) as sample_dir:
+        the_plan = normalise.plan(info, settings, video=video, progress=_scaled(progress, 0.0, 0.15),
+                                  sample_dir=Path(sample_dir))
+        if the_plan.main.analysis.damage:
+            reason = describe_damage(info.path, the_plan.main.analysis.damage)
+            if not accept_damage:
+                raise damaged(shown or info.path, reason)
+            log.warning("%s: %s; published anyway (accept_damaged_source)", shown or info.path, reason)
+        clip_durations = tuple(probe(s.path).duration for i, s in enumerate(the_plan.segments)
+                               if i != the_plan.main_index)
+        duration = the_plan.duration(info, clip_durations)
+        branches = normalise.calibrate(the_plan, tuple(the_plan.branch(o.codec) for o in outputs), duration=duration,
+                                       progress=_scaled(progress, 0.15, 0.3), workdir=outputs[0].path.parent)
     measured = list(encode(the_plan, outputs, branches, duration=duration, progress=_scaled(progress, 0.3, 1.0)))
     # Aim tighter than the tolerance: one more encode is cheaper than a programme that drifts.
     aim = min(normalise.RETRY_LU, settings.tolerance_lu)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+import re
 from pathlib import Path
 
 import pytest
@@ -125,8 +126,8 @@ def test_the_calibration_measures_an_evenly_spread_tenth_of_a_long_programme() -
     settings = AudioSettings()
     analysis = normalise.Analysis(Loudness(-28.0, 18.0, -9.0), start=2.0, end=3602.0)
     the_plan = normalise.Plan((normalise.Segment(Path("long.wav"), analysis, 12.0),), 0, settings)
-    graph = normalise.filter_graph(the_plan, (the_plan.branch("mp3"),), 44100, sample=sample, tap=True)
-    assert f"aselect={sample},atrim=start=2.000:end=3602.000" in graph and "[tap]" in graph
+    graph = normalise.filter_graph(the_plan, (the_plan.branch("mp3"),), 44100, sample=sample)
+    assert f"aselect={sample},atrim=start=2.000:end=3602.000" in graph
 
 
 def test_the_calibrated_gain_balances_the_loss_it_causes() -> None:
@@ -144,3 +145,38 @@ def test_eleven_minutes_reach_the_target_through_the_two_half_calibration(tmp_pa
     after = independent_loudness(outputs[0].path)
     assert abs(after.integrated + 16.0) <= 0.5 and after.true_peak <= -1.0
     assert durations[0] == pytest.approx(660.0, abs=0.2)
+
+
+def _frame_times(path: Path) -> list[float]:
+    """The start time of every audio frame stored in `path`, as stored."""
+    found = ffmpeg.run(["-copyts", "-i", path, "-af", "ashowinfo", "-f", "null", "-"], what=path).stderr
+    return [float(t) for t in re.findall(r"pts_time:(-?[\d.]+)", found)]
+
+
+@pytest.mark.parametrize("halves", [False, True], ids=["one pass", "two halves"])
+def test_the_sample_the_analysis_keeps_calibrates_as_reading_the_recording_would(tmp_path: Path, monkeypatch,
+                                                                                 halves: bool) -> None:
+    """The calibration reads the sample the analysis pass kept instead of decoding the recording
+    again; levelled, its envelope follows the input's timeline, so the kept sample must carry the
+    input's own timestamps (the second half's too): then the limiter's loss is the same."""
+    if halves:
+        monkeypatch.setattr(normalise, "PARALLEL_ANALYSIS_SECONDS", 60.0)
+    source = synth.badly_levelled(tmp_path / "interview.wav", 150.0, level_lufs=-26.0)
+    settings = AudioSettings(max_loudness_range=8.0)
+    info = probe(source)
+    kept = normalise.plan(info, settings, sample_dir=tmp_path)
+    parts = kept.main.analysis.sample
+    assert parts == tuple(tmp_path / f"sample-{k}.nut" for k in range(2 if halves else 1))
+    # 3 s out of every 15 s of the input's own timeline, the second half's from its middle on
+    times = [t for part in parts for t in _frame_times(part)]
+    assert times == sorted(times) and all(t % 15.0 < 3.0 for t in times)
+    assert {int(t // 15.0) for t in times} == set(range(10))
+    read = normalise.plan(info, settings)
+    assert read.main.analysis.sample == () and read.main.analysis.levelling is not None
+    sample = normalise.calibration_sample(info.duration)
+    # the levelled programme before the limiter, and after it (ebur128 prints tenths of an LU, and
+    # the two halves are resampled apart: one tenth apart at most)
+    for branch in (normalise.Branch("mp3", 0.0, None), read.branch("mp3")):
+        from_kept = normalise.measure_sample(kept, branch, sample=sample, workdir=tmp_path)
+        from_source = normalise.measure_sample(read, branch, sample=sample, workdir=tmp_path)
+        assert from_kept.integrated == pytest.approx(from_source.integrated, abs=0.15)
