@@ -6,11 +6,11 @@ Which ffmpeg: the one pinned by the imageio-ffmpeg wheel (a dependency, so alway
 fitted on), unless $MEDIA_PIPELINE_FFMPEG names another (a path, or a name looked up on PATH such
 as `ffmpeg`). Only where the wheel has no binary for the platform is `ffmpeg` on PATH used.
 
-Whichever it is, it is probed once per process (`-version`, `-filters`, `-encoders`, `-formats`,
-`-h filter=...`) for what the pipeline uses. Options that older versions lack but that have an
-equivalent are adapted (`ebur128_log()`, `alimiter_latency()`); anything else missing refuses the
-binary before any work, in one line naming it, its version, what it lacks and how to choose
-another.
+Whichever it is, it is probed (`-version`, `-filters`, `-encoders`, `-formats`, `-h filter=...`;
+once per binary, remembered in the user's cache folder) for what the pipeline uses. Options that
+older versions lack but that have an equivalent are adapted (`ebur128_log()`,
+`alimiter_latency()`); anything else missing refuses the binary before any work, in one line
+naming it, its version, what it lacks and how to choose another.
 
 ffprobe is never required: the ffmpeg in the imageio-ffmpeg wheel ships without it, so probing
 and metadata reading are done with ffmpeg itself.
@@ -135,7 +135,7 @@ def _checked() -> Capabilities:
 
 
 def binary() -> str:
-    """The ffmpeg to run, probed once per process; raises FFmpegError when it lacks what is needed."""
+    """The ffmpeg to run, checked once per process; raises FFmpegError when it lacks what is needed."""
     with _lock:
         return _checked().path
 
