@@ -18,6 +18,7 @@ _FIELDS = {
     "lra": re.compile(rf"LRA:\s+{_NUMBER} LU(?!FS)"),
     "true_peak": re.compile(rf"Peak:\s+{_NUMBER} dBFS"),
 }
+_CONTEXT = re.compile(r"\[([^\s\[\]]+) @ 0x[0-9a-fA-F]+\] ")
 
 
 def measure(path: str | os.PathLike, *, what: str | os.PathLike | None = None, audio_filter: str | None = None,
@@ -56,6 +57,27 @@ def parse_summary(stderr: str, what: str | os.PathLike) -> Loudness:
         raise MediaError("no audible programme: the audio is digital silence or too quiet to measure",
                          path=str(what))
     return Loudness(**values)
+
+
+def parse_named_summaries(stderr: str, names: list[str], what: str | os.PathLike) -> dict[str, Loudness]:
+    """Summaries of several ebur128 filters in one graph, each named `ebur128@NAME`.
+
+    ffmpeg prefixes a log line with `[CONTEXT @ 0x...]` whenever the previous output ended a line,
+    so a summary interrupted by another thread's output continues under a repeated prefix. Each
+    filter's text is therefore every chunk under its own prefix, joined in order.
+    """
+    chunks: dict[str, list[str]] = {}
+    marks = list(_CONTEXT.finditer(stderr))
+    for mark, following in zip(marks, [*marks[1:], None]):
+        end = following.start() if following else len(stderr)
+        chunks.setdefault(mark.group(1), []).append(stderr[mark.end():end])
+    found = {}
+    for name in names:
+        text = chunks.get(f"ebur128@{name}")
+        if not text:
+            raise MediaError(f"could not measure loudness: no summary from ebur128@{name}", path=str(what))
+        found[name] = parse_summary("".join(text), what)
+    return found
 
 
 def as_dict(value: Loudness) -> dict:

@@ -381,10 +381,10 @@ def calibrate(the_plan: Plan, branches: tuple[Branch, ...], *, duration: float |
     Only branches with a limiter need it, and they share one streaming pass that runs the encode
     pass's own graph into ebur128 (no encoder, sample peaks only) on an evenly spread sample of the
     programme (see `calibration_sample`; the recording's own sample as the analysis kept it): the
-    loudness before and after each limiter on the same sample gives that limiter's loss. Each
-    measurement is an ffmpeg run of its own, all at once: the kept sample is cheap to read, and
-    the runs share the cores (in one graph, ffmpeg runs every filter on one thread). Linear gain
-    alone needs no such pass: its effect is exact.
+    loudness before and after each limiter on the same sample gives that limiter's loss. Each gain
+    tried is an ffmpeg run of its own, two at once: the kept sample is cheap to read, and the runs
+    share the cores (in one graph, ffmpeg runs every filter on one thread). Linear gain alone
+    needs no such pass: its effect is exact.
     """
     levelled = any(s.analysis.levelling is not None for s in the_plan.segments)
     limited = [i for i, b in enumerate(branches) if b.limiter_db is not None]
@@ -398,21 +398,20 @@ def calibrate(the_plan: Plan, branches: tuple[Branch, ...], *, duration: float |
         measuring.setdefault(_limiter_key(branches[i]), i)
     candidates = [(i, replace(branches[i], trim_db=CODEC_COMPENSATION_LU[branches[i].codec] + extra))
                   for i in measuring.values() for extra in _extra_gains(branches[i])]
-    # the reference: the programme before any branch's trim and limiter
-    chosen = (*(c for _, c in candidates), Branch(branches[limited[0]].codec, 0.0, None))
-    names = [*(f"m{k}" for k in range(len(candidates))), "ref"]
     sample = calibration_sample(duration)
-    with ThreadPoolExecutor(max_workers=len(chosen), thread_name_prefix="calibrate") as pool:
-        runs = [pool.submit(measure_sample, the_plan, branch, sample=sample, duration=duration, workdir=workdir,
-                            progress=progress if k == 0 else None) for k, branch in enumerate(chosen)]
-        found = dict(zip(names, (run.result() for run in runs)))
+    # one run per candidate, two at a time (one per core: each run's filters share one thread,
+    # and a third at once would only add its memory)
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="calibrate") as pool:
+        runs = [pool.submit(measure_sample, the_plan, c, sample=sample, duration=duration, workdir=workdir,
+                            progress=progress if k == 0 else None) for k, (_, c) in enumerate(candidates)]
+        found = [run.result() for run in runs]
     calibrated = list(branches)
     for i in limited:
         codec = branches[i].codec
         first = measuring[_limiter_key(branches[i])]
         # (extra gain, what the limiter took at that gain) on the sample
         measured = sorted((c.trim_db - CODEC_COMPENSATION_LU[c.codec],
-                           found["ref"].integrated + c.trim_db - found[names[k]].integrated)
+                           found[k][1].integrated + c.trim_db - found[k][0].integrated)
                           for k, (j, c) in enumerate(candidates) if j == first)
         extra = _balance(measured)
         calibrated[i] = replace(branches[i], trim_db=CODEC_COMPENSATION_LU[codec] + extra)
@@ -422,23 +421,27 @@ def calibrate(the_plan: Plan, branches: tuple[Branch, ...], *, duration: float |
 
 
 def measure_sample(the_plan: Plan, branch: Branch, *, sample: str | None, duration: float | None = None,
-                   workdir: Path | None = None, progress: ffmpeg.Progress | None = None) -> Loudness:
-    """The loudness of the programme's calibration sample through the encode graph of `branch`
-    (sample peaks only), read from the sample the analysis kept where it kept one."""
+                   workdir: Path | None = None, progress: ffmpeg.Progress | None = None) -> tuple[Loudness, Loudness]:
+    """The loudness of the programme's calibration sample through the encode graph of `branch`,
+    and before it (no trim, no limiter), in one pass (sample peaks only); read from the sample the
+    analysis kept where it kept one."""
     sampled = _sampled(the_plan)
     # -copyts: a kept sample's timestamps are the recording's own (ffmpeg would otherwise move each
     # file's to start at 0, and the second half's envelope would run from the first half's start)
     args: list = ["-copyts"] if sampled is not the_plan else []
     for segment in sampled.segments:
         args += ["-i", segment.path]
+    meter = f"peak=sample:{ffmpeg.ebur128_log()}"
     # the levelling commands live in `workdir` (the outputs' cache staging folder), so a killed
     # run's are swept with it
     with tempfile.TemporaryDirectory(prefix=".calibrate-", dir=workdir) as folder:
-        graph = filter_graph(sampled, (branch,), the_plan.settings.sample_rate, sample=sample,
-                             commands=write_commands(sampled, Path(folder)))
-        args += ["-filter_complex", f"{graph};[out0]ebur128=peak=sample:{ffmpeg.ebur128_log()}", "-f", "null", "-"]
+        graph = filter_graph(sampled, (branch, Branch(branch.codec, 0.0, None)), the_plan.settings.sample_rate,
+                             sample=sample, commands=write_commands(sampled, Path(folder)))
+        args += ["-filter_complex", f"{graph};[out0]ebur128@through={meter}[m0];[out1]ebur128@before={meter}[m1]",
+                 "-map", "[m0]", "-f", "null", "-", "-map", "[m1]", "-f", "null", "-"]
         result = ffmpeg.run(args, what=the_plan.main.path, duration=duration, progress=progress)
-    return loudness.parse_summary(result.stderr, the_plan.main.path)
+    found = loudness.parse_named_summaries(result.stderr, ["through", "before"], the_plan.main.path)
+    return found["through"], found["before"]
 
 
 def _sampled(the_plan: Plan) -> Plan:

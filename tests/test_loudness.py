@@ -60,6 +60,33 @@ def test_parse_summary_refuses_output_without_summary() -> None:
         loudness.parse_summary("nothing useful here", "x.wav")
 
 
+def _summary(name: str, integrated: float, peak: float, *, interrupted_by: str = "") -> str:
+    """ebur128's summary as ffmpeg logs it: two writes, a prefix wherever a line was ended."""
+    prefix = f"[ebur128@{name} @ 0x7fc220018b80] "
+    first = (f"{prefix}Summary:\n\n  Integrated loudness:\n    I:         {integrated:5.1f} LUFS\n"
+             f"    Threshold: -25.8 LUFS\n\n  Loudness range:\n    LRA:        3.0 LU\n"
+             f"    Threshold: -35.8 LUFS\n    LRA low:   -17.5 LUFS\n    LRA high:  -14.5 LUFS")
+    rest = f"\n\n  Sample peak:\n    Peak:      {peak:5.1f} dBFS\n"
+    if interrupted_by:  # another thread's output ends the line, so ffmpeg prints the prefix again
+        return f"{first}{interrupted_by}\n{prefix}{rest}"
+    return first + rest
+
+
+def test_named_summaries_are_read_whole_when_other_output_interrupts_them() -> None:
+    """A status line between a summary's two writes once split one in CI: both halves count."""
+    stderr = (_summary("m0", -16.2, -2.5)
+              + _summary("m1", -15.8, -1.9, interrupted_by="size=N/A time=00:00:12.00 speed= 156x    \r")
+              + "[out#0/null @ 0x55] video:0KiB audio:4500KiB\n")
+    found = loudness.parse_named_summaries(stderr, ["m0", "m1"], "x.wav")
+    assert (found["m0"].integrated, found["m0"].true_peak, found["m0"].lra) == (-16.2, -2.5, 3.0)
+    assert (found["m1"].integrated, found["m1"].true_peak, found["m1"].lra) == (-15.8, -1.9, 3.0)
+
+
+def test_named_summaries_name_the_filter_that_printed_nothing() -> None:
+    with pytest.raises(MediaError, match=r"x\.wav: could not measure loudness: no summary from ebur128@m1"):
+        loudness.parse_named_summaries(_summary("m0", -16.2, -2.5), ["m0", "m1"], "x.wav")
+
+
 def test_command_prints_integrated_range_and_true_peak(tmp_path: Path, speech_file: Path) -> None:
     expected = independent_loudness(speech_file)
     text = run_cli(tmp_path, "loudness", str(speech_file))

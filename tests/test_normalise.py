@@ -173,10 +173,11 @@ def test_the_sample_the_analysis_keeps_calibrates_as_reading_the_recording_would
     assert {int(t // 15.0) for t in times} == set(range(10))
     read = normalise.plan(info, settings)
     assert read.main.analysis.sample == () and read.main.analysis.levelling is not None
+    assert read.branch("mp3").limiter_db is not None
     sample = normalise.calibration_sample(info.duration)
-    # the levelled programme before the limiter, and after it (ebur128 prints tenths of an LU, and
+    # the levelled programme after the limiter, and before it (ebur128 prints tenths of an LU, and
     # the two halves are resampled apart: one tenth apart at most)
-    for branch in (normalise.Branch("mp3", 0.0, None), read.branch("mp3")):
-        from_kept = normalise.measure_sample(kept, branch, sample=sample, workdir=tmp_path)
-        from_source = normalise.measure_sample(read, branch, sample=sample, workdir=tmp_path)
-        assert from_kept.integrated == pytest.approx(from_source.integrated, abs=0.15)
+    from_kept = normalise.measure_sample(kept, read.branch("mp3"), sample=sample, workdir=tmp_path)
+    from_source = normalise.measure_sample(read, read.branch("mp3"), sample=sample, workdir=tmp_path)
+    for kept_loudness, source_loudness in zip(from_kept, from_source):
+        assert kept_loudness.integrated == pytest.approx(source_loudness.integrated, abs=0.15)
