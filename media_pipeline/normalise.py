@@ -234,7 +234,8 @@ def _analyse_halves(path: Path, chain: str, duration: float, progress: ffmpeg.Pr
 
     try:
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="analyse") as pool:
-            runs = [pool.submit(half, None, middle, progress, parts[0]), pool.submit(half, middle, None, None, parts[1])]
+            runs = [pool.submit(half, None, middle, progress, parts[0]),
+                    pool.submit(half, middle, None, None, parts[1])]
             (first, first_log), (second, second_log) = [run.result() for run in runs]
     except MediaError:
         return None
