@@ -410,7 +410,8 @@ def run(
 
     stderr is read as it comes (never buffered whole in memory beyond the lines kept for the
     error message); with `progress` and a known `duration`, `-progress` lines drive the callback.
-    `writes` is the file being written, named when the disk is full or a file-size limit is hit.
+    `writes` is the file being written, named instead of `what` when the disk is full or a
+    file-size limit is hit (any other failure names `what`).
     `background`: work that runs beside a run that matters more (a verifier beside its encoder)
     gets a lower priority (BACKGROUND_NICE), so the scheduler gives the encoders the cores first.
     """
@@ -467,7 +468,9 @@ def run(
     if proc.returncode != 0:
         _check_stopping()  # killed by the stop, not failed
         lines = head if len(stderr_lines) <= len(head) else [*head, *tail]
-        raise FFmpegError(explain(lines, proc.returncode), path=writes or what)
+        reason = explain(lines, proc.returncode)
+        # the file being written, where writing it failed; what was being worked on, otherwise
+        raise FFmpegError(reason, path=writes if writes and reason in _WRITE_FAILURES else what)
     return subprocess.CompletedProcess(argv, proc.returncode, stdout, "\n".join(stderr_lines))
 
 
@@ -495,6 +498,11 @@ _ERRORISH = re.compile(r"error|invalid|unable|cannot|can't|could not|couldn't|no
 _CONTEXT = re.compile(r"^(\[[^\]]+ @ (0x)?[0-9a-fA-F]+\] )+")
 
 
+_DISK_FULL = "no space left on device"
+_FILE_TOO_LARGE = "file too large: the file-size limit (ulimit -f) was reached while writing"
+_WRITE_FAILURES = (_DISK_FULL, _FILE_TOO_LARGE)
+
+
 def explain(lines: Sequence[str], returncode: int = 1) -> str:
     """The one line of ffmpeg's stderr that says what went wrong: its first cause, not a trailer.
 
@@ -502,9 +510,9 @@ def explain(lines: Sequence[str], returncode: int = 1) -> str:
     large"; the caller adds the path of the file being written.
     """
     if returncode == -getattr(signal, "SIGXFSZ", 25) or any("File too large" in line for line in lines):
-        return "file too large: the file-size limit (ulimit -f) was reached while writing"
+        return _FILE_TOO_LARGE
     if any("No space left on device" in line for line in lines):
-        return "no space left on device"
+        return _DISK_FULL
     if returncode < 0:
         try:
             name = signal.Signals(-returncode).name

@@ -178,7 +178,7 @@ def analyse(path: Path, settings: AudioSettings, *, trim: bool = False, duration
         framelog = "framelog=info" if level else ffmpeg.ebur128_log()
         part = sample_dir / "sample-0.nut" if sample and sample_dir else None
         result = ffmpeg.run(["-i", path, *_measuring(chain, f"ebur128=peak=sample:{framelog}", sample, part)],
-                            what=path, duration=duration, progress=progress)
+                            what=path, duration=duration, progress=progress, writes=part)
         kept = (part,) if part else ()
         log_text = result.stderr
         measured = loudness.parse_summary(log_text, path)
@@ -229,7 +229,7 @@ def _analyse_halves(path: Path, chain: str, duration: float, progress: ffmpeg.Pr
         # the seek is exact (audio is decoded from before it), so the offset is the seek point
         result = ffmpeg.run([*where, *until, "-i", path,
                              *_measuring(chain, "ebur128=peak=sample:framelog=info", sample, part, seek or 0.0)],
-                            what=path, duration=middle, progress=report)
+                            what=path, duration=middle, progress=report, writes=part)
         return loudness.parse_summary(result.stderr, path), result.stderr
 
     try:
