@@ -22,6 +22,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from . import stamps
 from .model import AudioSettings
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ def key(source: Path, settings: AudioSettings, *, code_version: str, extra: dict
     for clip in ("intro", "outro"):
         fields[clip] = digest(Path(fields[clip])) if fields[clip] else None
     material = {"source": digest(source), "settings": fields, "code": code_version, **(extra or {})}
-    return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()
+    return stamps.material_digest(material)
 
 
 def folder(build_dir: Path, show: str, slug: str, cache_key: str) -> Path:

@@ -9,7 +9,6 @@ shows (index, accessibility statement, sitemap) after the feeds.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from dataclasses import dataclass, replace
@@ -185,7 +184,7 @@ class Rendered:
                 "transcripts": {str(e.transcript): known.digest(e.transcript) if e.transcript.is_file() else None
                                 for e in episodes if e.transcript},
             }
-            self._digest = hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()
+            self._digest = stamps.material_digest(material)
         return self._digest
 
     def matches(self, snap: manifest.Snapshot) -> bool:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
 import json
 import logging
 from pathlib import Path
@@ -75,7 +74,7 @@ def fingerprint(run: ShowRun, episode: Episode, processed: ProcessResult) -> str
         # every file the episode names (transcripts, artwork, chapter images, clips), by content
         "files": {str(p): known.digest(p) if p.is_file() else None for p in sorted(set(_paths(episode)))},
     }
-    return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()
+    return stamps.material_digest(material)
 
 
 def _show_part(run: ShowRun) -> str:
@@ -86,7 +85,7 @@ def _show_part(run: ShowRun) -> str:
         material = {"code": _code(), "workspace": repr(run.ws), "storage": run.storage.url, "feed_url": run.feed_url,
                     "show": repr(run.show),
                     "files": {str(p): known.digest(p) if p.is_file() else None for p in sorted(set(_paths(run.show)))}}
-        run.memo["reuse"] = hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()
+        run.memo["reuse"] = stamps.material_digest(material)
     return run.memo["reuse"]
 
 

@@ -123,6 +123,12 @@ class Stamps:
             log.debug("stamps: could not keep %s: %s", self.folder / INDEX, exc)
 
 
+def material_digest(material: Any) -> str:
+    """The SHA-256 of a description made of JSON values (anything else by its str), key order
+    aside: the one way cache keys, memos and fingerprints are made."""
+    return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()
+
+
 @functools.cache
 def code_digest(*distributions: str) -> str:
     """The code as installed, for memos that must not outlive it: every file of this package by
@@ -141,8 +147,7 @@ def code_digest(*distributions: str) -> str:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = None
-    material = {"version": __version__, "files": files, "distributions": versions}
-    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+    return material_digest({"version": __version__, "files": files, "distributions": versions})
 
 
 _open: dict[str, Stamps] = {}
@@ -170,4 +175,4 @@ def _info_from(path: Path, raw: dict) -> MediaInfo:
                      streams=tuple(Stream(**s) for s in raw["streams"]))
 
 
-__all__ = ["RACY_SECONDS", "Stamps", "code_digest", "sha256_of", "stamp", "stamps_for"]
+__all__ = ["RACY_SECONDS", "Stamps", "code_digest", "material_digest", "sha256_of", "stamp", "stamps_for"]

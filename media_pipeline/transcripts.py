@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import functools
 import html
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from typing import TYPE_CHECKING
 
-from . import layout
+from . import layout, stamps
 from .errors import MediaError
 from .fsutil import atomic_write, replacing
 
@@ -73,16 +72,14 @@ def load_transcript(path: Path, *, duration: float | None) -> Transcript:
     it starts, cues out of order, or a cue beyond the end of the episode.
     """
     path = Path(path)
-    try:
-        st = os.stat(path)
-    except OSError as exc:
-        raise MediaError(f"cannot read: {exc.strerror}", path=path) from None
     # a run checks, publishes and shows each transcript: read once while its stat stays the same
-    return _load(path, (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev), duration)
+    # (a file that cannot be stat'ed fails to read in `_load`, and a failure is not kept)
+    found = stamps.stamp(path)
+    return _load(path, tuple(found) if found else None, duration)
 
 
 @functools.lru_cache(maxsize=1024)
-def _load(path: Path, stamp: tuple[int, ...], duration: float | None) -> Transcript:
+def _load(path: Path, stamp: tuple[int, ...] | None, duration: float | None) -> Transcript:
     try:
         raw = path.read_bytes()
     except OSError as exc:

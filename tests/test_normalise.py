@@ -181,3 +181,30 @@ def test_the_sample_the_analysis_keeps_calibrates_as_reading_the_recording_would
     from_source = normalise.measure_sample(read, read.branch("mp3"), sample=sample, workdir=tmp_path)
     for kept_loudness, source_loudness in zip(from_kept, from_source):
         assert kept_loudness.integrated == pytest.approx(source_loudness.integrated, abs=0.15)
+
+
+def test_render_calibrates_on_the_kept_sample_and_verifies_at_a_lower_priority(tmp_path: Path, monkeypatch) -> None:
+    """What `render` starts after the analysis: the calibration reads only the sample the analysis
+    kept (never the recording again), and the verifiers run below the encoder's priority."""
+    started: list[tuple[list[str], int]] = []
+    popen = ffmpeg.popen
+
+    def spy(argv, *, nice=0, **kwargs):
+        started.append(([str(a) for a in argv], nice))
+        return popen(argv, nice=nice, **kwargs)
+
+    monkeypatch.setattr(ffmpeg, "popen", spy)
+    source = synth.speech(tmp_path / "speech.wav", 90.0, level_lufs=-28.0)  # quiet: the gain needs the limiter
+    outputs, measured, _ = _render(source, tmp_path / "out", AudioSettings(), kinds=("mp3",))
+    inputs = [[argv[i + 1] for i, a in enumerate(argv) if a == "-i"] for argv, _ in started]
+    analysis = [k for k, ins in enumerate(inputs) if ins == [str(source)] and "ebur128" in " ".join(started[k][0])]
+    calibration = [k for k, ins in enumerate(inputs) if any(i.endswith(".nut") for i in ins)]
+    encode = [k for k, (argv, _) in enumerate(started) if "libmp3lame" in argv]
+    verifiers = [k for k, ins in enumerate(inputs) if any("verify" in i for i in ins)]
+    assert len(analysis) == 1 and len(calibration) == 2 and len(encode) == 1 and len(verifiers) == 1
+    assert analysis[0] < min(calibration) and max(calibration) < encode[0]
+    assert all(inputs[k] == [inputs[calibration[0]][0]] and "-copyts" in started[k][0] for k in calibration)
+    # after the analysis, only the encode reads the recording
+    assert [k for k, ins in enumerate(inputs) if str(source) in ins and k > analysis[0]] == encode
+    assert [started[k][1] for k in verifiers] == [ffmpeg.BACKGROUND_NICE] and started[encode[0]][1] == 0
+    assert abs(measured[0].integrated + 16.0) <= 0.5
