@@ -70,6 +70,9 @@ class Capabilities:
     muxers: frozenset[str] = frozenset()
     demuxers: frozenset[str] = frozenset()
     options: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)  # filter -> option -> values
+    # each output's encoder on a thread of its own: ffmpeg 7 and later (libavcodec 61), whose
+    # pipeline gives every decoder, filter graph, encoder and muxer a thread
+    threaded_outputs: bool = True
 
     def has_option(self, filter_name: str, option: str, value: str | None = None) -> bool:
         values = self.options.get(filter_name, {}).get(option)
@@ -171,6 +174,9 @@ def alimiter_latency() -> str:
 
 
 _VERSION = re.compile(r"^ffmpeg version (\S+)", re.M)
+_LIBAVCODEC = re.compile(r"^libavcodec\s+(\d+)\.", re.M)
+# libavcodec's major version in ffmpeg 7.0, the first whose encoders run on threads of their own
+THREADED_LIBAVCODEC = 61
 _FILTER = re.compile(r"^ [A-Z.]{2,3} (\S+)\s+\S*->\S*", re.M)
 _ENCODER = re.compile(r"^ [VAS][A-Z.]{5} (\S+)", re.M)
 _FORMAT = re.compile(r"^ (D| )(E| )(?:d| )? +(\S+) ", re.M)
@@ -208,7 +214,7 @@ def capabilities(path: str) -> Capabilities:
 
 
 # Bump when Capabilities or what is probed changes: the remembered answers are then asked again.
-_PROBE_CACHE_FORMAT = 1
+_PROBE_CACHE_FORMAT = 2
 
 
 def _probe_cache_file(path: str) -> Path | None:
@@ -227,14 +233,16 @@ def _probe_cache_file(path: str) -> Path | None:
 def _to_json(caps: Capabilities) -> dict:
     return {"version": caps.version, "filters": sorted(caps.filters), "encoders": sorted(caps.encoders),
             "muxers": sorted(caps.muxers), "demuxers": sorted(caps.demuxers),
-            "options": {f: {o: sorted(v) for o, v in opts.items()} for f, opts in caps.options.items()}}
+            "options": {f: {o: sorted(v) for o, v in opts.items()} for f, opts in caps.options.items()},
+            "threaded_outputs": caps.threaded_outputs}
 
 
 def _from_json(path: str, data: dict) -> Capabilities:
     return Capabilities(
         path=path, version=str(data["version"]), filters=frozenset(data["filters"]),
         encoders=frozenset(data["encoders"]), muxers=frozenset(data["muxers"]), demuxers=frozenset(data["demuxers"]),
-        options={f: {o: frozenset(v) for o, v in opts.items()} for f, opts in data["options"].items()})
+        options={f: {o: frozenset(v) for o, v in opts.items()} for f, opts in data["options"].items()},
+        threaded_outputs=bool(data["threaded_outputs"]))
 
 
 def _ask(path: str) -> Capabilities:
@@ -258,13 +266,16 @@ def _ask(path: str) -> Capabilities:
         raise FFmpegError(f"is not an ffmpeg (-version said: {first[:120]}); {CHOOSE}", path=path)
     formats = _FORMAT.findall(texts["formats"])
     options = {f: _options(texts[f]) for f in _PROBED_OPTIONS}
+    # a build that does not say (none known) is taken for a current one
+    libavcodec = _LIBAVCODEC.search(texts["version"])
     return Capabilities(
         path=path, version=version.group(1),
         filters=frozenset(_FILTER.findall(texts["filters"])),
         encoders=frozenset(_ENCODER.findall(texts["encoders"])),
         muxers=frozenset(n for d, e, names in formats if e == "E" for n in names.split(",")),
         demuxers=frozenset(n for d, e, names in formats if d == "D" for n in names.split(",")),
-        options=options)
+        options=options,
+        threaded_outputs=libavcodec is None or int(libavcodec.group(1)) >= THREADED_LIBAVCODEC)
 
 
 def _options(text: str) -> dict[str, frozenset[str]]:
@@ -405,6 +416,7 @@ def run(
     stdin_data: bytes | None = None,
     writes: str | os.PathLike | None = None,
     background: bool = False,
+    nice: int = 0,
 ) -> subprocess.CompletedProcess:
     """Run `ffmpeg ARGS`; on failure raise FFmpegError naming `what` with ffmpeg's own reason.
 
@@ -413,7 +425,8 @@ def run(
     `writes` is the file being written, named instead of `what` when the disk is full or a
     file-size limit is hit (any other failure names `what`).
     `background`: work that runs beside a run that matters more (a verifier beside its encoder)
-    gets a lower priority (BACKGROUND_NICE), so the scheduler gives the encoders the cores first.
+    gets a lower priority (BACKGROUND_NICE), so the scheduler gives the encoders the cores first;
+    `nice`: another number of steps lower.
     """
     # -nostats: the status line would otherwise land in stderr between the lines of a filter's
     # report (ebur128 prints its summary in several writes), and it is noise in error messages
@@ -422,7 +435,7 @@ def run(
         argv[4:4] = ["-progress", "pipe:1"]
     log.debug("run: %s", subprocess.list2cmdline(argv))
     try:
-        proc = popen(argv, nice=BACKGROUND_NICE if background else 0,
+        proc = popen(argv, nice=BACKGROUND_NICE if background else nice,
                      stdin=subprocess.PIPE if stdin_data is not None else subprocess.DEVNULL,
                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     except OSError as exc:

@@ -302,15 +302,18 @@ def plan(info: MediaInfo, settings: AudioSettings, *, video: bool = False,
 
 
 def filter_graph(the_plan: Plan, branches: tuple[Branch, ...], sample_rate: int, *, sample: str | None = None,
-                 commands: Mapping[int, Path] | None = None) -> str:
+                 commands: Mapping[int, Path] | None = None, keep: tuple[int, ...] | None = None) -> str:
     """The -filter_complex text: segments in, gains, concat, split, limiter per branch, `[outN]` out.
 
     Gain is linear (`volume`), so the speech keeps its natural loudness range; the limiter only
     touches the few peaks the gain would push over the ceiling. `sample` (an `aselect` expression)
     keeps only part of each input that is not a prepared sample already (for the calibration).
     `commands` holds the levelling command file of each levelled segment (from `write_commands`):
-    its envelope runs on the input's own timeline.
+    its envelope runs on the input's own timeline. `keep`: only these branches get an output,
+    `[out0]` on in that order, each computed as the graph of all would (a run of its own per
+    output gives the very samples one run for all gives).
     """
+    keep = tuple(range(len(branches))) if keep is None else keep
     pre = prefilter(the_plan.settings)
     layout = "mono" if the_plan.settings.channels == 1 else "stereo"
     lines, labels = [], []
@@ -342,25 +345,26 @@ def filter_graph(the_plan: Plan, branches: tuple[Branch, ...], sample_rate: int,
     else:
         joined = labels[0]
     shared = len(branches) > 1 and len({_limiter_key(b) for b in branches}) == 1 and branches[0].limiter_db is not None
+    heads = [f"[b{k}]" for k in range(len(keep))] if len(keep) > 1 else [joined]
     if shared:
         # one limiter for every branch; each then takes its own linear gain (limiting g*x at L is
         # g times limiting x at L/g: the peak limiter is scale-invariant)
         first = branches[0]
-        lines.append(f"{joined}volume={first.trim_db:.3f}dB:precision=float,{_limiter(first.limiter_db)},"
-                     f"asplit={len(branches)}" + "".join(f"[b{i}]" for i in range(len(branches))))
-        for i, branch in enumerate(branches):
-            lines.append(f"[b{i}]volume={branch.trim_db - first.trim_db:.3f}dB:precision=float[out{i}]")
+        limited = f"{joined}volume={first.trim_db:.3f}dB:precision=float,{_limiter(first.limiter_db)}"
+        if len(keep) > 1:
+            lines.append(f"{limited},asplit={len(keep)}" + "".join(heads))
+        else:
+            heads = [f"{limited},"]
+        for k, i in enumerate(keep):
+            lines.append(f"{heads[k]}volume={branches[i].trim_db - first.trim_db:.3f}dB:precision=float[out{k}]")
         return ";".join(lines)
-    heads = [f"[b{i}]" for i in range(len(branches))]
-    if len(heads) > 1:
-        lines.append(f"{joined}asplit={len(heads)}" + "".join(heads))
-    else:
-        heads = [joined]
-    for i, (head, branch) in enumerate(zip(heads, branches)):
+    if len(keep) > 1:
+        lines.append(f"{joined}asplit={len(keep)}" + "".join(heads))
+    for k, (head, branch) in enumerate(zip(heads, (branches[i] for i in keep))):
         chain = [f"{head}volume={branch.trim_db:.3f}dB:precision=float"]
         if branch.limiter_db is not None:
             chain.append(_limiter(branch.limiter_db))
-        lines.append(",".join(chain) + f"[out{i}]")
+        lines.append(",".join(chain) + f"[out{k}]")
     return ";".join(lines)
 
 

@@ -126,9 +126,10 @@ def test_a_file_size_limit_says_file_too_large_with_the_path(tmp_path):
     assert proc.stdout.strip().startswith(f"{out}: file too large"), (proc.stdout, proc.stderr)
 
 
-def fake_ffmpeg(folder: Path, version: str, *, drop: tuple[str, ...] = ()) -> Path:
-    """A shell script that answers the probe like the real ffmpeg, but as VERSION and without the
-    listing lines that mention any of `drop` (a filter, an encoder, an option)."""
+def fake_ffmpeg(folder: Path, version: str, *, drop: tuple[str, ...] = (), libavcodec: int | None = None) -> Path:
+    """A shell script that answers the probe like the real ffmpeg, but as VERSION (with that
+    `libavcodec` major version, if given) and without the listing lines that mention any of `drop`
+    (a filter, an encoder, an option)."""
     real = ffmpeg.binary()
     folder.mkdir(parents=True, exist_ok=True)
     answers = {"filters": ["-filters"], "encoders": ["-encoders"], "formats": ["-formats"],
@@ -138,12 +139,14 @@ def fake_ffmpeg(folder: Path, version: str, *, drop: tuple[str, ...] = ()) -> Pa
         kept = [line for line in text.splitlines() if not any(f" {d} " in f"{line} " for d in drop)]
         (folder / f"{name}.txt").write_text("\n".join(kept) + "\n")
     script = folder / "ffmpeg"
+    libs = f"; echo 'libavutil      57. 28.100 / 57. 28.100'; echo 'libavcodec     {libavcodec}. 37.100 / {libavcodec}. 37.100'" \
+        if libavcodec is not None else ""
     script.write_text(textwrap.dedent(f"""\
         #!/bin/sh
         here="$(dirname "$0")"
         for arg in "$@"; do
           case "$arg" in
-            -version) echo "ffmpeg version {version} Copyright (c) 2000-2018 the FFmpeg developers"; exit 0 ;;
+            -version) echo "ffmpeg version {version} Copyright (c) 2000-2018 the FFmpeg developers"{libs}; exit 0 ;;
             -filters) cat "$here/filters.txt"; exit 0 ;;
             -encoders) cat "$here/encoders.txt"; exit 0 ;;
             -formats) cat "$here/formats.txt"; exit 0 ;;
@@ -230,6 +233,19 @@ def test_the_probe_is_remembered_per_binary_and_asked_again_when_the_binary_chan
     monkeypatch.setenv("XDG_CACHE_HOME", "/dev/null/cache")
     ffmpeg.capabilities.cache_clear()
     assert ffmpeg.check(str(fake)).version == "9.9.9"
+    ffmpeg.capabilities.cache_clear()
+
+
+@pytest.mark.parametrize("libavcodec, threaded", [(59, False), (60, False), (61, True), (63, True), (None, True)],
+                         ids=["5.1", "6.1", "7.0", "9.0", "unsaid"])
+def test_the_probe_tells_whether_the_encoders_run_on_threads_of_their_own(tmp_path, monkeypatch, libavcodec, threaded):
+    """ffmpeg 7 (libavcodec 61) and later give every encoder a thread; older ones encode all
+    outputs on one, where `encode` runs one ffmpeg per output instead (see test_normalise)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    fake = fake_ffmpeg(tmp_path / "bin", "n-test", libavcodec=libavcodec)
+    for _ in range(2):  # asked, then remembered
+        ffmpeg.capabilities.cache_clear()
+        assert ffmpeg.capabilities(str(fake)).threaded_outputs is threaded
     ffmpeg.capabilities.cache_clear()
 
 

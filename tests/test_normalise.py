@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from media_pipeline import ffmpeg, loudness, normalise, synth
+from media_pipeline import encode, ffmpeg, loudness, normalise, synth
 from media_pipeline.encode import Output
 from media_pipeline.errors import MediaError
 from media_pipeline.model import AudioSettings, Loudness
@@ -181,6 +181,52 @@ def test_the_sample_the_analysis_keeps_calibrates_as_reading_the_recording_would
     from_source = normalise.measure_sample(read, read.branch("mp3"), sample=sample, workdir=tmp_path)
     for kept_loudness, source_loudness in zip(from_kept, from_source):
         assert kept_loudness.integrated == pytest.approx(source_loudness.integrated, abs=0.15)
+
+
+@pytest.mark.parametrize("kinds", [("mp3", "m4a"), ("mp4", "mp3")], ids=["audio", "webinar"])
+def test_an_ffmpeg_that_encodes_on_one_thread_gets_a_run_per_output_with_the_same_bytes(tmp_path: Path, monkeypatch,
+                                                                                       kinds) -> None:
+    """Before ffmpeg 7 every output of a run is encoded on one thread: a webinar's AAC and MP3 took
+    their sum. There each output gets a run of its own, at once, the costliest (AAC, or the video)
+    at the usual priority and the others a little below, and each run computes its samples as the
+    one run for all does: the files are the same, byte for byte."""
+    started: list[tuple[list[str], int]] = []
+    popen = ffmpeg.popen
+
+    def spy(argv, *, nice=0, **kwargs):
+        started.append(([str(a) for a in argv], nice))
+        return popen(argv, nice=nice, **kwargs)
+
+    monkeypatch.setattr(ffmpeg, "popen", spy)
+    if "mp4" in kinds:
+        source = synth.webinar(tmp_path / "talk.mp4", 12.0, level_lufs=-30.0)
+    else:
+        source = synth.speech(tmp_path / "speech.wav", 40.0, level_lufs=-28.0)  # quiet: the limiter is engaged
+    info = probe(source)
+    settings = AudioSettings()
+    written = {}
+    for threaded in (True, False):
+        caps = replace(ffmpeg.checked(), threaded_outputs=threaded)
+        monkeypatch.setattr(ffmpeg, "checked", lambda caps=caps: caps)
+        out = tmp_path / ("one run" if threaded else "a run each")
+        out.mkdir()
+        outputs = tuple(Output(out / f"result.{kind}", kind, settings.bitrate_kbps,
+                               info.video.codec if kind == "mp4" and info.video else None) for kind in kinds)
+        del started[:]
+        measured, _ = render(info, settings, outputs, video=info.has_video)
+        encodes = [(argv, nice) for argv, nice in started if "-filter_complex" in argv
+                   and any(c in argv for c in ("aac", "libmp3lame"))]
+        codecs = [[c for c in ("aac", "libmp3lame") if c in argv] for argv, _ in encodes]
+        if threaded:
+            assert len(encodes) == 1 and sorted(codecs[0]) == ["aac", "libmp3lame"]
+        else:
+            assert sorted(codecs) == [["aac"], ["libmp3lame"]]
+            assert {tuple(c): nice for c, (_, nice) in zip(codecs, encodes)} == \
+                {("aac",): 0, ("libmp3lame",): encode.SIDE_RUN_NICE}
+        for output, m in zip(outputs, measured):
+            assert abs(m.integrated - settings.target_lufs) <= 0.5 and m.true_peak <= settings.true_peak_db
+        written[threaded] = [o.path.read_bytes() for o in outputs]
+    assert written[True] == written[False]
 
 
 def test_render_calibrates_on_the_kept_sample_and_verifies_at_a_lower_priority(tmp_path: Path, monkeypatch) -> None:
