@@ -14,7 +14,10 @@ ffmpeg binary, target (-16 LUFS, -1 dBTP), bitrate (128k) and sample rate (48 kH
 
 Each contender runs in its own child process; the rounds are interleaved (every contender once
 per round, in turn) and the medians are reported, with the ratios of medians. Peak memory is the
-sum over the contender's whole process tree, sampled every 50 ms with psutil. Every encoded output
+sum over the contender's whole process tree, sampled every 50 ms with psutil: of resident sizes
+(RSS), which count pages the processes share (the ffmpeg binary, its libraries) once per process,
+and, on Linux, of proportional sizes (PSS), which divide them among the sharers: what the tree
+really takes. Every encoded output
 is measured with ffmpeg's ebur128=peak=true and checked: within 0.5 LU of the target, at or under
 -1 dBTP (the true-peak margin is reported), and, levelled, at or under the asked loudness range.
 Install the comparison first: `pip install -e '.[bench]'`.
@@ -77,16 +80,22 @@ def _wrapped(argvs: list[list[str]], env: dict[str, str] | None = None) -> dict:
     proc = subprocess.Popen([sys.executable, "-c", wrapper, json.dumps(argvs)], env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
     watched = psutil.Process(proc.pid)
-    tree_peak = 0
+    tree_peak = pss_peak = 0
+    pss = hasattr(watched.memory_full_info(), "pss")  # Linux
     while proc.poll() is None:
         try:
-            total = 0
+            total = proportional = 0
             for member in [watched, *watched.children(recursive=True)]:
                 try:
-                    total += member.memory_info().rss
+                    if pss:
+                        info = member.memory_full_info()
+                        proportional += info.pss
+                    else:
+                        info = member.memory_info()
+                    total += info.rss
                 except psutil.Error:
                     pass
-            tree_peak = max(tree_peak, total)
+            tree_peak, pss_peak = max(tree_peak, total), max(pss_peak, proportional)
         except psutil.Error:
             pass
         time.sleep(0.05)
@@ -95,7 +104,7 @@ def _wrapped(argvs: list[list[str]], env: dict[str, str] | None = None) -> dict:
     report = json.loads(stderr.strip().splitlines()[-1])
     if report["rc"] != 0:
         raise SystemExit(f"benchmark contender failed: {argvs}\n{stderr[-2000:]}")
-    return {"wall": report["wall"], "tree_mb": tree_peak / 2**20}
+    return {"wall": report["wall"], "tree_mb": tree_peak / 2**20, "tree_pss_mb": pss_peak / 2**20 if pss else None}
 
 
 def _contenders(scenario: str, source: Path, work: Path, args: argparse.Namespace) -> dict[str, dict]:
@@ -188,7 +197,9 @@ def bench(work: Path, args: argparse.Namespace) -> dict:
                 outputs = [_check(p, args, levelled=c.get("levelled", False), floor=c.get("floor", False))
                            for p in c["outputs"]]
                 results[name] = {"walls": walls, "median": statistics.median(walls),
-                                 "tree_mb": max(r["tree_mb"] for r in runs[name]), "outputs": outputs,
+                                 "tree_mb": max(r["tree_mb"] for r in runs[name]),
+                                 "tree_pss_mb": max((r["tree_pss_mb"] or 0.0) for r in runs[name]) or None,
+                                 "outputs": outputs,
                                  "commands": [subprocess.list2cmdline(a) for a in c["argvs"]]}
             floor = next(n for n, c in contenders.items() if c.get("floor"))
             ours = next(n for n in contenders if n.startswith("media-pipeline"))
@@ -215,7 +226,8 @@ def _check(path: Path, args: argparse.Namespace, *, levelled: bool, floor: bool)
 def _print(scenario: str, minutes: float, results: dict, ratios: dict, args: argparse.Namespace) -> None:
     for name, r in results.items():
         walls = " ".join(f"{w:.1f}" for w in r["walls"])
-        print(f"{name:24s} median {r['median']:7.1f} s ({walls})  tree {r['tree_mb']:5.0f} MB", flush=True)
+        pss = f" (PSS {r['tree_pss_mb']:.0f} MB)" if r["tree_pss_mb"] else ""
+        print(f"{name:24s} median {r['median']:7.1f} s ({walls})  tree {r['tree_mb']:5.0f} MB{pss}", flush=True)
         for o in r["outputs"]:
             verdict = {None: "(not normalised)", True: "ok", False: "OUTSIDE"}[o["ok"]]
             print(f"    {o['file']:32s} {o['integrated']:6.1f} LUFS  LRA {o['lra']:4.1f} LU  {o['true_peak']:5.1f} dBTP"
