@@ -49,18 +49,16 @@ class Output:
 
 
 def encode(the_plan: Plan, outputs: tuple[Output, ...], branches: tuple[Branch, ...], *,
-           duration: float, progress: ffmpeg.Progress | None = None,
-           separate: bool | None = None) -> tuple[Loudness, ...]:
+           duration: float, progress: ffmpeg.Progress | None = None) -> tuple[Loudness, ...]:
     """Run the plan into `outputs` (one branch each) and return each one's measured loudness.
 
-    `separate`: one ffmpeg per output, at once, instead of one for all. ffmpeg 7 and later run
-    each encoder on a thread of its own, so one run uses a core per output; older ones (the 5.1 and
-    6.1 of Debian and Ubuntu) encode every output on one thread, where a webinar's AAC and MP3 then
-    took their sum. None: separate where the chosen ffmpeg lacks those threads.
+    ffmpeg 7 and later run each encoder on a thread of its own, so one run for all outputs uses a
+    core per output. Older ones (the 5.1 and 6.1 of Debian and Ubuntu) encode every output of a run
+    on one thread, where a webinar's AAC and MP3 took their sum: there each output gets a run of
+    its own, at once.
     """
     settings = the_plan.settings
-    if separate is None:
-        separate = len(outputs) > 1 and not ffmpeg.checked().threaded_outputs
+    separate = len(outputs) > 1 and not ffmpeg.checked().threaded_outputs
     inputs: list[str | os.PathLike] = []
     for segment in the_plan.segments:
         inputs += ["-i", segment.path]

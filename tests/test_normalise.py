@@ -183,21 +183,27 @@ def test_the_sample_the_analysis_keeps_calibrates_as_reading_the_recording_would
         assert kept_loudness.integrated == pytest.approx(source_loudness.integrated, abs=0.15)
 
 
+@pytest.fixture
+def started(monkeypatch) -> list[tuple[list[str], int]]:
+    """Every process ffmpeg.popen starts from now on: its argv and how many steps of nice lower."""
+    seen: list[tuple[list[str], int]] = []
+    popen = ffmpeg.popen
+
+    def spy(argv, *, nice=0, **kwargs):
+        seen.append(([str(a) for a in argv], nice))
+        return popen(argv, nice=nice, **kwargs)
+
+    monkeypatch.setattr(ffmpeg, "popen", spy)
+    return seen
+
+
 @pytest.mark.parametrize("kinds", [("mp3", "m4a"), ("mp4", "mp3")], ids=["audio", "webinar"])
 def test_an_ffmpeg_that_encodes_on_one_thread_gets_a_run_per_output_with_the_same_bytes(tmp_path: Path, monkeypatch,
-                                                                                       kinds) -> None:
+                                                                                       started, kinds) -> None:
     """Before ffmpeg 7 every output of a run is encoded on one thread: a webinar's AAC and MP3 took
     their sum. There each output gets a run of its own, at once, the costliest (AAC, or the video)
     at the usual priority and the others a little below, and each run computes its samples as the
     one run for all does: the files are the same, byte for byte."""
-    started: list[tuple[list[str], int]] = []
-    popen = ffmpeg.popen
-
-    def spy(argv, *, nice=0, **kwargs):
-        started.append(([str(a) for a in argv], nice))
-        return popen(argv, nice=nice, **kwargs)
-
-    monkeypatch.setattr(ffmpeg, "popen", spy)
     if "mp4" in kinds:
         source = synth.webinar(tmp_path / "talk.mp4", 12.0, level_lufs=-30.0)
     else:
@@ -229,17 +235,9 @@ def test_an_ffmpeg_that_encodes_on_one_thread_gets_a_run_per_output_with_the_sam
     assert written[True] == written[False]
 
 
-def test_render_calibrates_on_the_kept_sample_and_verifies_at_a_lower_priority(tmp_path: Path, monkeypatch) -> None:
+def test_render_calibrates_on_the_kept_sample_and_verifies_at_a_lower_priority(tmp_path: Path, started) -> None:
     """What `render` starts after the analysis: the calibration reads only the sample the analysis
     kept (never the recording again), and the verifiers run below the encoder's priority."""
-    started: list[tuple[list[str], int]] = []
-    popen = ffmpeg.popen
-
-    def spy(argv, *, nice=0, **kwargs):
-        started.append(([str(a) for a in argv], nice))
-        return popen(argv, nice=nice, **kwargs)
-
-    monkeypatch.setattr(ffmpeg, "popen", spy)
     source = synth.speech(tmp_path / "speech.wav", 90.0, level_lufs=-28.0)  # quiet: the gain needs the limiter
     outputs, measured, _ = _render(source, tmp_path / "out", AudioSettings(), kinds=("mp3",))
     inputs = [[argv[i + 1] for i, a in enumerate(argv) if a == "-i"] for argv, _ in started]
