@@ -415,7 +415,6 @@ def run(
     capture_stdout: bool = False,
     stdin_data: bytes | None = None,
     writes: str | os.PathLike | None = None,
-    background: bool = False,
     nice: int = 0,
 ) -> subprocess.CompletedProcess:
     """Run `ffmpeg ARGS`; on failure raise FFmpegError naming `what` with ffmpeg's own reason.
@@ -424,9 +423,9 @@ def run(
     error message); with `progress` and a known `duration`, `-progress` lines drive the callback.
     `writes` is the file being written, named instead of `what` when the disk is full or a
     file-size limit is hit (any other failure names `what`).
-    `background`: work that runs beside a run that matters more (a verifier beside its encoder)
-    gets a lower priority (BACKGROUND_NICE), so the scheduler gives the encoders the cores first;
-    `nice`: another number of steps lower.
+    `nice`: how many steps lower the run's priority is. Work that runs beside a run that matters
+    more (a verifier beside its encoder) passes BACKGROUND_NICE, so the scheduler gives the
+    encoders the cores first.
     """
     # -nostats: the status line would otherwise land in stderr between the lines of a filter's
     # report (ebur128 prints its summary in several writes), and it is noise in error messages
@@ -435,7 +434,7 @@ def run(
         argv[4:4] = ["-progress", "pipe:1"]
     log.debug("run: %s", subprocess.list2cmdline(argv))
     try:
-        proc = popen(argv, nice=BACKGROUND_NICE if background else nice,
+        proc = popen(argv, nice=nice,
                      stdin=subprocess.PIPE if stdin_data is not None else subprocess.DEVNULL,
                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     except OSError as exc:

@@ -23,20 +23,20 @@ _CONTEXT = re.compile(r"\[([^\s\[\]]+) @ 0x[0-9a-fA-F]+\] ")
 
 def measure(path: str | os.PathLike, *, what: str | os.PathLike | None = None, audio_filter: str | None = None,
             progress: ffmpeg.Progress | None = None, duration: float | None = None, peak: str = "true",
-            input_args: Sequence[str] = (), background: bool = False) -> Loudness:
+            input_args: Sequence[str] = (), nice: int = 0) -> Loudness:
     """Integrated loudness, loudness range and true peak of the first audio stream of `path`.
 
     `audio_filter` is applied before measuring (for example the gain a normaliser intends).
     `peak="sample"` reports the sample peak in `true_peak` instead: about three times cheaper,
     for analysis passes that only need a bound (BS.1770-4 true peak oversamples 4x at 48 kHz).
-    `input_args` go before `-i` (for example `-f mp3` to read a pipe). `background` runs it at a
-    lower priority (see `ffmpeg.run`).
+    `input_args` go before `-i` (for example `-f mp3` to read a pipe). `nice` lowers its
+    priority (see `ffmpeg.run`).
     """
     chain = f"{audio_filter}," if audio_filter else ""
     result = ffmpeg.run(
         [*input_args, "-i", path, "-map", "0:a:0", "-vn", "-sn", "-dn", "-af",
          f"{chain}ebur128=peak={peak}:{ffmpeg.ebur128_log()}", "-f", "null", "-"],
-        what=what or path, progress=progress, duration=duration, background=background,
+        what=what or path, progress=progress, duration=duration, nice=nice,
     )
     return parse_summary(result.stderr, what or path)
 

@@ -383,13 +383,14 @@ def calibrate(the_plan: Plan, branches: tuple[Branch, ...], *, duration: float |
               progress: ffmpeg.Progress | None = None, workdir: Path | None = None) -> tuple[Branch, ...]:
     """Measure what each limiter really takes away and add it back to that branch's gain.
 
-    Only branches with a limiter need it, and they share one streaming pass that runs the encode
-    pass's own graph into ebur128 (no encoder, sample peaks only) on an evenly spread sample of the
-    programme (see `calibration_sample`; the recording's own sample as the analysis kept it): the
-    loudness before and after each limiter on the same sample gives that limiter's loss. Each gain
-    tried is an ffmpeg run of its own, two at once: the kept sample is cheap to read, and the runs
-    share the cores (in one graph, ffmpeg runs every filter on one thread). Linear gain alone
-    needs no such pass: its effect is exact.
+    Only branches with a limiter need it. The encode pass's own graph runs into ebur128 (no
+    encoder, sample peaks only) on an evenly spread sample of the programme (see
+    `calibration_sample`; the recording's own sample as the analysis kept it), at a few gains
+    around the guess: the loudness after each limiter against the loudness before any trim or
+    limiter, on the same sample, gives that limiter's loss. Each gain tried is an ffmpeg run of its
+    own, two at once (in one graph, ffmpeg runs every filter on one thread); the loudness before is
+    the same for all of them and is measured by the first. Linear gain alone needs no such pass:
+    its effect is exact.
     """
     levelled = any(s.analysis.levelling is not None for s in the_plan.segments)
     limited = [i for i, b in enumerate(branches) if b.limiter_db is not None]
@@ -404,19 +405,27 @@ def calibrate(the_plan: Plan, branches: tuple[Branch, ...], *, duration: float |
     candidates = [(i, replace(branches[i], trim_db=CODEC_COMPENSATION_LU[branches[i].codec] + extra))
                   for i in measuring.values() for extra in _extra_gains(branches[i])]
     sample = calibration_sample(duration)
-    # one run per candidate, two at a time (one per core: each run's filters share one thread,
-    # and a third at once would only add its memory)
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="calibrate") as pool:
-        runs = [pool.submit(measure_sample, the_plan, c, sample=sample, duration=duration, workdir=workdir,
-                            progress=progress if k == 0 else None) for k, (_, c) in enumerate(candidates)]
-        found = [run.result() for run in runs]
+    sampled = _sampled(the_plan)
+    # the levelling commands live in `workdir` (the outputs' cache staging folder), so a killed
+    # run's are swept with it; one copy serves every run
+    with tempfile.TemporaryDirectory(prefix=".calibrate-", dir=workdir) as folder:
+        commands = write_commands(sampled, Path(folder))
+        # one run per candidate, two at a time (one per core: each run's filters share one
+        # thread, and a third at once would only add its memory)
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="calibrate") as pool:
+            runs = [pool.submit(measure_sample, sampled, c, sample=sample, duration=duration, commands=commands,
+                                before=k == 0, progress=progress if k == 0 else None)
+                    for k, (_, c) in enumerate(candidates)]
+            found = [run.result() for run in runs]
+    before = found[0][1]
+    assert before is not None
     calibrated = list(branches)
     for i in limited:
         codec = branches[i].codec
         first = measuring[_limiter_key(branches[i])]
         # (extra gain, what the limiter took at that gain) on the sample
         measured = sorted((c.trim_db - CODEC_COMPENSATION_LU[c.codec],
-                           found[k][1].integrated + c.trim_db - found[k][0].integrated)
+                           before.integrated + c.trim_db - found[k][0].integrated)
                           for k, (j, c) in enumerate(candidates) if j == first)
         extra = _balance(measured)
         calibrated[i] = replace(branches[i], trim_db=CODEC_COMPENSATION_LU[codec] + extra)
@@ -426,27 +435,33 @@ def calibrate(the_plan: Plan, branches: tuple[Branch, ...], *, duration: float |
 
 
 def measure_sample(the_plan: Plan, branch: Branch, *, sample: str | None, duration: float | None = None,
-                   workdir: Path | None = None, progress: ffmpeg.Progress | None = None) -> tuple[Loudness, Loudness]:
-    """The loudness of the programme's calibration sample through the encode graph of `branch`,
-    and before it (no trim, no limiter), in one pass (sample peaks only); read from the sample the
-    analysis kept where it kept one."""
+                   workdir: Path | None = None, commands: Mapping[int, Path] | None = None, before: bool = True,
+                   progress: ffmpeg.Progress | None = None) -> tuple[Loudness, Loudness | None]:
+    """The loudness of the programme's calibration sample through the encode graph of `branch`
+    and, with `before`, before it (no trim, no limiter), in one pass (sample peaks only); read from
+    the sample the analysis kept where it kept one. `commands`: the levelling command files of
+    the plan as it is read (`write_commands` of `_sampled(the_plan)`), else written into `workdir`."""
     sampled = _sampled(the_plan)
+    if commands is None:
+        with tempfile.TemporaryDirectory(prefix=".calibrate-", dir=workdir) as folder:
+            return measure_sample(the_plan, branch, sample=sample, duration=duration, before=before,
+                                  commands=write_commands(sampled, Path(folder)), progress=progress)
     # -copyts: a kept sample's timestamps are the recording's own (ffmpeg would otherwise move each
     # file's to start at 0, and the second half's envelope would run from the first half's start)
-    args: list = ["-copyts"] if sampled is not the_plan else []
+    args: list = ["-copyts"] if any(s.prepared for s in sampled.segments) else []
     for segment in sampled.segments:
         args += ["-i", segment.path]
     meter = f"peak=sample:{ffmpeg.ebur128_log()}"
-    # the levelling commands live in `workdir` (the outputs' cache staging folder), so a killed
-    # run's are swept with it
-    with tempfile.TemporaryDirectory(prefix=".calibrate-", dir=workdir) as folder:
-        graph = filter_graph(sampled, (branch, Branch(branch.codec, 0.0, None)), the_plan.settings.sample_rate,
-                             sample=sample, commands=write_commands(sampled, Path(folder)))
-        args += ["-filter_complex", f"{graph};[out0]ebur128@through={meter}[m0];[out1]ebur128@before={meter}[m1]",
-                 "-map", "[m0]", "-f", "null", "-", "-map", "[m1]", "-f", "null", "-"]
-        result = ffmpeg.run(args, what=the_plan.main.path, duration=duration, progress=progress)
-    found = loudness.parse_named_summaries(result.stderr, ["through", "before"], the_plan.main.path)
-    return found["through"], found["before"]
+    names = ["through", "before"] if before else ["through"]
+    measured = (branch, Branch(branch.codec, 0.0, None)) if before else (branch,)
+    graph = filter_graph(sampled, measured, the_plan.settings.sample_rate, sample=sample, commands=commands)
+    graph += "".join(f";[out{k}]ebur128@{name}={meter}[m{k}]" for k, name in enumerate(names))
+    args += ["-filter_complex", graph]
+    for k in range(len(names)):
+        args += ["-map", f"[m{k}]", "-f", "null", "-"]
+    result = ffmpeg.run(args, what=the_plan.main.path, duration=duration, progress=progress)
+    found = loudness.parse_named_summaries(result.stderr, names, the_plan.main.path)
+    return found["through"], found.get("before")
 
 
 def _sampled(the_plan: Plan) -> Plan:

@@ -237,7 +237,8 @@ def test_an_ffmpeg_that_encodes_on_one_thread_gets_a_run_per_output_with_the_sam
 
 def test_render_calibrates_on_the_kept_sample_and_verifies_at_a_lower_priority(tmp_path: Path, started) -> None:
     """What `render` starts after the analysis: the calibration reads only the sample the analysis
-    kept (never the recording again), and the verifiers run below the encoder's priority."""
+    kept (never the recording again) and measures the loudness before the limiter once, and the
+    verifiers run below the encoder's priority."""
     source = synth.speech(tmp_path / "speech.wav", 90.0, level_lufs=-28.0)  # quiet: the gain needs the limiter
     outputs, measured, _ = _render(source, tmp_path / "out", AudioSettings(), kinds=("mp3",))
     inputs = [[argv[i + 1] for i, a in enumerate(argv) if a == "-i"] for argv, _ in started]
@@ -248,6 +249,8 @@ def test_render_calibrates_on_the_kept_sample_and_verifies_at_a_lower_priority(t
     assert len(analysis) == 1 and len(calibration) == 2 and len(encode) == 1 and len(verifiers) == 1
     assert analysis[0] < min(calibration) and max(calibration) < encode[0]
     assert all(inputs[k] == [inputs[calibration[0]][0]] and "-copyts" in started[k][0] for k in calibration)
+    # the loudness before the limiter is the same at every gain tried: measured by one run only
+    assert sum("ebur128@before" in " ".join(started[k][0]) for k in calibration) == 1
     # after the analysis, only the encode reads the recording
     assert [k for k, ins in enumerate(inputs) if str(source) in ins and k > analysis[0]] == encode
     assert [started[k][1] for k in verifiers] == [ffmpeg.BACKGROUND_NICE] and started[encode[0]][1] == 0
