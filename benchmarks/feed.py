@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from media_pipeline.feed import build_feed, podcast_guid_for
+from media_pipeline.feeds.feed import build_feed, podcast_guid_for
 from media_pipeline.model import Category, Chapter, Episode, FeedEntry, Owner, Person, Show, StoredFile
 
 BASE = "https://media.example.fi/podcast/ihmiskeskeisyys"

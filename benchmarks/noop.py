@@ -75,7 +75,7 @@ def build(root: Path, count: int, storage_url: str, public_url: str) -> None:
     """A workspace of `count` two-second mono episodes, distinct recordings of the same length."""
     from conftest import make_jpeg
 
-    from media_pipeline import synth
+    from media_pipeline_demo import synth
 
     (root / "media").mkdir(parents=True)
     (root / "transcripts").mkdir()
@@ -138,8 +138,8 @@ def in_process(root: Path) -> float:
     """Wall time of the library call alone (`publish()` after loading), without the interpreter's start-up."""
     from datetime import datetime, timezone
 
-    from media_pipeline.config import load_catalog, load_workspace
-    from media_pipeline.publish import publish
+    from media_pipeline.config.load import load_catalog, load_workspace
+    from media_pipeline.publishing.publish import publish
 
     start = time.perf_counter()
     ws = load_workspace(root)

@@ -42,7 +42,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from media_pipeline import ffmpeg, loudness, synth  # noqa: E402
+from media_pipeline.audio import ffmpeg, loudness  # noqa: E402
+from media_pipeline_demo import synth  # noqa: E402
 
 SCENARIOS = ("wav", "webinar", "levelling")
 
@@ -53,10 +54,10 @@ def run_pipeline(source: Path, out: Path, target: float, ceiling: float, bitrate
 
     An MP4 output path means a webinar: the MP4 (video copied) and an MP3 beside it.
     """
-    from media_pipeline.encode import Output
+    from media_pipeline.audio.encode import Output
+    from media_pipeline.audio.probe import probe
+    from media_pipeline.audio.process import render
     from media_pipeline.model import AudioSettings
-    from media_pipeline.probe import probe
-    from media_pipeline.process import render
 
     settings = AudioSettings(target_lufs=target, true_peak_db=ceiling, bitrate_kbps=bitrate, sample_rate=sample_rate,
                              video_audio_bitrate_kbps=bitrate, max_loudness_range=max_range)

@@ -1,5 +1,5 @@
 """`python -m media_pipeline` runs the command line."""
 
-from .cli import main
+from media_pipeline.cli import main
 
 main()

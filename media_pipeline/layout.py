@@ -12,13 +12,15 @@ from __future__ import annotations
 import mimetypes
 from pathlib import Path
 
-from .model import Show, Workspace
-from .storage.base import PRIVATE_PREFIX
+from media_pipeline.model import Show, Workspace
 
 OPML_KEY = "shows.opml"
 FEED_NAME = "feed.xml"
 
 # -- keys ---------------------------------------------------------------------------------------
+
+# Keys under this prefix are never public: manifests, staging, the local backend's metadata.
+PRIVATE_PREFIX = "_private/"
 
 
 def feed_key(show: str) -> str:

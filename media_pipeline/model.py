@@ -7,6 +7,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
+from media_pipeline.errors import ConfigError
+
 EpisodeType = Literal["full", "trailer", "bonus"]
 ShowType = Literal["episodic", "serial"]
 
@@ -314,3 +316,18 @@ class FeedEntry:
     transcripts: tuple[StoredFile, ...] = ()  # text/vtt first, then others
     image_url: str | None = None  # episode artwork
     page_url: str | None = None  # the episode's page on the listener site (the item's <link>)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Every show and its episodes, validated."""
+
+    shows: dict[str, Show]
+    episodes: dict[str, tuple[Episode, ...]]
+
+    def find_episode(self, ref: str) -> Episode:
+        for episodes in self.episodes.values():
+            for episode in episodes:
+                if ref in (episode.key, str(episode.path)) or Path(ref).resolve() == episode.path.resolve():
+                    return episode
+        raise ConfigError("no such episode; name it as SHOW/EPISODE or by its file path", path=ref)

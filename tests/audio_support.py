@@ -8,10 +8,11 @@ import re
 import subprocess
 from pathlib import Path
 
-from cli_support import invoke
-from media_pipeline import ffmpeg
-from media_pipeline.config import load_catalog, load_workspace
+from media_pipeline.audio import ffmpeg
+from media_pipeline.config.load import load_catalog, load_workspace
 from media_pipeline.model import Loudness
+
+from cli_support import invoke
 
 SHOW_TOML = """\
 title = "Testiohjelma"

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import yaml
 
-from media_pipeline import ffmpeg, synth
+from media_pipeline.audio import ffmpeg
+from media_pipeline_demo import synth
 
 SHOW = "ihmiskeskeisyys"
 

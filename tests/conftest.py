@@ -12,9 +12,14 @@ from pathlib import Path
 import boto3
 import pytest
 
-from media_pipeline import synth
+from media_pipeline_demo import synth
 
 ENV_EXTERNAL_S3 = "MEDIA_PIPELINE_TEST_S3_ENDPOINT"
+
+# The demo and synthesis package sits beside the library, not in it: the processes the tests start
+# (a second run, a killed one) import it as the tests do.
+REPO = Path(__file__).resolve().parents[1]
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
 
 
 @pytest.fixture(scope="session")
@@ -139,7 +144,7 @@ class WorkspaceFactory:
 
 def make_jpeg(path: Path, size: int) -> Path:
     """A square RGB JPEG made with ffmpeg, so no image library is needed to set up a workspace."""
-    from media_pipeline import ffmpeg
+    from media_pipeline.audio import ffmpeg
 
     path.parent.mkdir(parents=True, exist_ok=True)
     ffmpeg.run(["-f", "lavfi", "-i", f"testsrc2=size={size}x{size}:duration=1", "-frames:v", "1", "-q:v", "4",

@@ -10,9 +10,9 @@ import urllib.parse
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 
-from cli_support import QuietServer
-
 from conftest import SHOW_TOML
+
+from cli_support import QuietServer
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,11 @@ from datetime import datetime
 from pathlib import Path
 
 import feedparser
-from cli_support import invoke
 
-from media_pipeline.config import load_catalog, load_workspace
+from media_pipeline.config.load import load_catalog, load_workspace
 from media_pipeline.storage import open_storage
+
+from cli_support import invoke
 
 CLI = [sys.executable, "-c", "from media_pipeline.cli import main; main()"]
 
@@ -147,7 +148,7 @@ def cli_here(capsys, root: Path, *args: str) -> Run:
 
 
 def manifest_of(root: Path, show: str = "testi"):
-    from media_pipeline.manifest import read_manifest
+    from media_pipeline.publishing.manifest import read_manifest
 
     ws = load_workspace(root)
     return read_manifest(open_storage(ws.storage_url, ws.root), show)[0]

@@ -49,10 +49,9 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
-
-from cli_support import QuietServer
 from urllib.parse import urlsplit
 
+from cli_support import QuietServer
 
 _HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te",
                "trailer", "transfer-encoding", "upgrade"}

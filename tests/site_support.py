@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from media_pipeline.config.load import load_catalog, load_workspace
+from media_pipeline.preview.server import make_server
+from media_pipeline.publishing import publish as publish_mod
+from media_pipeline_demo.demo import generate_demo_media
+
 from config_support import copy_workspace
-from media_pipeline import publish as publish_mod
-from media_pipeline.config import load_catalog, load_workspace
-from media_pipeline.demo import generate_demo_media
-from media_pipeline.serve import make_server
 
 # The demo pages the judges look at: index, a show, an audio episode, a video episode, the statement.
 DEMO_PAGES = {

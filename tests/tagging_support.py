@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageDraw
 
-from media_pipeline import ffmpeg
+from media_pipeline.audio import ffmpeg
 from media_pipeline.model import Chapter, Episode, Owner, Person, Show
 
 

@@ -10,8 +10,8 @@ import time
 import pytest
 from PIL import Image
 
-from media_pipeline import artwork
 from media_pipeline.errors import MediaError
+from media_pipeline.tags import artwork
 
 from tagging_support import make_image
 
@@ -131,12 +131,12 @@ def _settle(path) -> None:
 
 def _work(caplog) -> tuple[int, int]:
     """How often prepare_artwork read a source and derived copies, by its log records."""
-    messages = [r.getMessage() for r in caplog.records if r.name == "media_pipeline.artwork"]
+    messages = [r.getMessage() for r in caplog.records if r.name == "media_pipeline.tags.artwork"]
     return sum(m.endswith(": read") for m in messages), sum(": wrote " in m for m in messages)
 
 
 def test_an_unchanged_image_is_read_once_per_process_and_a_changed_one_is_prepared_again(tmp_path, caplog):
-    caplog.set_level(logging.DEBUG, logger="media_pipeline.artwork")
+    caplog.set_level(logging.DEBUG, logger="media_pipeline.tags.artwork")
     source = make_image(tmp_path / "show.png", 1400, mode="RGBA", noise=False)
     _settle(source)
     first = artwork.prepare_artwork(source, tmp_path / "cache")

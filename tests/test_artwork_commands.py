@@ -6,10 +6,10 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from conftest import SHOW_TOML
 from PIL import Image
 
 from cli_support import invoke
-from conftest import SHOW_TOML
 
 
 def run(root: Path, *args: str) -> subprocess.CompletedProcess:

@@ -10,7 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-from media_pipeline import process, synth
+from media_pipeline.audio import process
+from media_pipeline_demo import synth
 
 from audio_support import add_episode, load, make_workspace
 
@@ -85,7 +86,7 @@ HOLDER = """
 import sys
 from pathlib import Path
 from audio_support import load
-from media_pipeline import process
+from media_pipeline.audio import process
 ws, show, episode = load(Path(sys.argv[1]), "testi/001")
 result = process.process_episode(ws, show, episode)
 print(result.cached, result.renditions[0].path.parent, flush=True)

@@ -10,12 +10,13 @@ import sys
 import jsonschema
 import pytest
 import webvtt
+from conftest import SHOW_TOML
 from lxml import html as lxml_html
 
-from conftest import SHOW_TOML
-from media_pipeline.config import load_catalog, load_workspace
+from media_pipeline.config.load import load_catalog, load_workspace
 from media_pipeline.model import TranscriptSettings
-from media_pipeline.transcripts import (check_norms, clean, load_transcript, to_html, to_json, to_srt, to_vtt)
+from media_pipeline.transcripts.core import check_norms, clean, load_transcript, to_html, to_json, to_srt, to_vtt
+
 from publish_support import run_cli, stored_feed
 from transcript_support import JSON_TRANSCRIPT_SCHEMA
 
@@ -84,7 +85,7 @@ def test_a_cue_after_the_end_of_the_audio_is_an_error_naming_the_cue(workspace):
     workspace.episode("001", seconds=3, extra="transcript: transcripts/001.vtt\n")
     result = run_cli(workspace.root, "process", "testi/001")
     assert result.code == 0, result.err
-    from media_pipeline.lint import transcript_problems
+    from media_pipeline.feeds.lint import transcript_problems
 
     ws = load_workspace(workspace.root, environ={})
     catalog, _ = load_catalog(ws)
@@ -228,7 +229,7 @@ def test_transcribe_without_the_asr_extra_says_what_to_install_in_one_line(works
 
 
 def test_a_draft_joins_the_transcripts_of_other_languages_in_one_edited_line(workspace):
-    from media_pipeline.asr import record_draft
+    from media_pipeline.transcripts.asr import record_draft
 
     workspace.show()
     workspace.write("transcripts/001.vtt", "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nHei.\n")
@@ -251,8 +252,8 @@ def test_a_draft_joins_the_transcripts_of_other_languages_in_one_edited_line(wor
 
 
 def test_recognised_words_are_grouped_into_cues_that_keep_the_norms(tmp_path):
-    from media_pipeline.asr import Word, cues_from_words
-    from media_pipeline.transcripts import Transcript
+    from media_pipeline.transcripts.asr import Word, cues_from_words
+    from media_pipeline.transcripts.core import Transcript
 
     # two minutes of talk without a pause at 2.5 words a second, then a short reply after a pause
     talk = [Word(i * 0.4, i * 0.4 + 0.35, f"sana{i % 7}" + ("." if i % 23 == 22 else "")) for i in range(300)]
@@ -267,7 +268,7 @@ def test_recognised_words_are_grouped_into_cues_that_keep_the_norms(tmp_path):
 
 def test_a_republished_transcript_keeps_its_language_and_form_under_its_versioned_key():
     from media_pipeline import layout
-    from media_pipeline.transcripts import language_of_key
+    from media_pipeline.transcripts.core import language_of_key
 
     for key, language in (("testi/001.vtt", "fi"), ("testi/001.sv.vtt", "sv"), ("testi/001.transcript.html", "fi"),
                           ("testi/001.en.transcript.json", "en")):

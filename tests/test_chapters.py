@@ -10,9 +10,10 @@ import eyed3
 import jsonschema
 import pytest
 
-from media_pipeline import chapters, synth, tagging
 from media_pipeline.errors import ConfigError
 from media_pipeline.model import Chapter
+from media_pipeline.tags import chapters, tagging
+from media_pipeline_demo import synth
 
 from tagging_support import demo_episode, demo_show, make_image
 

@@ -11,17 +11,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from config_support import copy_workspace, write_episode
-from media_pipeline.lint import APPLE_CATEGORIES, lint
-from media_pipeline.config import (
-    load_catalog,
-    load_episode,
-    load_show,
-    load_workspace,
-    localize,
-    record_guid,
-)
+from media_pipeline.config.load import load_catalog, load_episode, load_show, load_workspace, localize, record_guid
 from media_pipeline.errors import ConfigError, Problem, ValidationError
+from media_pipeline.feeds.lint import APPLE_CATEGORIES, lint
+
+from config_support import copy_workspace, write_episode
 
 UTC = dt.timezone.utc
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -319,7 +313,7 @@ def test_record_guid_adds_the_guid_once_and_keeps_the_rest(ws):
 
 
 def test_record_guid_fills_the_commented_line_of_a_scaffold(ws):
-    from media_pipeline.scaffold import new_episode
+    from media_pipeline.config.scaffold import new_episode
 
     path = new_episode(ws, "ihmiskeskeisyys", title="T")
     record_guid(path, "g-1")

@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from media_pipeline.config import load as config
+from media_pipeline.config.load import load_workspace
+from media_pipeline.config.scaffold import new_episode
+
 from config_support import REPO, copy_workspace, front_matter
-from media_pipeline import config
-from media_pipeline.config import load_workspace
-from media_pipeline.scaffold import new_episode
 
 DOCS = (REPO / "docs" / "formats.md").read_text(encoding="utf-8")
 _READERS = {"str", "int", "float", "bool", "str_list", "table_list", "table", "path_value", "raw"}

@@ -14,7 +14,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from media_pipeline.manifest import read_manifest
+from media_pipeline.publishing.manifest import read_manifest
 from media_pipeline.storage import open_storage, sha256_bytes
 
 NOW = "2026-05-01T12:00:00+03:00"

@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from media_pipeline.audio import ffmpeg, loudness
+from media_pipeline.config.load import load_catalog, load_workspace
+from media_pipeline_demo import demo
+
 from config_support import REPO, copy_workspace, write_episode
-from media_pipeline import demo, ffmpeg, loudness
-from media_pipeline.config import load_catalog, load_workspace
 
 _STREAM = re.compile(r"Stream #0:\d+\S*: (Audio|Video): (\w+)(.*)")
 _DURATION = re.compile(r"Duration: (\d+):(\d+):([\d.]+)")
@@ -119,7 +121,7 @@ def test_the_demo_recording_formats_and_levels(tmp_path, monkeypatch):
 
 
 def test_demo_module_runs_as_a_script_and_reports_a_missing_workspace(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "media_pipeline.demo", "--root", str(tmp_path)],
+    result = subprocess.run([sys.executable, "-m", "media_pipeline_demo.demo", "--root", str(tmp_path)],
                             capture_output=True, text=True, cwd=tmp_path, timeout=60)
     assert result.returncode == 0 and result.stdout == ""  # an empty folder: nothing to generate
 

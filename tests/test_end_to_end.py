@@ -20,10 +20,11 @@ import podcastparser
 import pytest
 from mutagen.id3 import ID3
 
+from media_pipeline.audio import ffmpeg
+from media_pipeline.config.load import load_catalog, load_workspace
+from media_pipeline_demo.demo import generate_demo_media
+
 from audio_support import independent_loudness
-from media_pipeline import ffmpeg
-from media_pipeline.config import load_catalog, load_workspace
-from media_pipeline.demo import generate_demo_media
 
 REPO = Path(__file__).resolve().parents[1]
 SUFFIX_TYPES = {".mp3": "audio/mpeg", ".mp4": "video/mp4", ".m4a": "audio/mp4"}

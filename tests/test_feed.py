@@ -16,12 +16,21 @@ import pytest
 from lxml import etree
 
 from media_pipeline.errors import ConfigError, ValidationError
-from media_pipeline.feed import build_feed, podcast_guid_for, show_podcast_guid
+from media_pipeline.feeds.feed import build_feed, podcast_guid_for, show_podcast_guid
 from media_pipeline.model import Category, Owner, Person
-from media_pipeline.notes import render_notes
+from media_pipeline.text.notes import render_notes
 
-from feed_support import (AUDIO_FEED_URL, BASE, HELSINKI, WEBINAR_FEED_URL, audio_entry, audio_feed_entries,
-                          audio_show, webinar_feed_entries, webinar_show)
+from feed_support import (
+    AUDIO_FEED_URL,
+    BASE,
+    HELSINKI,
+    WEBINAR_FEED_URL,
+    audio_entry,
+    audio_feed_entries,
+    audio_show,
+    webinar_feed_entries,
+    webinar_show,
+)
 
 NS = {
     "itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd",
@@ -315,8 +324,9 @@ def test_episode_number_zero_and_bad_urls_are_refused():
 
 
 def test_webinar_lengths_are_the_sizes_of_real_renditions(tmp_path):
-    from media_pipeline import ffmpeg, synth
+    from media_pipeline.audio import ffmpeg
     from media_pipeline.model import StoredFile
+    from media_pipeline_demo import synth
 
     video = synth.webinar(tmp_path / "03-kysymykset.mp4", 5.0)
     audio = tmp_path / "03-kysymykset.mp3"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import feedparser
 
-from media_pipeline import notes
+from media_pipeline.text import notes
 
 BENCHMARK = Path(__file__).resolve().parent.parent / "benchmarks" / "feed.py"
 

@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from media_pipeline import ffmpeg, synth
+from media_pipeline.audio import ffmpeg
 from media_pipeline.errors import FFmpegError
+from media_pipeline_demo import synth
 
 pytestmark = pytest.mark.portability
 
@@ -87,10 +88,10 @@ def test_a_size_limit_while_the_analysis_keeps_its_sample_names_the_sample(tmp_p
     kept.mkdir()
     script = textwrap.dedent(f"""\
         from pathlib import Path
-        from media_pipeline import normalise
+        from media_pipeline.audio import normalise
         from media_pipeline.errors import FFmpegError
         from media_pipeline.model import AudioSettings
-        from media_pipeline.probe import probe
+        from media_pipeline.audio.probe import probe
         info = probe(Path({str(source)!r}))
         try:
             normalise.analyse(info.path, AudioSettings(), duration=info.duration, sample_dir=Path({str(kept)!r}))
@@ -109,7 +110,8 @@ def test_a_size_limit_while_the_analysis_keeps_its_sample_names_the_sample(tmp_p
 def test_a_file_size_limit_says_file_too_large_with_the_path(tmp_path):
     out = tmp_path / "big.wav"
     script = textwrap.dedent(f"""\
-        from media_pipeline import ffmpeg, synth
+        from media_pipeline.audio import ffmpeg
+        from media_pipeline_demo import synth
         from media_pipeline.errors import FFmpegError
         try:
             ffmpeg.run(["-f", "lavfi", "-i", "sine=d=20", "-f", "wav", "-y", {str(out)!r}], what="sine",

@@ -7,8 +7,8 @@ import stat
 
 import pytest
 
-from media_pipeline.fsutil import atomic_write, display_path, replacing, temp_name_pattern
 from media_pipeline.model import Workspace
+from media_pipeline.util.fsutil import atomic_write, display_path, replacing, temp_name_pattern
 
 
 def test_a_failed_write_leaves_the_old_file_and_no_temporary_file(tmp_path):

@@ -8,13 +8,14 @@ from datetime import datetime, timezone
 
 import pytest
 
-from check_support import SHOW, make_workspace, write_episode
-from media_pipeline import publish as publishing
-from media_pipeline import release
-from media_pipeline.config import load_catalog, load_workspace
+from media_pipeline.config.load import load_catalog, load_workspace
 from media_pipeline.errors import ValidationError
-from media_pipeline.manifest import read_manifest
+from media_pipeline.publishing import publish as publishing
+from media_pipeline.publishing import release
+from media_pipeline.publishing.manifest import read_manifest
 from media_pipeline.storage import open_storage
+
+from check_support import SHOW, make_workspace, write_episode
 
 CLI = "from media_pipeline.cli import main; main()"
 DUPLICATE = f"episodes/{SHOW}/003-kaksoisnumero.md: number: 1 is also the number of"

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from media_pipeline import ffmpeg, synth
+from media_pipeline.audio import ffmpeg
+from media_pipeline_demo import synth
+
 from publish_support import run_cli
 
 NOW = "2026-05-01T12:00:00+03:00"
@@ -93,7 +95,7 @@ def test_a_damaged_recording_is_found_by_publish_even_when_check_is_not_run_firs
     """Publishing finds decoder damage in the analysis pass it runs anyway, not by a decode of its own."""
     (workspace.root / "media").mkdir()
     _episode_with_source(workspace, "rikki.mp3", damaged_mp3)
-    from media_pipeline import probe
+    from media_pipeline.audio import probe
 
     assert probe.header_damage(workspace.root / "media" / "rikki.mp3") is None  # only decoding shows it
     published = run_cli(workspace.root, "publish", "testi/001", "--now", NOW)
@@ -113,7 +115,7 @@ def test_accept_damaged_source_publishes_a_damaged_recording_as_it_is(workspace)
 
 
 def test_a_healthy_recording_passes_the_damage_checks(workspace, tmp_path):
-    from media_pipeline import probe
+    from media_pipeline.audio import probe
 
     wav = synth.speech(tmp_path / "ehja.wav", 3.0) or tmp_path / "ehja.wav"
     assert probe.header_damage(wav) is None
@@ -335,7 +337,7 @@ def webm(path: Path, seconds: float = 3.0) -> Path:
 
 def test_a_webm_webinar_is_published_as_an_h264_mp4_that_plays(workspace):
     """Must show 3: a VP8 WebM passes check and publishes a correct MP4 (re-encoded picture)."""
-    from media_pipeline import probe
+    from media_pipeline.audio import probe
 
     workspace.show()
     webm(workspace.root / "media" / "selain.webm")
@@ -357,7 +359,7 @@ def test_a_webm_webinar_is_published_as_an_h264_mp4_that_plays(workspace):
 
 
 def test_an_h264_webinar_keeps_its_picture_packet_for_packet():
-    from media_pipeline.encode import video_args
+    from media_pipeline.audio.encode import video_args
 
     assert video_args("h264") == ["-c:v", "copy"]
     assert video_args("hevc") == ["-c:v", "copy", "-tag:v", "hvc1"]

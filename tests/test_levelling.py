@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from media_pipeline import ffmpeg, levelling, normalise, synth
-from media_pipeline.encode import Output
+from media_pipeline.audio import ffmpeg, levelling, normalise
+from media_pipeline.audio.encode import Output
+from media_pipeline.audio.probe import probe
+from media_pipeline.audio.process import render
 from media_pipeline.model import AudioSettings
-from media_pipeline.probe import probe
-from media_pipeline.process import render
+from media_pipeline_demo import synth
 
 from audio_support import independent_loudness
 

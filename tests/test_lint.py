@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from media_pipeline.config import load_catalog, load_workspace
-from media_pipeline.lint import APPLE_CATEGORIES, category_problem, lint
+from media_pipeline.config.load import load_catalog, load_workspace
+from media_pipeline.feeds.lint import APPLE_CATEGORIES, category_problem, lint
 
 from check_support import SHOW, image, make_workspace, write_episode
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from media_pipeline import ffmpeg, loudness, synth
+from media_pipeline.audio import ffmpeg, loudness
 from media_pipeline.errors import MediaError
+from media_pipeline_demo import synth
 
 from audio_support import independent_loudness, run_cli
 

@@ -7,9 +7,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from media_pipeline import layout, manifest
+from media_pipeline import layout
 from media_pipeline.errors import StorageError
-from media_pipeline.manifest import EpisodeRecord, FileRecord, Manifest
+from media_pipeline.publishing import manifest
+from media_pipeline.publishing.manifest import EpisodeRecord, FileRecord, Manifest
 from media_pipeline.storage import open_storage
 
 WHEN = datetime(2026, 3, 29, 4, 30, tzinfo=timezone.utc)

@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from config_support import copy_workspace, front_matter, write_episode
 from media_pipeline.cli import cli
-from media_pipeline.config import load_episode, load_workspace
+from media_pipeline.config.load import load_episode, load_workspace
+from media_pipeline.config.scaffold import PLACEHOLDER_MARK, new_episode, next_episode
 from media_pipeline.errors import ConfigError, Problem
-from media_pipeline.scaffold import PLACEHOLDER_MARK, new_episode, next_episode
+
+from config_support import copy_workspace, front_matter, write_episode
 
 NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.timezone.utc)
 

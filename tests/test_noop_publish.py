@@ -11,10 +11,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from conftest import make_jpeg
-from publish_support import load
 
-from media_pipeline import layout, publish as publishing
-from media_pipeline import stamps
+from media_pipeline import layout
+from media_pipeline.audio import stamps
+from media_pipeline.publishing import publish as publishing
+
+from publish_support import load
 
 NOW = datetime(2026, 5, 1, tzinfo=timezone.utc)
 
@@ -46,11 +48,11 @@ def _publish(workspace, caplog):
 
 def _ffmpeg_runs(caplog) -> list[str]:
     return [r.getMessage() for r in caplog.records
-            if r.name == "media_pipeline.ffmpeg" and r.getMessage().startswith("run:")]
+            if r.name == "media_pipeline.audio.ffmpeg" and r.getMessage().startswith("run:")]
 
 
 def _hashed(caplog) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == "media_pipeline.stamps" and "hashing" in r.getMessage()]
+    return [r.getMessage() for r in caplog.records if r.name == "media_pipeline.audio.stamps" and "hashing" in r.getMessage()]
 
 
 def _unchanged(caplog) -> list[str]:
@@ -87,7 +89,7 @@ def test_a_changed_recording_is_processed_and_uploaded_again(workspace, caplog):
     sources = _workspace(workspace)
     _publish(workspace, caplog)
     other = workspace.root / "media" / "testi" / "other.wav"
-    from media_pipeline import synth
+    from media_pipeline_demo import synth
 
     synth.speech(other, 2.0, level_lufs=-20, channels=1, seed=7)
     os.replace(other, sources[0])
@@ -147,7 +149,7 @@ def test_stamps_trust_an_unchanged_file_and_read_a_changed_or_recent_one(tmp_pat
     _age(path)
     known = stamps.Stamps(cache)
     first = known.digest(path)
-    with caplog.at_level(logging.DEBUG, logger="media_pipeline.stamps"):
+    with caplog.at_level(logging.DEBUG, logger="media_pipeline.audio.stamps"):
         assert stamps.Stamps(cache).digest(path) == first  # a new process: from the index
         assert _hashed(caplog) == []
         path.write_bytes(b"two")  # changed and recent: hashed, and not kept while racy

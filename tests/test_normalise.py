@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from media_pipeline import encode, ffmpeg, loudness, normalise, synth
-from media_pipeline.encode import Output
+from media_pipeline.audio import encode, ffmpeg, loudness, normalise
+from media_pipeline.audio.encode import Output
+from media_pipeline.audio.probe import probe
+from media_pipeline.audio.process import render
 from media_pipeline.errors import MediaError
 from media_pipeline.model import AudioSettings, Loudness
-from media_pipeline.probe import probe
-from media_pipeline.process import render
+from media_pipeline_demo import synth
 
 from audio_support import independent_loudness
 

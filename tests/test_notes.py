@@ -8,8 +8,8 @@ from html.parser import HTMLParser
 
 import podcastparser
 
-from media_pipeline.feed import build_feed, podcast_guid_for
-from media_pipeline.notes import render_notes
+from media_pipeline.feeds.feed import build_feed, podcast_guid_for
+from media_pipeline.text.notes import render_notes
 
 from feed_support import AUDIO_FEED_URL, BASE, audio_feed_entries, audio_show
 

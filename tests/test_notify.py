@@ -11,11 +11,12 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from conftest import SHOW_TOML
 from lxml import etree
 
-from media_pipeline import notify
-from media_pipeline.lock import lock_path, locked
-from conftest import SHOW_TOML
+from media_pipeline.notify import notify
+from media_pipeline.publishing.lock import lock_path, locked
+
 from notify_support import FAST, Receiver, notify_toml
 from publish_support import feed_guids, load, manifest_of, run_cli, start_cli, stored_feed, use_s3
 
@@ -176,7 +177,7 @@ def test_a_run_whose_claim_loses_the_race_reads_the_winners_claim_and_sends_noth
     """Deterministic interleaving: just before run A writes its claim, run B (another machine)
     does its whole notification run. A's conditional write then fails, A reads B's record, and
     finds nothing left to send."""
-    from media_pipeline.lock import ENV_LOCK_DIR
+    from media_pipeline.publishing.lock import ENV_LOCK_DIR
     from media_pipeline.storage import open_storage
 
     with Receiver() as slack:
@@ -434,7 +435,7 @@ def test_one_round_of_two_release_runs_at_once_on_s3_notifies_once(workspace, s3
 
 
 def test_a_secret_written_in_the_show_file_is_refused_naming_the_key_and_not_echoing_it(workspace):
-    from media_pipeline.config import load_catalog, load_workspace
+    from media_pipeline.config.load import load_catalog, load_workspace
 
     workspace.show(toml=SHOW_TOML + '\n[notify]\nslack = "https://hooks.slack.com/services/T0/B0/s3cr3t"\n'
                    'hubs = ["not a url"]\nattempts = 0\n')

@@ -8,7 +8,7 @@ import pytest
 from lxml import etree
 
 from media_pipeline.errors import ConfigError
-from media_pipeline.opml import build_opml
+from media_pipeline.feeds.opml import build_opml
 
 from feed_support import AUDIO_FEED_URL, WEBINAR_FEED_URL, audio_show, webinar_show
 

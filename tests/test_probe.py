@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from media_pipeline import ffmpeg, synth
+from media_pipeline.audio import ffmpeg
+from media_pipeline.audio.probe import probe
 from media_pipeline.errors import MediaError
-from media_pipeline.probe import probe
+from media_pipeline_demo import synth
 
 pytestmark = pytest.mark.portability  # CI runs these with the distribution's ffmpeg too
 

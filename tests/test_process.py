@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from media_pipeline import cache, ffmpeg, process, synth
+from media_pipeline.audio import cache, ffmpeg, process
+from media_pipeline.audio.probe import probe
 from media_pipeline.errors import MediaError
-from media_pipeline.probe import probe
+from media_pipeline_demo import synth
 
 from audio_support import add_episode, files_under, independent_loudness, load, make_workspace, run_cli, stream_hash
 

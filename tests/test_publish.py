@@ -10,10 +10,20 @@ import feedparser
 import podcastparser
 import pytest
 
-from media_pipeline import publish as publishing
+from media_pipeline.publishing import publish as publishing
 from media_pipeline.storage import sha256_bytes
-from publish_support import (RequestLog, bucket_state, cli_here, feed_guids, load, manifest_of, run_cli, stored_feed,
-                             use_s3)
+
+from publish_support import (
+    RequestLog,
+    bucket_state,
+    cli_here,
+    feed_guids,
+    load,
+    manifest_of,
+    run_cli,
+    stored_feed,
+    use_s3,
+)
 
 NOW = "2026-05-01T12:00:00+03:00"
 
@@ -273,7 +283,7 @@ def test_podcast_guid_is_kept_when_the_public_url_changes(workspace, monkeypatch
     workspace.episode("001", seconds=3)
     assert run_cli(workspace.root, "publish", "--all", "--now", NOW).code == 0
     first = manifest_of(workspace.root).podcast_guid
-    from media_pipeline.feed import podcast_guid_for
+    from media_pipeline.feeds.feed import podcast_guid_for
 
     assert first == podcast_guid_for("http://127.0.0.1:8000/testi/feed.xml")
     moved = run_cli(workspace.root, "publish", "--all", "--now", NOW,

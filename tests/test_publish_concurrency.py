@@ -11,8 +11,9 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from media_pipeline.config import load_workspace
+from media_pipeline.config.load import load_workspace
 from media_pipeline.storage import open_storage, sha256_bytes
+
 from publish_support import manifest_of, run_cli, start_cli, stored_feed, use_s3
 
 T0 = datetime(2026, 9, 1, 6, 0, tzinfo=timezone.utc)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import http.client
 import threading
 from http.server import BaseHTTPRequestHandler
-
-from cli_support import QuietServer
 from urllib.parse import urlparse
 
+from cli_support import QuietServer
 from publish_support import feed_guids, run_cli, use_s3
 
 NOW = "2026-05-01T12:00:00+03:00"

@@ -6,9 +6,10 @@ import json
 
 import feedparser
 
-from media_pipeline.config import load_workspace
+from media_pipeline.config.load import load_workspace
 from media_pipeline.layout import manifest_key
 from media_pipeline.storage import open_storage
+
 from publish_support import manifest_of, run_cli, stored_feed
 
 STAGED_AT = "2026-01-10T09:00:00+02:00"

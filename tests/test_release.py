@@ -8,8 +8,7 @@ from datetime import datetime, timedelta, timezone
 import feedparser
 import requests
 
-from publish_support import (RequestLog, bucket_state, cli_here, feed_guids, manifest_of, run_cli, stored_feed,
-                             use_s3)
+from publish_support import RequestLog, bucket_state, cli_here, feed_guids, manifest_of, run_cli, stored_feed, use_s3
 
 T = datetime(2026, 5, 4, 12, 0, tzinfo=timezone.utc)
 

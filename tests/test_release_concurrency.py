@@ -7,6 +7,7 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 
 import pytest
+
 from publish_support import feed_guids, manifest_of, run_cli, start_cli, use_s3
 
 T0 = datetime(2026, 9, 1, 6, 0, tzinfo=timezone.utc)
@@ -54,7 +55,8 @@ def test_two_release_runs_and_a_publish_started_together_keep_every_episode_once
 
 
 def test_a_run_waits_for_the_lock_another_run_holds_on_the_same_machine(workspace):
-    from media_pipeline.lock import lock_path, locked
+    from media_pipeline.publishing.lock import lock_path, locked
+
     from publish_support import load
 
     workspace.show()

@@ -8,10 +8,20 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from media_pipeline import release, uploads
+from media_pipeline.publishing import release, uploads
 from media_pipeline.storage import open_storage
-from publish_support import (RequestLog, bucket_state, cli_here, feed_guids, load, manifest_of, run_cli, start_cli,
-                             use_s3)
+
+from publish_support import (
+    RequestLog,
+    bucket_state,
+    cli_here,
+    feed_guids,
+    load,
+    manifest_of,
+    run_cli,
+    start_cli,
+    use_s3,
+)
 
 T = datetime(2026, 5, 4, 12, 0, tzinfo=timezone.utc)
 

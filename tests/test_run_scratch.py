@@ -5,7 +5,7 @@ from __future__ import annotations
 import fcntl
 import os
 
-from media_pipeline.run import ALIVE, RUNS_DIR, scratch
+from media_pipeline.publishing.run import ALIVE, RUNS_DIR, scratch
 
 
 def test_a_run_gets_a_folder_of_its_own_and_removes_it(tmp_path):

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from media_pipeline import synth
 from media_pipeline.cli import cli
-from media_pipeline.serve import make_server, parse_range
 from media_pipeline.layout import cache_control_for, content_type_for
+from media_pipeline.preview.server import make_server, parse_range
 from media_pipeline.storage import open_storage, sha256_file
+from media_pipeline_demo import synth
 
 
 @pytest.fixture(scope="module")
@@ -244,7 +244,7 @@ def test_a_client_that_hangs_up_mid_request_prints_no_traceback(server, capfd, c
     import socket
     import struct
 
-    caplog.set_level("DEBUG", logger="media_pipeline.serve")
+    caplog.set_level("DEBUG", logger="media_pipeline.preview.server")
     host, port = server.server_address[:2]
     for _ in range(3):
         client = socket.create_connection((host, port), timeout=5)

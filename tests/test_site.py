@@ -8,13 +8,15 @@ import urllib.request
 from datetime import datetime, timedelta, timezone
 
 import feedparser
+from conftest import SHOW_TOML
 from lxml import etree, html
 
-from conftest import SHOW_TOML
-from media_pipeline import lint, site
-from media_pipeline.config import load_catalog, load_workspace
+from media_pipeline import site
+from media_pipeline.config.load import load_catalog, load_workspace
+from media_pipeline.feeds import lint
 from media_pipeline.model import SiteSettings
-from media_pipeline.publish import publish
+from media_pipeline.publishing.publish import publish
+
 from publish_support import cli_here, manifest_of
 from site_support import Server, free_port
 
@@ -188,7 +190,7 @@ def test_a_manifest_whose_pages_name_a_key_outside_the_show_pages_cannot_be_read
     import pytest
 
     from media_pipeline.errors import StorageError
-    from media_pipeline.manifest import Manifest
+    from media_pipeline.publishing.manifest import Manifest
 
     good = Manifest("testi", pages={"testi/index.html": "ab", "testi/001/index.html": "cd"})
     assert Manifest.from_bytes("testi", good.to_bytes()).pages == good.pages

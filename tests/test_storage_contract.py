@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from conftest import make_jpeg
 
-from media_pipeline import synth
 from media_pipeline.errors import StorageError
 from media_pipeline.layout import cache_control_for, content_type_for
 from media_pipeline.storage import PreconditionFailed, open_storage
 from media_pipeline.storage.local import LocalStorage
+from media_pipeline_demo import synth
 
 
 class Backend:

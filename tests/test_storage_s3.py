@@ -16,13 +16,14 @@ import urllib.request
 
 import pytest
 from conftest import ENV_EXTERNAL_S3
-from s3_faults import FaultProxy
 
-from media_pipeline import synth
 from media_pipeline.errors import ConfigError, StorageError
 from media_pipeline.layout import cache_control_for, content_type_for
 from media_pipeline.storage import open_storage, sha256_file
 from media_pipeline.storage.s3 import MiB, S3Storage, parse_s3_url
+from media_pipeline_demo import synth
+
+from s3_faults import FaultProxy
 
 moto_only = pytest.mark.skipif(bool(os.environ.get(ENV_EXTERNAL_S3)), reason="needs the moto test server")
 

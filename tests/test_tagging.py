@@ -10,13 +10,22 @@ import eyed3
 import pytest
 from mutagen.id3 import ID3
 
-from media_pipeline import synth, tagging
-from media_pipeline.chapters import ChapterMark
 from media_pipeline.errors import ConfigError, MediaError
 from media_pipeline.model import Chapter, Person
+from media_pipeline.tags import tagging
+from media_pipeline.tags.chapters import ChapterMark
+from media_pipeline_demo import synth
 
-from tagging_support import (demo_episode, demo_show, extract_cover, ffmetadata, make_image,
-                             mpeg_audio_bytes, sha256, stream_hash)
+from tagging_support import (
+    demo_episode,
+    demo_show,
+    extract_cover,
+    ffmetadata,
+    make_image,
+    mpeg_audio_bytes,
+    sha256,
+    stream_hash,
+)
 
 SECONDS = 10.0
 FEED = "https://media.example.fi/ihmiskeskeisyys/feed.xml"

@@ -7,8 +7,9 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from media_pipeline import synth, tagging
 from media_pipeline.cli import cli
+from media_pipeline.tags import tagging
+from media_pipeline_demo import synth
 
 from tagging_support import demo_episode, demo_show, make_image
 

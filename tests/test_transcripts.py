@@ -13,9 +13,9 @@ import webvtt
 from lxml import etree
 
 from media_pipeline.errors import MediaError
-from media_pipeline.feed import build_feed, podcast_guid_for
+from media_pipeline.feeds.feed import build_feed, podcast_guid_for
 from media_pipeline.model import StoredFile
-from media_pipeline.transcripts import load_transcript, to_srt, to_vtt
+from media_pipeline.transcripts.core import load_transcript, to_srt, to_vtt
 
 from feed_support import AUDIO_FEED_URL, BASE, audio_feed_entries, audio_show
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import webvtt
 
-from media_pipeline import ffmpeg
+from media_pipeline.audio import ffmpeg
 
 # Written from the Podcasting 2.0 transcripts spec (podcast-namespace, docs/examples/transcripts/
 # transcripts.md, "JSON"): an object with "version" "1.0.0" and "segments", each segment a

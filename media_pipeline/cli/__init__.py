@@ -13,10 +13,11 @@ import sys
 
 import click
 
-from .. import __version__, ffmpeg
-from ..errors import PipelineError
-from ..redact import redact
-from ._common import CONTEXT_SETTINGS, setup_logging
+from media_pipeline import __version__
+from media_pipeline.audio import ffmpeg
+from media_pipeline.cli._common import CONTEXT_SETTINGS, setup_logging
+from media_pipeline.errors import PipelineError
+from media_pipeline.util.redact import redact
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ from typing import Iterator
 
 import click
 
-from ..config import load_workspace
-from ..model import Workspace
-from ..redact import redact
+from media_pipeline.config.load import load_workspace
+from media_pipeline.model import Workspace
+from media_pipeline.util.redact import redact
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 

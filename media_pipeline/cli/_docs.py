@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
-from ._common import CONTEXT_SETTINGS
+from media_pipeline.cli._common import CONTEXT_SETTINGS
 
 
 def render_markdown() -> str:
-    from . import cli
+    from media_pipeline.cli import cli
 
     # Each command's context is a child of the group's, as in a real invocation, so inherited
     # settings (the -h alias, the width) are the ones users see.

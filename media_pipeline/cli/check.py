@@ -6,14 +6,14 @@ from pathlib import Path
 
 import click
 
-from .. import gate
-from ..config import load_catalog, show_slugs
-from ..fsutil import display_path
-from ..layout import episode_file, episode_ref
-from ..errors import Problem
-from ..model import Workspace
-from ..storage import storage_problem
-from ._common import CONTEXT_SETTINGS, echo, quiet, workspace
+from media_pipeline.cli._common import CONTEXT_SETTINGS, echo, quiet, workspace
+from media_pipeline.config.load import load_catalog, show_slugs
+from media_pipeline.errors import Problem
+from media_pipeline.layout import episode_file, episode_ref
+from media_pipeline.model import Workspace
+from media_pipeline.publishing import gate
+from media_pipeline.storage import storage_problem
+from media_pipeline.util.fsutil import display_path
 
 
 @click.command("check", context_settings=CONTEXT_SETTINGS)

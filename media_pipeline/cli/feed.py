@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import click
 
-from ..config import load_show
-from ..errors import ConfigError
-from ..fsutil import display_path
-from ..layout import feed_key, feed_url
-from ..storage import open_storage
-from ._common import CONTEXT_SETTINGS, workspace
+from media_pipeline.cli._common import CONTEXT_SETTINGS, workspace
+from media_pipeline.config.load import load_show
+from media_pipeline.errors import ConfigError
+from media_pipeline.layout import feed_key, feed_url
+from media_pipeline.storage import open_storage
+from media_pipeline.util.fsutil import display_path
 
 
 @click.command("feed", context_settings=CONTEXT_SETTINGS)

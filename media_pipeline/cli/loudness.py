@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from .. import loudness as measuring
-from ..probe import probe
-from ._common import CONTEXT_SETTINGS, progress_bar, quiet
+from media_pipeline.audio import loudness as measuring
+from media_pipeline.audio.probe import probe
+from media_pipeline.cli._common import CONTEXT_SETTINGS, progress_bar, quiet
 
 
 @click.command("loudness", context_settings=CONTEXT_SETTINGS)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from ..scaffold import new_episode
-from ._common import workspace
+from media_pipeline.cli._common import workspace
+from media_pipeline.config.scaffold import new_episode
 
 
 @click.command("new")

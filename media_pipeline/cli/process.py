@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
-from .. import gate
-from ..config import load_catalog
-from ..errors import PipelineError
-from ..process import process_episode
-from ._common import CONTEXT_SETTINGS, progress_bar, quiet, workspace
+from media_pipeline.audio.process import process_episode
+from media_pipeline.cli._common import CONTEXT_SETTINGS, progress_bar, quiet, workspace
+from media_pipeline.config.load import load_catalog
+from media_pipeline.errors import PipelineError
+from media_pipeline.publishing import gate
 
 
 @click.command("process", context_settings=CONTEXT_SETTINGS)

@@ -9,14 +9,14 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from .. import notify as notifying
-from .. import publish as publishing
-from .. import release as releasing
-from .. import unpublish as unpublishing
-from ..config import Catalog, load_catalog, localize
-from ..errors import ConfigError, ValidationError
-from ..model import Workspace
-from ._common import CONTEXT_SETTINGS, echo, progress_bar, quiet, workspace
+from media_pipeline.cli._common import CONTEXT_SETTINGS, echo, progress_bar, quiet, workspace
+from media_pipeline.config.load import load_catalog, localize
+from media_pipeline.errors import ConfigError, ValidationError
+from media_pipeline.model import Catalog, Workspace
+from media_pipeline.notify import notify as notifying
+from media_pipeline.publishing import publish as publishing
+from media_pipeline.publishing import release as releasing
+from media_pipeline.publishing import unpublish as unpublishing
 
 log = logging.getLogger(__name__)
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import click
 
-from .. import storage as storage_module
-from ..errors import ConfigError
-from ..layout import feed_key
-from ..serve import DEFAULT_HOST, DEFAULT_PORT, make_server
-from ..storage.local import LocalStorage
-from ._common import workspace
+from media_pipeline import storage as storage_module
+from media_pipeline.cli._common import workspace
+from media_pipeline.errors import ConfigError
+from media_pipeline.layout import feed_key
+from media_pipeline.preview.server import DEFAULT_HOST, DEFAULT_PORT, make_server
+from media_pipeline.storage.local import LocalStorage
 
 
 @click.command()

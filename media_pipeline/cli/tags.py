@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from .. import tagging
-from ._common import CONTEXT_SETTINGS
+from media_pipeline.cli._common import CONTEXT_SETTINGS
+from media_pipeline.tags import tagging
 
 
 @click.command("tags", context_settings=CONTEXT_SETTINGS)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from ..config import load_catalog
-from ..errors import ValidationError
-from ._common import CONTEXT_SETTINGS, progress_bar, quiet, workspace
+from media_pipeline.cli._common import CONTEXT_SETTINGS, progress_bar, quiet, workspace
+from media_pipeline.config.load import load_catalog
+from media_pipeline.errors import ValidationError
 
 
 @click.command("transcribe", context_settings=CONTEXT_SETTINGS)
@@ -28,7 +28,7 @@ def transcribe_command(ctx: click.Context, episode: str, language: str | None, f
     Example:
         media-pipeline transcribe ihmiskeskeisyys/004-vieras
     """
-    from ..asr import transcribe_episode
+    from media_pipeline.transcripts.asr import transcribe_episode
 
     ws = workspace(ctx)
     catalog, problems = load_catalog(ws)

@@ -16,11 +16,10 @@ from xml.sax.saxutils import escape as xml_escape
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from ..layout import INDEX_KEY, SITEMAP_KEY, STATEMENT_KEYS, episode_page_key, show_page_key
-from ..model import FeedEntry, Show, SiteSettings, StoredFile
-from ..transcripts import Cue
-from . import strings as S
-
+from media_pipeline.layout import INDEX_KEY, SITEMAP_KEY, STATEMENT_KEYS, episode_page_key, show_page_key
+from media_pipeline.model import FeedEntry, Show, SiteSettings, StoredFile
+from media_pipeline.site import strings as S
+from media_pipeline.transcripts.core import Cue
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlparse
 
-from ..errors import ConfigError
-from ..redact import redact_url, url_credentials
-from .base import PRIVATE_PREFIX, ObjectInfo, PreconditionFailed, Storage, sha256_bytes, sha256_file
+from media_pipeline.errors import ConfigError
+from media_pipeline.storage.base import ObjectInfo, PreconditionFailed, Storage, sha256_bytes, sha256_file
+from media_pipeline.util.redact import redact_url, url_credentials
 
 
 def open_storage(url: str, root: Path) -> Storage:
@@ -24,11 +24,11 @@ def open_storage(url: str, root: Path) -> Storage:
         folder = Path(parsed.netloc + parsed.path) if parsed.netloc not in ("", "localhost") else Path(parsed.path)
         if not folder.is_absolute():
             folder = root / folder
-        from .local import LocalStorage
+        from media_pipeline.storage.local import LocalStorage
 
         return LocalStorage(folder.resolve(), url)
     if parsed.scheme == "s3":
-        from .s3 import S3Storage
+        from media_pipeline.storage.s3 import S3Storage
 
         return S3Storage.from_url(url)
     raise ConfigError("storage must be file://FOLDER or s3://BUCKET/PREFIX", field="storage", path=redact_url(url))
@@ -44,5 +44,5 @@ def storage_problem(url: str, root: Path) -> str | None:
     return None
 
 
-__all__ = ["PRIVATE_PREFIX", "ObjectInfo", "PreconditionFailed", "Storage", "open_storage", "sha256_bytes",
+__all__ = ["ObjectInfo", "PreconditionFailed", "Storage", "open_storage", "sha256_bytes",
            "sha256_file", "storage_problem"]

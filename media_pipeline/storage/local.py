@@ -14,9 +14,10 @@ import threading
 from pathlib import Path
 from typing import Callable, Iterator
 
-from ..errors import StorageError
-from ..fsutil import replacing
-from .base import PRIVATE_PREFIX, ObjectInfo, PreconditionFailed, UploadProgress, sha256_bytes, sha256_file
+from media_pipeline.errors import StorageError
+from media_pipeline.layout import PRIVATE_PREFIX
+from media_pipeline.storage.base import ObjectInfo, PreconditionFailed, UploadProgress, sha256_bytes, sha256_file
+from media_pipeline.util.fsutil import replacing
 
 try:
     import fcntl

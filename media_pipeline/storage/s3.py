@@ -23,14 +23,14 @@ from urllib.parse import parse_qsl, urlparse
 import boto3
 from boto3.s3.transfer import TransferConfig, create_transfer_manager
 from botocore.config import Config
-from botocore.exceptions import (BotoCoreError, ClientError, ConnectionError as BotoConnectionError,
-                                 HTTPClientError, IncompleteReadError, NoCredentialsError)
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError, IncompleteReadError, NoCredentialsError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 from s3transfer.subscribers import BaseSubscriber
 from s3transfer.utils import ChunksizeAdjuster
 
-from ..errors import ConfigError, StorageError
-from ..redact import redact, redact_url
-from .base import ObjectInfo, PreconditionFailed, UploadProgress
+from media_pipeline.errors import ConfigError, StorageError
+from media_pipeline.storage.base import ObjectInfo, PreconditionFailed, UploadProgress
+from media_pipeline.util.redact import redact, redact_url
 
 log = logging.getLogger(__name__)
 

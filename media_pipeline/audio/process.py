@@ -1,0 +1,165 @@
+"""Process one episode into the build cache: probe, normalise, encode, verify (untagged renditions).
+
+Reads top to bottom as the stages it runs; an unchanged episode is a cache hit and does no audio work.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from media_pipeline.audio import cache, normalise, stamps
+from media_pipeline.audio.encode import COPY_VIDEO_CODECS, Output, encode
+from media_pipeline.audio.probe import damaged, describe_damage, probe
+from media_pipeline.errors import MediaError
+from media_pipeline.layout import content_type_for
+from media_pipeline.model import AudioSettings, Episode, Loudness, MediaInfo, Rendition, Show, Workspace
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ProcessResult:
+    """The renditions of one episode in the cache (video first for webinars), and its source's facts."""
+
+    renditions: tuple[Rendition, ...]
+    info: MediaInfo
+    cached: bool  # True when no audio work was done
+
+
+def process_episode(ws: Workspace, show: Show, episode: Episode, *,
+                    progress: Callable[[float], None] | None = None) -> ProcessResult:
+    """Renditions of `episode` normalised to `show.audio`, from the cache when nothing changed.
+
+    What is known of unchanged files (their digests, what probe found) comes from the build
+    cache's stamps (`stamps.py`), so a cache hit reads no recording."""
+    known = stamps.stamps_for(ws.build_dir)
+    info = known.probe(episode.source)
+    accept_damage = episode.accept_damaged_source
+    shown = _shown(ws, episode.source)
+    if reason := known.header_damage(episode.source):
+        if not accept_damage:
+            raise damaged(shown, reason)
+        log.warning("%s: %s; published anyway (accept_damaged_source)", shown, reason)
+    video = info.has_video
+    settings = show.audio
+    video_codec = info.video.codec if info.video else None
+    extra = {"video": video}
+    if video and video_codec not in COPY_VIDEO_CODECS:
+        extra["video_codec"] = "h264"  # re-encoded (encode.video_args); copied video keeps its old keys
+    version = normalise.VIDEO_CODE_VERSION if video else normalise.CODE_VERSION
+    key = cache.key(episode.source, settings, code_version=version, extra=extra, digest=known.digest)
+    entry = cache.folder(ws.build_dir, show.slug, episode.slug, key)
+    manifest = cache.use(entry)
+    if manifest is not None:
+        log.info("cache hit: %s, renditions from %s", episode.key, entry)
+        cache.prune(entry)
+        if progress:
+            progress(1.0)
+        return ProcessResult(_renditions(entry, manifest), info, cached=True)
+    log.info("audio work: %s from %s", episode.key, episode.source)
+    with cache.building(entry) as staging:
+        outputs = _outputs(staging, episode.slug, settings, video, video_codec)
+        measured, durations = render(info, settings, outputs, video=video, progress=progress,
+                                     accept_damage=accept_damage, shown=shown)
+        cache.write_manifest(staging, {
+            "episode": episode.key,
+            "source": str(episode.source),
+            "renditions": [
+                # The storage layer's content types: plain media types, the enclosure types Apple checks.
+                {"file": o.path.name, "mime_type": content_type_for(o.path.name),
+                 "role": "video" if o.kind == "mp4" else "audio", "duration": d, "loudness": vars(m)}
+                for o, m, d in zip(outputs, measured, durations)],
+        })
+    manifest = cache.load(entry)
+    assert manifest is not None
+    cache.prune(entry)
+    return ProcessResult(_renditions(entry, manifest), info, cached=False)
+
+
+def _outputs(folder: Path, slug: str, settings: AudioSettings, video: bool,
+             video_codec: str | None = None) -> tuple[Output, ...]:
+    """What to write: for video the MP4 first (the primary enclosure), then always the MP3."""
+    outputs = []
+    if video:
+        outputs.append(Output(folder / f"{slug}.mp4", "mp4", settings.video_audio_bitrate_kbps, video_codec))
+    outputs.append(Output(folder / f"{slug}.mp3", "mp3", settings.bitrate_kbps))
+    if "m4a" in settings.formats and not video:
+        outputs.append(Output(folder / f"{slug}.m4a", "m4a", settings.bitrate_kbps))
+    return tuple(outputs)
+
+
+def render(info: MediaInfo, settings: AudioSettings, outputs: tuple[Output, ...], *, video: bool = False,
+           progress: Callable[[float], None] | None = None,
+           accept_damage: bool = False, shown: Path | None = None) -> tuple[tuple[Loudness, ...], tuple[float, ...]]:
+    """Measure, then encode every output in one pass with its loudness verified; correct once if needed.
+
+    A recording the analysis pass could not decode in full is refused before encoding, unless
+    `accept_damage` (the episode's accept_damaged_source) says to publish it as it is.
+
+    Returns each output's measured loudness and duration. Outside the show's tolerance after the
+    correction it is an error: a file that misses the target is never passed on silently.
+    """
+    # the calibration's sample, kept by the analysis pass beside the outputs (a cache staging
+    # folder, so a killed run's is swept with it) and removed once the limiter is calibrated
+    with tempfile.TemporaryDirectory(prefix=".sample-", dir=outputs[0].path.parent) as sample_dir:
+        the_plan = normalise.plan(info, settings, video=video, progress=_scaled(progress, 0.0, 0.15),
+                                  sample_dir=Path(sample_dir))
+        if the_plan.main.analysis.damage:
+            reason = describe_damage(info.path, the_plan.main.analysis.damage)
+            if not accept_damage:
+                raise damaged(shown or info.path, reason)
+            log.warning("%s: %s; published anyway (accept_damaged_source)", shown or info.path, reason)
+        clip_durations = tuple(probe(s.path).duration for i, s in enumerate(the_plan.segments)
+                               if i != the_plan.main_index)
+        duration = the_plan.duration(info, clip_durations)
+        branches = normalise.calibrate(the_plan, tuple(the_plan.branch(o.codec) for o in outputs), duration=duration,
+                                       progress=_scaled(progress, 0.15, 0.3), workdir=outputs[0].path.parent)
+    measured = list(encode(the_plan, outputs, branches, duration=duration, progress=_scaled(progress, 0.3, 1.0)))
+    # Aim tighter than the tolerance: one more encode is cheaper than a programme that drifts.
+    aim = min(normalise.RETRY_LU, settings.tolerance_lu)
+    retry = [i for i, m in enumerate(measured) if not normalise.within(m, settings, aim)]
+    if retry:
+        again = tuple(normalise.corrected(branches[i], measured[i], settings) for i in retry)
+        for i, branch in zip(retry, again):
+            log.info("correcting %s: measured %.1f LUFS, %.1f dBTP; gain now %+.2f dB, limiter %s",
+                     outputs[i].path.name, measured[i].integrated, measured[i].true_peak, branch.trim_db,
+                     "off" if branch.limiter_db is None else f"{branch.limiter_db:.1f} dBFS")
+        fixed = encode(the_plan, tuple(outputs[i] for i in retry), again, duration=duration)
+        for i, m in zip(retry, fixed):
+            measured[i] = m
+    for output, m in zip(outputs, measured):
+        if not normalise.within(m, settings):
+            raise MediaError(
+                f"{output.path.name} measured {m.integrated:.1f} LUFS and {m.true_peak:.1f} dBTP after encoding, "
+                f"outside {settings.target_lufs:g} ± {settings.tolerance_lu:g} LU with a {settings.true_peak_db:g} "
+                "dBTP ceiling", path=info.path)
+        log.info("%s: %.1f LUFS, range %.1f LU, true peak %.1f dBTP", output.path.name, m.integrated, m.lra,
+                 m.true_peak)
+    durations = tuple(probe(o.path).duration for o in outputs)
+    return tuple(measured), durations
+
+
+def _shown(ws: Workspace, path: Path) -> Path:
+    """`path` as messages show it: relative to the workspace when inside it."""
+    try:
+        return Path(path).resolve().relative_to(ws.root.resolve())
+    except ValueError:
+        return Path(path)
+
+
+def _scaled(progress: Callable[[float], None] | None, low: float, high: float) -> Callable[[float], None] | None:
+    if progress is None:
+        return None
+    return lambda fraction: progress(low + (high - low) * fraction)
+
+
+def _renditions(entry: Path, manifest: dict) -> tuple[Rendition, ...]:
+    return tuple(Rendition(path=entry / r["file"], mime_type=r["mime_type"], role=r["role"], duration=r["duration"],
+                           loudness=Loudness(**r["loudness"])) for r in manifest["renditions"])
+
+
+__all__ = ["ProcessResult", "process_episode", "render"]

@@ -1,0 +1,390 @@
+"""The orchestrator: episodes from source files to stored media and a rebuilt feed, stage by stage.
+
+validate -> per episode: guid, process, tag copies, sidecars, its would-be record -> the would-be
+feed rendered (nothing public is uploaded for a commit that cannot happen) -> upload -> commit
+(pages, manifest, then feed) -> OPML. All local files are written in the run's own work folder. Media is stored and verified before the feed that points at it; the feed goes last.
+Each stage takes the show's run (`run.ShowRun`) and returns what it did; `publish` gathers the
+results into the report.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from media_pipeline import layout
+from media_pipeline.audio import process
+from media_pipeline.config.load import record_guid
+from media_pipeline.errors import PipelineError, Problem
+from media_pipeline.feeds import feed, opml
+from media_pipeline.model import Catalog, Episode, Workspace
+from media_pipeline.publishing import gate, manifest, render, reuse
+from media_pipeline.publishing.lock import lock_path, locked
+from media_pipeline.publishing.manifest import EpisodeRecord, FileRecord
+from media_pipeline.publishing.render import commit
+from media_pipeline.publishing.run import EpisodeOutcome, Progress, ShowResult, ShowRun, scratch
+from media_pipeline.publishing.uploads import (
+    Prepared,
+    Stored,
+    Upload,
+    artwork_record,
+    delete_quietly,
+    prepare_files,
+    store_artwork,
+    store_episode,
+)
+from media_pipeline.storage import Storage, open_storage
+from media_pipeline.tags import artwork, chapters, tagging
+from media_pipeline.transcripts import core as transcripts
+from media_pipeline.util.fsutil import atomic_copy, atomic_write
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PublishReport:
+    outcomes: list[EpisodeOutcome] = field(default_factory=list)
+    feeds: list[str] = field(default_factory=list)  # feed URLs written or confirmed
+    written: list[str] = field(default_factory=list)  # every key written, media and feeds alike
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (what, reason) for each failure
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def fail(self, what: str, exc: Exception) -> None:
+        log.debug("%s: %s", what, exc)
+        self.failures.append((what, str(exc)))
+        self.outcomes.append(EpisodeOutcome(what, "failed", error=str(exc)))
+
+
+def publish(ws: Workspace, catalog: Catalog, episodes: Sequence[Episode], *, now: datetime, dry_run: bool = False,
+            progress: Progress | None = None, storage: Storage | None = None,
+            loaded: Iterable[Problem] = ()) -> PublishReport:
+    """Publish `episodes`: those due at `now` go live, those with a later publish time are staged.
+
+    Nothing happens unless the catalog passes the gate (`gate.require`; `loaded` are the loader's
+    findings, when the caller has them). Each show touched gets its manifest and feed rebuilt
+    once, after all its media is stored; a failed episode is reported and the others carry on.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be time-zone aware")
+    gate.require(ws, catalog, loaded, publishing=True)
+    storage = storage or open_storage(ws.storage_url, ws.root)
+    report = PublishReport(dry_run=dry_run)
+    shows: dict[str, list[Episode]] = {}
+    for episode in episodes:
+        shows.setdefault(episode.show, []).append(episode)
+    with scratch(ws.build_dir) as work:
+        done = 0
+        for slug, show_episodes in shows.items():
+            def show_progress(fraction: float, _done=done, _n=len(show_episodes)) -> None:
+                if progress:
+                    progress((_done + fraction * _n) / max(1, len(episodes)))
+
+            try:
+                snap = manifest.read(storage, slug)
+                run = ShowRun(ws, storage, catalog, catalog.shows[slug], snap, now, work / slug, show_progress)
+                result = publish_show(run, show_episodes, dry_run=dry_run)
+            except PipelineError as exc:
+                report.fail(slug, exc)
+            else:
+                for what, exc in result.failures:
+                    report.fail(what, exc)
+                report.outcomes.extend(result.outcomes)
+                report.written.extend(result.written)
+                report.feeds.extend([result.feed] if result.feed else [])
+            done += len(show_episodes)
+    if not dry_run and report.feeds:
+        try:
+            report.written.extend(opml.store(ws, storage, catalog, report.feeds))
+        except PipelineError as exc:
+            report.fail(layout.OPML_KEY, exc)
+        if report.written:  # a run that changed nothing costs no more requests than before
+            try:
+                report.written.extend(render.store_site(ws, storage, catalog))
+            except PipelineError as exc:
+                report.fail(layout.INDEX_KEY, exc)
+    return report
+
+
+def publish_show(run: ShowRun, episodes: list[Episode], *, dry_run: bool = False) -> ShowResult:
+    """One show: validate against its manifest, each episode up to a would-be record, the feed those
+    records give rendered (so nothing public is uploaded for a commit that cannot happen), then
+    the uploads and the commit."""
+    result = ShowResult()
+    ready = []
+    for episode in episodes:
+        if problem := gate.against_manifest(run.ws, run.show, run.catalog, episode, run.current, run.now):
+            result.failures.append((episode.key, problem))
+        else:
+            ready.append(episode)
+    if dry_run:
+        result.outcomes.extend(plan(run, episode) for episode in ready)
+        return result
+    uploaded: list[str] = []  # every key this run wrote, even for an episode that failed half-way
+    try:
+        art = prepared_show_art(run)
+        show_art = artwork_record(run, art)
+        prepared: list[Prepared] = []
+        for i, episode in enumerate(ready):
+            progress = (lambda f, i=i: run.progress((i + f) / max(1, len(ready)))) if run.progress else None
+            try:
+                prepared.append(prepare_episode(run, episode, progress))
+            except PipelineError as exc:
+                result.failures.append((episode.key, exc))
+        if not prepared and run.snapshot.manifest_etag is None:
+            return result  # nothing of this show ever published and nothing now: no empty feed for apps to find
+        accepted = would_commit(run, prepared, show_art, result)
+        result.written.extend(store_artwork(run, art, show_art))
+        stored: list[Stored] = []
+        for item in accepted:
+            try:
+                stored.append(store_episode(run, item, uploaded))
+            except PipelineError as exc:
+                result.failures.append((layout.episode_key(run.show.slug, item.record.slug), exc))
+            else:
+                result.written.extend(stored[-1].uploaded)
+        if stored or run.snapshot.manifest_etag is not None:
+            result.add(commit_show(run, stored, show_art, uploaded))
+        else:
+            forget_uploads(run, uploaded)
+    except PipelineError as exc:  # the show's artwork or its commit: its episodes' results stand
+        result.failures.append((run.show.slug, exc))
+        forget_uploads(run, uploaded)
+    return result
+
+
+def prepare_episode(run: ShowRun, episode: Episode, progress: Progress | None = None) -> Prepared:
+    """One episode's stages up to its would-be record: guid, process, copy and tag, sidecars; none
+    after process when nothing the episode is made from changed since it was stored (`reuse`)."""
+    episode = replace(episode, guid=assign_guid(run, episode))
+    processed = process.process_episode(run.ws, run.show, episode, progress=progress)
+    if (same := reuse.unchanged(run, episode, processed)) is not None:
+        return same
+    files = tag_copies(run, episode, processed)
+    duration = processed.renditions[0].duration  # as published: trimming and intro/outro change it
+    files += sidecars(run, episode, duration)
+    prepared = prepare_files(run, episode, files, duration)
+    reuse.remember(run, episode, processed, prepared)
+    return prepared
+
+
+def would_commit(run: ShowRun, prepared: list[Prepared], show_art: FileRecord | None,
+                 result: ShowResult) -> list[Prepared]:
+    """The episodes whose records give a feed and pages that can be rendered, checked before any
+    upload: a show whose current feed cannot be rendered raises (nothing is uploaded), and an
+    episode that would break it fails alone."""
+    overlay = {p.record.slug: p.record.guid for p in prepared}
+
+    def check(records: list[EpisodeRecord]) -> None:
+        m = run.current.copy()
+        targets = {f.key if r.state == "live" else r.staged_key(run.show.slug, f) for r in records for f in r.files}
+        apply_records(run, m, records, show_art, {}, targets)
+        render.preview(run.ws, run.show, run.catalog, m, overlay=overlay, snapshot=run.snapshot)
+
+    try:
+        check([p.record for p in prepared])  # the usual case: one rendering
+        return prepared
+    except PipelineError:
+        check([])  # the show's feed as it stands cannot be rendered: raise, before any upload
+    accepted: list[Prepared] = []
+    for item in prepared:
+        try:
+            check([p.record for p in accepted] + [item.record])
+        except PipelineError as exc:
+            result.failures.append((layout.episode_key(run.show.slug, item.record.slug), exc))
+        else:
+            accepted.append(item)
+    return accepted
+
+
+def apply_records(run: ShowRun, m: manifest.Manifest, records: list[EpisodeRecord], show_art: FileRecord | None,
+                  lost: dict[str, str], uploaded: set[str]) -> list[str]:
+    """The commit's change to the manifest (idempotent: re-applied to each version read). Returns
+    the keys it retired; `lost` gets each episode that cannot be recorded, with the reason."""
+    m.podcast_guid = feed.show_podcast_guid(run.show, run.feed_url, m.podcast_guid)
+    m.artwork = show_art
+    lost.clear()
+    retired: list[str] = []
+    for record in records:
+        current = m.episodes.get(record.guid)
+        if current is not None and current.state == "unpublished":
+            # Taken down by a concurrent unpublish since we read: it stays down.
+            lost[record.guid] = "was unpublished while this run published it; it stays unpublished"
+        elif current is not None and current.state == "live" and record.state == "staged":
+            # Released by a concurrent release-due since we read: it never goes back into hiding.
+            lost[record.guid] = "was released while this run staged it; publish it again to update it"
+        elif not _still_there(run, current, record, uploaded):
+            lost[record.guid] = "was changed by another run while this run published it; publish it again"
+        else:
+            retired += m.put_record(record)
+    return retired
+
+
+def _still_there(run: ShowRun, current: EpisodeRecord | None, record: EpisodeRecord, uploaded: set[str]) -> bool:
+    """Whether the files this run did not upload (the manifest it read had them) are still where
+    the manifest now says: a concurrent run may have replaced and deleted them since."""
+    have = set()
+    if current is not None:
+        if current.state == "live":
+            have |= {(f.key, f.sha256) for f in current.files}
+        if current.staging:
+            have |= {(current.staged_key(run.show.slug, f), f.sha256) for f in current.files}
+    for f in record.files:
+        key = f.key if record.state == "live" else record.staged_key(run.show.slug, f)
+        if key not in uploaded and (key, f.sha256) not in have:
+            return False
+    return True
+
+
+def commit_show(run: ShowRun, stored: list[Stored], show_art: FileRecord | None, uploaded: list[str]) -> ShowResult:
+    """Record the stored episodes in the manifest and write the feed (last), then remove what no
+    longer belongs: files replaced by changed bytes, staged copies of episodes now live, files of
+    renamed episodes, and uploads of episodes that could not be recorded."""
+    result = ShowResult()
+    lost: dict[str, str] = {}
+    with locked(lock_path(run.ws, run.show.slug)):
+        # What this run uploaded must still be its bytes: a run on another machine (or one that
+        # raced this one to the same new key) may have stored other bytes there since.
+        ours = set()
+        for item in stored:
+            for key in item.uploaded:
+                f = _file_at(run, item.record, key)
+                info = run.storage.head(key)
+                if info is not None and info.size == f.size and info.sha256 in (None, f.sha256):
+                    ours.add(key)
+        for item in stored:
+            if not set(item.uploaded) <= ours:
+                lost[item.record.guid] = "another run stored other bytes for it at the same time; publish it again"
+        records = [s.record for s in stored if s.record.guid not in lost]
+        clashed = dict(lost)
+
+        def change(m: manifest.Manifest) -> list[str]:
+            retired = apply_records(run, m, records, show_art, lost, ours)
+            lost.update(clashed)
+            return retired
+
+        updated = commit(run.ws, run.storage, run.catalog, run.show, change,
+                         overlay={r.slug: r.guid for r in records}, snapshot=run.snapshot)
+        # The stored feed no longer names what this write retired: the staged copies go now (the
+        # commit itself deleted the public files), listed as leftovers until the next write should
+        # a delete fail or the run stop here.
+        delete_quietly(run.storage, [k for k in updated.result or () if k.startswith(layout.PRIVATE_PREFIX)])
+        forget_uploads(run, [k for k in uploaded if k in ours], updated.manifest)
+    result.feed = run.feed_url
+    result.written.extend(updated.pages_written)
+    if updated.feed_written:
+        result.written.append(layout.feed_key(run.show.slug))
+    for item in stored:
+        record, key = item.record, layout.episode_key(run.show.slug, item.record.slug)
+        if record.guid in lost:
+            result.failures.append((key, PipelineError(lost[record.guid], path=key)))
+            continue
+        result.outcomes.append(EpisodeOutcome(key, record.state, record.guid, item.uploaded,
+                                              publish_at=record.publish_at))
+    return result
+
+
+def _file_at(run: ShowRun, record: EpisodeRecord, key: str) -> FileRecord:
+    return next(f for f in record.files
+                if key == (f.key if record.state == "live" else record.staged_key(run.show.slug, f)))
+
+
+def forget_uploads(run: ShowRun, uploaded: list[str], latest: manifest.Manifest | None = None) -> None:
+    """Delete what this run uploaded that no manifest names (an episode that failed half-way or could
+    not be recorded), so no public object is left that nothing points at."""
+    if not uploaded:
+        return
+    try:
+        latest = latest or manifest.read_manifest(run.storage, run.show.slug)[0]
+    except PipelineError as exc:
+        log.warning("could not check this run's uploads: %s", exc)
+        return
+    named = latest.named_keys()
+    named |= {r.staged_key(run.show.slug, f) for r in latest.episodes.values() if r.staging for f in r.files}
+    delete_quietly(run.storage, sorted(set(uploaded) - named), "unrecorded upload ")
+
+
+def assign_guid(run: ShowRun, episode: Episode) -> str:
+    """The episode's guid: the one in its file, else the one the manifest knows for its slug (a run
+    that stopped before writing it back), else a new random one; written back into the file
+    before anything is uploaded, so it never changes afterwards."""
+    if episode.guid:
+        return episode.guid
+    known = run.current.by_slug(episode.slug)
+    guid = known.guid if known else str(uuid.uuid4())
+    recorded = record_guid(episode.path, guid)
+    if recorded == guid:
+        log.info("%s: assigned guid %s", episode.path, guid)
+    return recorded
+
+
+def prepared_show_art(run: ShowRun) -> Path | None:
+    """The show's artwork made fit for the feed, or None when the show has none."""
+    if not run.show.artwork or not run.show.artwork.is_file():
+        return None
+    return artwork.prepare_artwork(run.show.artwork, run.work / "show-art").feed
+
+
+def tag_copies(run: ShowRun, episode: Episode, processed: process.ProcessResult) -> list[Upload]:
+    """Copy each rendition (the cache stays untouched) and tag the copy for this episode; a video
+    copy gets the episode's captions as mov_text subtitle tracks, one per language."""
+    folder = run.episode_work(episode)
+    folder.mkdir(parents=True, exist_ok=True)
+    cover = None
+    if episode.artwork:
+        cover = artwork.prepare_artwork(episode.artwork, folder / "art").embed
+    elif run.show.artwork and run.show.artwork.is_file():
+        cover = artwork.prepare_artwork(run.show.artwork, run.work / "show-art").embed
+    files = []
+    for rendition in processed.renditions:
+        key = layout.media_key(run.show.slug, episode.slug, rendition.suffix)
+        copy = folder / key.rsplit("/", 1)[-1]
+        tracks = (transcripts.subtitle_tracks(run.show, episode, duration=rendition.duration, folder=folder)
+                  if rendition.role == "video" else [])
+        if tracks:  # captions as soft subtitles, so a downloaded video keeps them (EN 301 549 7.1.3)
+            transcripts.mux_subtitles(rendition.path, copy, tracks)
+        else:
+            atomic_copy(rendition.path, copy)
+        data = tagging.tag_data(run.show, episode, guid=episode.guid or "", feed_url=run.feed_url,
+                                episode_url=run.url(key), duration=rendition.duration, cover=cover)
+        tagging.tag_file(copy, data, id3_version=run.show.id3_version)
+        files.append(Upload("media", copy, key))
+    return files
+
+
+def sidecars(run: ShowRun, episode: Episode, duration: float) -> list[Upload]:
+    """Episode artwork, JSON chapters (Podcasting 2.0) and each transcript in four forms, when given."""
+    folder, slug, show = run.episode_work(episode), episode.slug, run.show.slug
+    files: list[Upload] = []
+    if episode.artwork:
+        prepared = artwork.prepare_artwork(episode.artwork, folder / "art").feed
+        files.append(Upload("image", prepared, layout.episode_image_key(show, slug, prepared.suffix)))
+    if episode.chapters:
+        chapter_images: dict = {}
+        for chapter in episode.chapters:
+            if chapter.image and chapter.image not in chapter_images:
+                key = layout.chapter_image_key(show, slug, len(chapter_images) + 1, chapter.image.suffix)
+                files.append(Upload("image", chapter.image, key))
+                chapter_images[chapter.image] = run.url(key)
+        path = folder / layout.chapters_name(slug)
+        atomic_write(path, chapters.chapters_json(episode, duration=duration, image_url=chapter_images.get))
+        files.append(Upload("chapters", path, layout.sidecar_key(show, path.name)))
+    # every checked transcript (and a draft only where the show allows machine ones) as WebVTT, SRT,
+    # HTML and Podcasting 2.0 JSON
+    files += [Upload(kind, path, key) for kind, path, key in
+              transcripts.write_forms(run.show, episode, duration=duration, folder=folder)]
+    return files
+
+
+def plan(run: ShowRun, episode: Episode) -> EpisodeOutcome:
+    """What a dry run says of an episode: it would go live, or be staged."""
+    record = run.record_of(episode)
+    return EpisodeOutcome(episode.key, "would go live" if run.goes_live(episode) else "would be staged",
+                          record.guid if record else episode.guid, publish_at=episode.publish_at)

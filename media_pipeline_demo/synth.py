@@ -1,0 +1,110 @@
+"""Synthetic test and demo media made with ffmpeg's lavfi sources: speech-like audio and webinars.
+
+The speech model is band-limited pink noise shaped into syllables (about 4 per second) and
+phrases with pauses, which gives realistic loudness gating and range without any recording.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from media_pipeline.audio import ffmpeg, loudness
+from media_pipeline.util.fsutil import replacing
+
+_CODECS = {
+    ".wav": ["-c:a", "pcm_s16le"],
+    ".flac": ["-c:a", "flac"],
+    ".mp3": ["-c:a", "libmp3lame", "-b:a", "192k"],
+    ".m4a": ["-c:a", "aac", "-b:a", "192k"],
+    ".opus": ["-c:a", "libopus", "-b:a", "96k"],
+    ".ogg": ["-c:a", "libopus", "-b:a", "96k"],
+}
+
+
+def speech_source(seconds: float, *, sample_rate: int = 48000, seed: int = 1) -> str:
+    """A lavfi graph of mono speech-like sound, about -29 LUFS before any gain."""
+    return (
+        f"anoisesrc=color=pink:sample_rate={sample_rate}:amplitude=0.6:seed={seed}:duration={seconds},"
+        "highpass=f=120,lowpass=f=3800,"
+        # syllables at 3.7 Hz inside phrases of ~4 s with pauses, and a slow drift of level that
+        # gives a loudness range like a conversation between two voices
+        "volume='(0.05+0.95*pow(max(0,sin(2*PI*3.7*t)*sin(2*PI*0.23*t+1)),0.6))"
+        "*(0.55+0.45*sin(2*PI*0.013*t))':eval=frame"
+    )
+
+
+def _require() -> None:
+    ffmpeg.require(filters=ffmpeg.SYNTH_FILTERS, encoders=ffmpeg.SYNTH_ENCODERS, purpose="the demo recordings")
+
+
+def speech(path: str | os.PathLike, seconds: float = 20.0, *, level_lufs: float | None = None,
+           channels: int = 2, sample_rate: int = 48000, seed: int = 1) -> Path:
+    """Write a speech-like recording; `level_lufs` sets its integrated loudness (measured, then set).
+
+    At a loud level the 16-bit intermediate clips at 0 dBFS, like a hot recording.
+    """
+    path = Path(path)
+    _require()
+    codec = _CODECS.get(path.suffix.lower())
+    if codec is None:
+        raise ValueError(f"no codec for {path.suffix}")
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=".synth-") as tmp, replacing(path) as out:
+        gain = 0.0 if level_lufs is None else level_lufs - _unity_loudness(seconds, sample_rate, seed, Path(tmp))
+        wav = out if path.suffix.lower() == ".wav" else Path(tmp) / "speech.wav"
+        ffmpeg.run(["-f", "lavfi", "-i", speech_source(seconds, sample_rate=sample_rate, seed=seed),
+                    "-af", f"volume={gain:.3f}dB", "-ac", str(channels), "-c:a", "pcm_s16le", "-y", wav],
+                   what=path, writes=wav)
+        if wav != out:
+            ffmpeg.run(["-i", wav, *codec, "-y", out], what=path, writes=out)
+    return path
+
+
+def _unity_loudness(seconds: float, sample_rate: int, seed: int, folder: Path) -> float:
+    """Integrated loudness of the source at unity gain (its first two minutes), to calibrate."""
+    wav = folder / "calibrate.wav"
+    ffmpeg.run(["-f", "lavfi", "-i", speech_source(min(seconds, 120.0), sample_rate=sample_rate, seed=seed),
+                "-c:a", "pcm_f32le", "-y", wav], what="synth", writes=wav)
+    try:
+        return loudness.measure(wav).integrated
+    finally:
+        wav.unlink(missing_ok=True)
+
+
+def webinar(path: str | os.PathLike, seconds: float = 20.0, *, level_lufs: float | None = -26.0,
+            size: str = "640x360", rate: int = 25, seed: int = 1) -> Path:
+    """Write an MP4 like a meeting tool's export: H.264 video of slides and AAC speech audio."""
+    path = Path(path)
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=".synth-") as tmp:
+        audio = speech(Path(tmp) / "audio.wav", seconds, level_lufs=level_lufs, seed=seed)
+        ffmpeg.run(["-f", "lavfi", "-i", f"testsrc2=size={size}:rate={rate}:duration={seconds}",
+                    "-i", audio, "-map", "0:v", "-map", "1:a", "-c:v", "libx264", "-preset", "ultrafast",
+                    "-pix_fmt", "yuv420p", "-g", str(rate * 2), "-c:a", "aac", "-b:a", "128k",
+                    "-shortest", "-movflags", "+faststart", "-y", path], what=path, writes=path)
+    return path
+
+
+def badly_levelled(path: str | os.PathLike, seconds: float = 120.0, *, level_lufs: float | None = -24.0,
+                   quiet_db: float = 10.0, passage: float = 30.0, pause: float = 4.0, floor_db: float = -60.0,
+                   channels: int = 2, sample_rate: int = 48000, seed: int = 1) -> Path:
+    """Speech in alternating passages, every other one `quiet_db` quieter (a guest far from the
+    microphone), each passage opening with `pause` seconds of room tone at about `floor_db` dBFS (RMS).
+
+    `level_lufs` sets the integrated loudness of the whole; the room tone keeps its own level.
+    """
+    path = Path(path)
+    quiet = 10 ** (-quiet_db / 20)
+    voice = (f"{speech_source(seconds, sample_rate=sample_rate, seed=seed)},"
+             f"volume='if(lt(mod(t,{passage:g}),{pause:g}),0,if(lt(mod(t,{2 * passage:g}),{passage:g}),1,{quiet:.4f}))'"
+             ":eval=frame")
+    with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
+        raw = Path(tmp) / "voice.wav"
+        ffmpeg.run(["-f", "lavfi", "-i", voice, "-c:a", "pcm_f32le", "-y", raw], what=path)
+        gain = 0.0 if level_lufs is None else level_lufs - loudness.measure(raw).integrated
+        tone = (f"anoisesrc=color=brown:sample_rate={sample_rate}:amplitude=1:seed={seed + 100}:duration={seconds},"
+                f"lowpass=f=2000,volume={floor_db + 12:g}dB")  # brown noise: about 12 dB under its amplitude
+        ffmpeg.run(["-i", raw, "-f", "lavfi", "-i", tone, "-filter_complex",
+                    f"[0:a]volume={gain:.3f}dB[v];[v][1:a]amerge=inputs=2,pan=mono|c0=c0+c1",
+                    "-ac", str(channels), "-c:a", "pcm_s16le", "-y", path], what=path)
+    return path
