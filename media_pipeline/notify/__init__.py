@@ -1,0 +1,1 @@
+"""After a run: WebSub, podping and chat notifications owed from the published state."""

@@ -1,0 +1,1 @@
+"""The preview HTTP server over local storage, with byte ranges."""

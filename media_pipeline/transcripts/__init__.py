@@ -1,0 +1,1 @@
+"""Transcripts: reading, caption norms, the published forms, MP4 subtitle tracks, offline speech recognition."""

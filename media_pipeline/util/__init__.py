@@ -1,0 +1,1 @@
+"""Small shared mechanisms: atomic file writes, workspace-relative paths, redaction of secrets."""
