@@ -1,7 +1,7 @@
 """The command line: each command loads, calls the library, renders. Errors become one line each.
 
-Every command lives in a module of this package and is registered below; its docstring is its
-`--help` and ends with an example.
+Every command lives in a module of this package and is listed in COMMANDS below; its docstring is
+its `--help` and ends with an example.
 """
 
 from __future__ import annotations
@@ -91,19 +91,26 @@ def _check_ffmpeg_first(ctx: click.Context) -> None:
         ffmpeg.binary()
 
 
-def _register() -> None:
-    """Add every command defined in this package's modules (a module lists its commands in COMMANDS)."""
-    import importlib
-    import pkgutil
+# Every command, in one place: a command is a module of this package and one line here.
+from media_pipeline.cli import (  # noqa: E402  (the modules need the group's settings above)
+    check, feed, loudness, new, process, publish, release_due, serve, tags, transcribe, unpublish,
+)
 
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if not info.name.startswith("_"):
-            module = importlib.import_module(f"{__name__}.{info.name}")
-            for command in getattr(module, "COMMANDS", ()):
-                cli.add_command(command)
-
-
-_register()
+COMMANDS = [
+    check.check,
+    feed.feed_cmd,
+    loudness.loudness_command,
+    new.new,
+    process.process_command,
+    publish.publish_cmd,
+    release_due.release_due_cmd,
+    serve.serve,
+    tags.tags,
+    transcribe.transcribe_command,
+    unpublish.unpublish_cmd,
+]
+for _command in COMMANDS:
+    cli.add_command(_command)
 
 
 def run(args: list[str] | None = None, *, handle_signals: bool = True) -> int:

@@ -89,6 +89,3 @@ def _select(ws: Workspace, targets: tuple[str, ...]) -> tuple[list[str], set[str
         # a whole show was asked for as well: report all of its files
         episodes |= {display_path(ws, p) for s in whole_shows for p in (ws.episodes_dir / s).glob("*.md")}
     return shows, episodes
-
-
-COMMANDS = [check]

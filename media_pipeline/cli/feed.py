@@ -33,6 +33,3 @@ def feed_cmd(ctx: click.Context, show: str) -> None:
         raise ConfigError(f"not published yet (no feed at {feed_url(ws, loaded)}); run `media-pipeline publish "
                           f"--show {loaded.slug}` first", path=display_path(ws, loaded.path))
     click.echo(got[0], nl=False)  # bytes go to the binary stream as they are
-
-
-COMMANDS = [feed_cmd]

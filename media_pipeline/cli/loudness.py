@@ -35,6 +35,3 @@ def loudness_command(ctx: click.Context, file: Path, as_json: bool) -> None:
     else:
         click.echo(f"{file}: {result.integrated:.1f} LUFS integrated, {result.lra:.1f} LU range, "
                    f"{result.true_peak:.1f} dBTP true peak")
-
-
-COMMANDS = [loudness_command]

@@ -38,6 +38,3 @@ def _shown(path: Path) -> str:
     """The path as the user can open it: relative to here when inside, else absolute."""
     relative = os.path.relpath(path)
     return path.as_posix() if relative.startswith("..") else Path(relative).as_posix()
-
-
-COMMANDS = [new]

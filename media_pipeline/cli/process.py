@@ -50,6 +50,3 @@ def process_command(ctx: click.Context, episodes: tuple[str, ...]) -> None:
         click.echo(f"{episode.key}: {state}: {', '.join(parts)} in {folder}")
     if failures:
         ctx.exit(1)
-
-
-COMMANDS = [process_command]

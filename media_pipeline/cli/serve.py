@@ -52,6 +52,3 @@ def serve(ctx: click.Context, port: int, host: str) -> None:
         click.echo("Stopped.", err=True)
     finally:
         server.server_close()
-
-
-COMMANDS = [serve]

@@ -55,6 +55,3 @@ def _clock(seconds: float) -> str:
     ms = round(seconds * 1000)
     whole, millis = divmod(ms, 1000)
     return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}.{millis:03d}"
-
-
-COMMANDS = [tags]

@@ -40,6 +40,3 @@ def transcribe_command(ctx: click.Context, episode: str, language: str | None, f
         target = transcribe_episode(ws.root, show, found, language=language, force=force, progress=progress)
     shown = target.relative_to(ws.root) if target.is_relative_to(ws.root) else target
     click.echo(f"{found.key}: draft transcript {shown}; check it, then remove draft: true from {found.path.name}")
-
-
-COMMANDS = [transcribe_command]

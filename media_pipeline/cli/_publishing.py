@@ -1,0 +1,83 @@
+"""What the commands that change what listeners see share: the --now time, the notifications
+that follow a run, and the failure list a batch ends with."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+import click
+
+from media_pipeline.cli._common import echo
+from media_pipeline.config.load import load_catalog, localize
+from media_pipeline.errors import ValidationError
+from media_pipeline.model import Catalog, Workspace
+from media_pipeline.notify import notify as notifying
+
+log = logging.getLogger(__name__)
+
+
+class TimeParam(click.ParamType):
+    """An ISO 8601 time; without an offset it is read in the workspace time zone (resolved later)."""
+
+    name = "TIME"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, datetime):
+            return value
+        try:
+            return datetime.fromisoformat(value.strip())
+        except ValueError:
+            self.fail(f"{value!r} is not a time like 2026-03-29T03:30 or 2026-03-29T03:30:00+03:00", param, ctx)
+
+
+NOW = click.option("--now", type=TimeParam(), default=None,
+                   help="Take this as the current time (ISO 8601; no offset: the workspace time zone).")
+NO_NOTIFY = click.option("--no-notify", is_flag=True,
+                         help="Send no notifications; what is owed goes out with the next run that notifies.")
+
+
+def now(ws: Workspace, given: datetime | None) -> datetime:
+    return localize(given, ZoneInfo(ws.timezone)) if given else datetime.now(timezone.utc)
+
+
+def emit(ctx: click.Context, message: str, **fields) -> None:
+    """One result line on stdout: text, or a JSON object with --log-format json."""
+    if ctx.find_root().params.get("log_format") == "json":
+        echo(json.dumps({"message": message, **fields}, ensure_ascii=False, default=str))
+    else:
+        echo(message)
+
+
+def notify(ctx: click.Context, ws: Workspace, catalog: Catalog, shows: list[str] | None, *, now: datetime,
+           dry_run: bool, enabled: bool, upcoming: list[str] = ()) -> None:
+    """After the library call: what the run's shows owe their hubs, podping and chat channels
+    (docs/notifications.md). A failed notification is one warning line, never a failed command."""
+    if not enabled:
+        return
+    report = notifying.after_run(ws, catalog, shows, now=now, dry_run=dry_run, upcoming=upcoming)
+    for line in report.planned:
+        emit(ctx, f"would notify {line}", notify=line, dry_run=True)
+    for line in report.sent:
+        emit(ctx, f"notified {line}", notify=line)
+
+
+def load_checked(ws: Workspace, shows: list[str] | None = None, strict: bool = True) -> tuple[Catalog, list]:
+    """Load; the loader's errors (strict: raised) and everything it found."""
+    loaded, problems = load_catalog(ws, shows)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors and strict:
+        raise ValidationError(errors)
+    return loaded, errors
+
+
+def fail_if(ctx: click.Context, failures: list[tuple[str, str]]) -> None:
+    """List every failure at the end, one line each, and exit 1 (a batch carries on until here)."""
+    if not failures:
+        return
+    for what, reason in failures:
+        line = reason if reason.startswith(what) else f"{what}: {reason}"
+        log.error("error: %s", line)
+    ctx.exit(1)

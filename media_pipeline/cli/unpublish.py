@@ -1,0 +1,43 @@
+"""`media-pipeline unpublish`: take an episode down, feed first, then its media."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import click
+
+from media_pipeline.cli._common import CONTEXT_SETTINGS, workspace
+from media_pipeline.cli._publishing import NO_NOTIFY, emit, load_checked, notify
+from media_pipeline.publishing import unpublish as unpublishing
+
+
+@click.command("unpublish", context_settings=CONTEXT_SETTINGS)
+@click.argument("episode")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@NO_NOTIFY
+@click.pass_context
+def unpublish_cmd(ctx: click.Context, episode: str, yes: bool, no_notify: bool) -> None:
+    """Take an episode down: remove it from the feed first, then delete its media.
+
+    The episode's guid is kept as retired and never given to another episode; to publish the
+    same file again as a new episode, delete its guid line first.
+
+    \b
+    Example:
+        media-pipeline unpublish ihmiskeskeisyys/003 --yes
+    """
+    ws = workspace(ctx)
+    catalog, _ = load_checked(ws)
+    target = unpublishing.find_target(ws, catalog, episode)  # an episode whose file is gone too
+    if not yes:
+        click.confirm(f"Take {target.key} down from its feed and delete its media?", abort=True)
+    report = unpublishing.unpublish(ws, catalog, target)
+    if report.was is None:
+        emit(ctx, f"{target.key}: not published; nothing to do", episode=target.key, state=None)
+    elif report.was == "unpublished":
+        emit(ctx, f"{target.key}: already unpublished (guid {report.guid} retired)", episode=target.key,
+             state="unpublished", guid=report.guid)
+    else:
+        emit(ctx, f"{target.key}: unpublished ({len(report.deleted)} file(s) deleted, guid {report.guid} retired)",
+             episode=target.key, state="unpublished", guid=report.guid, deleted=list(report.deleted))
+    notify(ctx, ws, catalog, [target.show], now=datetime.now(timezone.utc), dry_run=False, enabled=not no_notify)
