@@ -16,7 +16,7 @@ import pytest
 from conftest import SHOW_TOML
 
 from media_pipeline.config.load import load_catalog, load_workspace
-from media_pipeline.transcripts.core import load_transcript
+from media_pipeline.transcripts.read import load_transcript
 
 from publish_support import run_cli
 

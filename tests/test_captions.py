@@ -15,7 +15,10 @@ from lxml import html as lxml_html
 
 from media_pipeline.config.load import load_catalog, load_workspace
 from media_pipeline.model import TranscriptSettings
-from media_pipeline.transcripts.core import check_norms, clean, load_transcript, to_html, to_json, to_srt, to_vtt
+from media_pipeline.transcripts.forms import to_html, to_json, to_srt, to_vtt
+from media_pipeline.transcripts.norms import check_norms
+from media_pipeline.transcripts.read import load_transcript
+from media_pipeline.transcripts.sanitise import clean
 
 from publish_support import run_cli, stored_feed
 from transcript_support import JSON_TRANSCRIPT_SCHEMA
@@ -253,7 +256,7 @@ def test_a_draft_joins_the_transcripts_of_other_languages_in_one_edited_line(wor
 
 def test_recognised_words_are_grouped_into_cues_that_keep_the_norms(tmp_path):
     from media_pipeline.transcripts.asr import Word, cues_from_words
-    from media_pipeline.transcripts.core import Transcript
+    from media_pipeline.transcripts.cues import Transcript
 
     # two minutes of talk without a pause at 2.5 words a second, then a short reply after a pause
     talk = [Word(i * 0.4, i * 0.4 + 0.35, f"sana{i % 7}" + ("." if i % 23 == 22 else "")) for i in range(300)]
@@ -268,7 +271,7 @@ def test_recognised_words_are_grouped_into_cues_that_keep_the_norms(tmp_path):
 
 def test_a_republished_transcript_keeps_its_language_and_form_under_its_versioned_key():
     from media_pipeline import layout
-    from media_pipeline.transcripts.core import language_of_key
+    from media_pipeline.transcripts.keys import language_of_key
 
     for key, language in (("testi/001.vtt", "fi"), ("testi/001.sv.vtt", "sv"), ("testi/001.transcript.html", "fi"),
                           ("testi/001.en.transcript.json", "en")):

@@ -15,7 +15,8 @@ from lxml import etree
 from media_pipeline.errors import MediaError
 from media_pipeline.feeds.feed import build_feed, podcast_guid_for
 from media_pipeline.model import StoredFile
-from media_pipeline.transcripts.core import load_transcript, to_srt, to_vtt
+from media_pipeline.transcripts.forms import to_srt, to_vtt
+from media_pipeline.transcripts.read import load_transcript
 
 from feed_support import AUDIO_FEED_URL, BASE, audio_feed_entries, audio_show
 

@@ -23,7 +23,8 @@ from media_pipeline.feeds.podcast import AlternateEnclosureTag, TranscriptTag, r
 from media_pipeline.layout import CHAPTERS_TYPE
 from media_pipeline.model import FeedEntry, Show, StoredFile
 from media_pipeline.text.notes import render_notes
-from media_pipeline.transcripts.core import SRT_MIME, TIMED_MIMES, VTT_MIME, draft_note, language_of_key, publishable
+from media_pipeline.transcripts.forms import SRT_MIME, TIMED_MIMES, VTT_MIME, draft_note, publishable
+from media_pipeline.transcripts.keys import language_of_key
 
 log = logging.getLogger(__name__)
 

@@ -356,7 +356,9 @@ def transcript_problems(ws: Workspace, show: Show, episode: Episode, duration: f
                         path: str) -> list[Problem]:
     """The episode's transcripts: present (a draft counts only when the show allows machine
     transcripts), valid, and within the show's captioning norms (docs/feeds.md)."""
-    from media_pipeline.transcripts.core import check_norms, load_transcript, publishable
+    from media_pipeline.transcripts.forms import publishable
+    from media_pipeline.transcripts.norms import check_norms
+    from media_pipeline.transcripts.read import load_transcript
 
     out: list[Problem] = []
     settings = show.transcript_settings

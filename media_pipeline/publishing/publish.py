@@ -39,7 +39,8 @@ from media_pipeline.publishing.uploads import (
 )
 from media_pipeline.storage import Storage, open_storage
 from media_pipeline.tags import artwork, chapters, tagging
-from media_pipeline.transcripts import core as transcripts
+from media_pipeline.transcripts import forms as transcript_forms
+from media_pipeline.transcripts import mux as subtitles
 from media_pipeline.util.fsutil import atomic_copy, atomic_write
 
 log = logging.getLogger(__name__)
@@ -346,10 +347,10 @@ def tag_copies(run: ShowRun, episode: Episode, processed: process.ProcessResult)
     for rendition in processed.renditions:
         key = layout.media_key(run.show.slug, episode.slug, rendition.suffix)
         copy = folder / key.rsplit("/", 1)[-1]
-        tracks = (transcripts.subtitle_tracks(run.show, episode, duration=rendition.duration, folder=folder)
+        tracks = (subtitles.subtitle_tracks(run.show, episode, duration=rendition.duration, folder=folder)
                   if rendition.role == "video" else [])
         if tracks:  # captions as soft subtitles, so a downloaded video keeps them (EN 301 549 7.1.3)
-            transcripts.mux_subtitles(rendition.path, copy, tracks)
+            subtitles.mux_subtitles(rendition.path, copy, tracks)
         else:
             atomic_copy(rendition.path, copy)
         data = tagging.tag_data(run.show, episode, guid=episode.guid or "", feed_url=run.feed_url,
@@ -379,7 +380,7 @@ def sidecars(run: ShowRun, episode: Episode, duration: float) -> list[Upload]:
     # every checked transcript (and a draft only where the show allows machine ones) as WebVTT, SRT,
     # HTML and Podcasting 2.0 JSON
     files += [Upload(kind, path, key) for kind, path, key in
-              transcripts.write_forms(run.show, episode, duration=duration, folder=folder)]
+              transcript_forms.write_forms(run.show, episode, duration=duration, folder=folder)]
     return files
 
 

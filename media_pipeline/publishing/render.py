@@ -25,7 +25,8 @@ from media_pipeline.publishing import manifest
 from media_pipeline.publishing.manifest import EpisodeRecord, FileRecord, Manifest
 from media_pipeline.storage import Storage
 from media_pipeline.text.notes import render_notes
-from media_pipeline.transcripts import core as transcripts
+from media_pipeline.transcripts.cues import Cue
+from media_pipeline.transcripts.read import load_transcript
 from media_pipeline.util.fsutil import atomic_write, display_path
 
 log = logging.getLogger(__name__)
@@ -217,10 +218,10 @@ def render_pages(ws: Workspace, view: ShowView) -> dict[str, bytes]:
     items = []
     for entry in view.entries:
         episode = entry.episode
-        cues: tuple[transcripts.Cue, ...] = ()
+        cues: tuple[Cue, ...] = ()
         if episode.transcript:
             try:
-                cues = transcripts.load_transcript(episode.transcript, duration=None).cues
+                cues = load_transcript(episode.transcript, duration=None).cues
             except PipelineError as exc:
                 # Published with it, edited or lost since: the page waits for the next publish of the
                 # episode rather than holding up a release or a take-down of another episode.

@@ -12,14 +12,15 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from typing import Sequence
-from xml.sax.saxutils import escape as xml_escape
-
 from jinja2 import Environment, PackageLoader, select_autoescape
+from lxml import etree
 
 from media_pipeline.layout import INDEX_KEY, SITEMAP_KEY, STATEMENT_KEYS, episode_page_key, show_page_key
 from media_pipeline.model import FeedEntry, Show, SiteSettings, StoredFile
-from media_pipeline.site import strings as S
-from media_pipeline.transcripts.core import Cue
+from media_pipeline.text import strings as S
+from media_pipeline.transcripts.cues import Cue
+
+_SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 
 
 @dataclass(frozen=True)
@@ -94,13 +95,18 @@ def sitemap(base_url: str, shows: Sequence[ShowSite]) -> bytes:
         episodes = site.newest_first
         urls.append((site.page_url, episodes[0].entry.episode.publish_at if episodes else None))
         urls += [(e.page_url, e.entry.episode.publish_at) for e in episodes]
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    root = etree.Element(f"{{{_SITEMAP_NS}}}urlset", nsmap={None: _SITEMAP_NS})
+    root.text = "\n  "
     for url, modified in urls:
-        last = f"<lastmod>{modified.astimezone(dt.timezone.utc).date().isoformat()}</lastmod>" if modified else ""
-        lines.append(f"  <url><loc>{xml_escape(url)}</loc>{last}</url>")
-    lines.append("</urlset>")
-    return ("\n".join(lines) + "\n").encode("utf-8")
+        entry = etree.SubElement(root, f"{{{_SITEMAP_NS}}}url")
+        etree.SubElement(entry, f"{{{_SITEMAP_NS}}}loc").text = url
+        if modified:
+            etree.SubElement(entry, f"{{{_SITEMAP_NS}}}lastmod").text = (
+                modified.astimezone(dt.timezone.utc).date().isoformat())
+        entry.tail = "\n  "
+    if len(root):
+        root[-1].tail = "\n"
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + etree.tostring(root, encoding="utf-8") + b"\n"
 
 
 def nested_notes(notes_html: str) -> str:

@@ -19,7 +19,8 @@ from media_pipeline.audio import ffmpeg, probe
 from media_pipeline.config.load import FRONT_MATTER
 from media_pipeline.errors import ConfigError, MediaError
 from media_pipeline.model import Episode, Show, TranscriptSettings
-from media_pipeline.transcripts.core import Cue, Transcript, to_vtt
+from media_pipeline.transcripts.cues import Cue, Transcript
+from media_pipeline.transcripts.forms import to_vtt
 from media_pipeline.util.fsutil import atomic_write
 
 log = logging.getLogger(__name__)

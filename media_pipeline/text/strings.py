@@ -1,5 +1,11 @@
-"""The listener site's interface strings in Finnish, Swedish and English, and the number, size,
-duration and date formats of each. A page in another language gets the English strings."""
+"""The one catalogue of interface strings in Finnish, Swedish and English: the listener site's
+pages and accessibility statement, the notes published with transcripts, and messages to listeners;
+with the number, size, duration and date formats of each language. Text in another language gets
+the English strings.
+
+A Python table rather than gettext catalogues: three languages, a few hundred strings written by the
+project itself, no translators' tooling to feed, and a test can read every key in every language
+(tests/test_strings.py) where a missing .po entry would fall back silently."""
 
 from __future__ import annotations
 
@@ -44,6 +50,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "chapter_at": "kohdasta {time}",
         "footer": "Sivut toimivat ilman JavaScriptiä eivätkä lataa mitään muilta palvelimilta.",
         "roles.host": "juontaja", "roles.guest": "vieras", "roles.producer": "tuottaja",
+        # published with a machine transcript, wherever its text appears
+        "draft_note": "Tämä tekstitys on tehty puheentunnistuksella eikä ihminen ole tarkistanut sitä.",
     },
     "sv": {
         "skip": "Hoppa till innehållet",
@@ -81,6 +89,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "chapter_at": "från {time}",
         "footer": "Sidorna fungerar utan JavaScript och laddar inget från andra servrar.",
         "roles.host": "programledare", "roles.guest": "gäst", "roles.producer": "producent",
+        # published with a machine transcript, wherever its text appears
+        "draft_note": "Den här texten är gjord med taligenkänning och har inte granskats av en människa.",
     },
     "en": {
         "skip": "Skip to content",
@@ -118,6 +128,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "chapter_at": "from {time}",
         "footer": "These pages work without JavaScript and load nothing from other servers.",
         "roles.host": "host", "roles.guest": "guest", "roles.producer": "producer",
+        # published with a machine transcript, wherever its text appears
+        "draft_note": "This transcript was made by speech recognition and has not been checked by a person.",
     },
 }
 
@@ -134,6 +146,11 @@ def ui_language(language: str) -> str:
 
 def strings(language: str) -> dict[str, str]:
     return STRINGS[ui_language(language)]
+
+
+def text(language: str, key: str) -> str:
+    """One string of the catalogue in `language` (English when the catalogue does not have it)."""
+    return strings(language)[key]
 
 
 def role(language: str, name: str) -> str:

@@ -1,0 +1,116 @@
+"""The four published forms of a transcript (WebVTT, SRT, Podcasting 2.0 JSON and an HTML page)
+and which of an episode's transcripts may be published."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from media_pipeline import layout
+from media_pipeline.text import strings
+from media_pipeline.transcripts.cues import Transcript, format_time
+from media_pipeline.transcripts.read import load_transcript
+from media_pipeline.transcripts.sanitise import clean, sanitise_cue_line, vtt_to_srt_text
+from media_pipeline.util.fsutil import atomic_write
+
+if TYPE_CHECKING:
+    from media_pipeline.model import Episode, Show, TranscriptFile
+
+VTT_MIME = "text/vtt"
+SRT_MIME = "application/x-subrip"
+HTML_MIME = "text/html"
+JSON_MIME = "application/json"
+# Each form: (kind of file, suffix after the episode's name, MIME type in the feed)
+FORMS = (("vtt", ".vtt", VTT_MIME), ("srt", ".srt", SRT_MIME), ("html", ".transcript.html", HTML_MIME),
+         ("json", ".transcript.json", JSON_MIME))
+TIMED_MIMES = (VTT_MIME, SRT_MIME, "application/srt")
+
+
+def draft_note(language: str) -> str:
+    """The visible label of a machine transcript, in the listener's language where we have it."""
+    return strings.text(language, "draft_note")
+
+
+def publishable(episode: "Episode", show: "Show") -> list["TranscriptFile"]:
+    """The transcripts that may reach listeners: a draft only when the show allows machine ones."""
+    return [t for t in episode.transcripts if not t.draft or show.transcript_settings.allow_machine]
+
+
+def to_vtt(t: Transcript) -> bytes:
+    """The transcript as a WebVTT file (UTF-8, the MIME type text/vtt)."""
+    parts = ["WEBVTT", ""]
+    for cue in t.cues:
+        if cue.identifier and "-->" not in cue.identifier:
+            parts.append(cue.identifier)
+        parts.append(f"{format_time(cue.start)} --> {format_time(cue.end)}")
+        parts.extend(sanitise_cue_line(line) for line in cue.text.split("\n") if line.strip())
+        parts.append("")
+    return ("\n".join(parts)).encode("utf-8")
+
+
+def to_srt(t: Transcript) -> bytes:
+    """The transcript as a SubRip file: cues numbered from 1, `<v Name>` spans as "Name: "."""
+    parts = []
+    for n, cue in enumerate(t.cues, 1):
+        parts.append(str(n))
+        parts.append(f"{format_time(cue.start, ',')} --> {format_time(cue.end, ',')}")
+        parts.extend(vtt_to_srt_text(line) for line in cue.text.split("\n") if line.strip())
+        parts.append("")
+    return ("\n".join(parts)).encode("utf-8")
+
+
+def to_json(t: Transcript) -> bytes:
+    """The Podcasting 2.0 JSON transcript: version 1.0.0, one segment per cue, in seconds."""
+    segments = []
+    for cue in t.cues:
+        segment = {"startTime": round(cue.start, 3), "endTime": round(cue.end, 3),
+                   "body": " ".join(cue.plain.split())}
+        if (name := cue.speaker) is not None:
+            segment = {"speaker": name, **segment}
+        segments.append(segment)
+    return json.dumps({"version": "1.0.0", "segments": segments}, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def _stamp(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes // 60}:{minutes % 60:02d}:{secs:02d}" if minutes >= 60 else f"{minutes}:{secs:02d}"
+
+
+_env = Environment(loader=PackageLoader("media_pipeline.transcripts", "templates"),
+                   autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True,
+                   keep_trailing_newline=True)
+_env.filters["stamp"] = _stamp
+
+
+def to_html(t: Transcript, *, title: str, language: str, draft: bool = False) -> bytes:
+    """A readable transcript page in the Podcasting 2.0 HTML transcript form: per cue a `<cite>`
+    with the speaker (when named), a `<time>` with the start and a `<p>` with the words; every
+    text escaped."""
+    page = _env.get_template("transcript.html").render(
+        cues=t.cues, title=title, language=language, note=draft_note(language) if draft else None)
+    return page.encode("utf-8")
+
+
+def write_forms(show: "Show", episode: "Episode", *, duration: float | None,
+                folder: Path) -> list[tuple[str, Path, str]]:
+    """Every publishable transcript of `episode` in all four forms, written under `folder`:
+    (kind "transcript", file, storage key) for each, the show's language first, WebVTT first."""
+    out: list[tuple[str, Path, str]] = []
+    folder.mkdir(parents=True, exist_ok=True)
+    chosen = publishable(episode, show)
+    chosen.sort(key=lambda t: (t.language or show.language) != show.language)
+    for item in chosen:
+        language = item.language or show.language
+        t = clean(load_transcript(item.path, duration=duration))
+        title = episode.title + (f" ({language})" if language != show.language else "")
+        data = {"vtt": to_vtt(t), "srt": to_srt(t), "json": to_json(t),
+                "html": to_html(t, title=title, language=language, draft=item.draft)}
+        for form, suffix, _mime in FORMS:
+            key = layout.transcript_key(show.slug, episode.slug, language, show.language, suffix)
+            path = folder / key.rsplit("/", 1)[-1]
+            atomic_write(path, data[form])
+            out.append(("transcript", path, key))
+    return out
