@@ -15,7 +15,8 @@ from typing import Callable
 
 import yaml
 
-from media_pipeline.config.load import FrontMatterLoader, episode_paths, load_workspace, show_slugs, split_front_matter
+from media_pipeline.config.frontmatter import FrontMatterLoader, split_front_matter
+from media_pipeline.config.load import episode_paths, load_workspace, show_slugs
 from media_pipeline.errors import PipelineError
 from media_pipeline.model import Workspace
 from media_pipeline.util.fsutil import replacing

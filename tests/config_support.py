@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from media_pipeline.config.load import FrontMatterLoader, split_front_matter
+from media_pipeline.config.frontmatter import FrontMatterLoader, split_front_matter
 
 REPO = Path(__file__).resolve().parent.parent
 WORKSPACE_PARTS = ("media-pipeline.toml", "feeds", "episodes", "artwork", "transcripts")

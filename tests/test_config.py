@@ -11,7 +11,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from media_pipeline.config.load import load_catalog, load_episode, load_show, load_workspace, localize, record_guid
+from media_pipeline.config.frontmatter import record_guid
+from media_pipeline.config.load import load_catalog, load_episode, load_show, load_workspace
+from media_pipeline.config.times import localize
 from media_pipeline.errors import ConfigError, Problem, ValidationError
 from media_pipeline.feeds.lint import APPLE_CATEGORIES, lint
 

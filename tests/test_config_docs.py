@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from media_pipeline.config import load as config
+from media_pipeline.config import episodes, load as config, shows
+from media_pipeline.config.frontmatter import FrontMatterLoader
 from media_pipeline.config.load import load_workspace
 from media_pipeline.config.scaffold import new_episode
 
@@ -28,7 +29,7 @@ _FUNCTIONS = {
     "load_show": ("show", ""),
     "_audio": ("show", "audio."),
     "_notify": ("show", "notify."),
-    "_person": ("person", ""),
+    "person": ("person", ""),
     "_read_episode": ("episode", ""),
     "_chapter": ("episode", "chapters."),
     "_transcript_settings": ("show", "transcripts."),
@@ -39,9 +40,9 @@ _FUNCTIONS = {
 
 def loader_keys() -> dict[str, set[str]]:
     """{kind: {dotted key}} of every key config.py reads, found in its syntax tree."""
-    tree = ast.parse(Path(config.__file__).read_text(encoding="utf-8"))
+    trees = [ast.parse(Path(m.__file__).read_text(encoding="utf-8")) for m in (config, shows, episodes)]
     found: dict[str, set[str]] = {}
-    for func in (n for n in tree.body if isinstance(n, ast.FunctionDef)):
+    for func in (n for tree in trees for n in tree.body if isinstance(n, ast.FunctionDef)):
         tables: dict[str, str] = {}  # owner_f = f.table("owner") -> {"owner_f": "owner."}
         keys: set[str] = set()
         for node in ast.walk(func):
@@ -194,4 +195,4 @@ def test_the_documented_toml_and_yaml_examples_parse():
         if lang == "toml":
             tomllib.loads(body)
         else:
-            yaml.load(body.split("---")[1], Loader=config.FrontMatterLoader)
+            yaml.load(body.split("---")[1], Loader=FrontMatterLoader)

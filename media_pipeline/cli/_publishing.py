@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 import click
 
 from media_pipeline.cli._common import echo
-from media_pipeline.config.load import load_catalog, localize
+from media_pipeline.config.load import load_catalog
+from media_pipeline.config.times import localize
 from media_pipeline.errors import ValidationError
 from media_pipeline.model import Catalog, Workspace
 from media_pipeline.notify import notify as notifying

@@ -14,14 +14,9 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from media_pipeline.config.load import (
-    FrontMatterLoader,
-    episode_paths,
-    load_show,
-    localize,
-    show_slugs,
-    split_front_matter,
-)
+from media_pipeline.config.frontmatter import FrontMatterLoader, split_front_matter
+from media_pipeline.config.load import episode_paths, load_show, show_slugs
+from media_pipeline.config.times import localize
 from media_pipeline.errors import ConfigError, Problem
 from media_pipeline.layout import episode_file
 from media_pipeline.model import Person, Workspace

@@ -18,7 +18,7 @@ from typing import Iterable, Sequence
 
 from media_pipeline import layout
 from media_pipeline.audio import process
-from media_pipeline.config.load import record_guid
+from media_pipeline.config.frontmatter import record_guid
 from media_pipeline.errors import PipelineError, Problem
 from media_pipeline.feeds import feed, opml
 from media_pipeline.model import Catalog, Episode, Workspace

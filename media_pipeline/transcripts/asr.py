@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from media_pipeline.audio import ffmpeg, probe
-from media_pipeline.config.load import FRONT_MATTER
+from media_pipeline.config.frontmatter import edit_front_matter, put_line
 from media_pipeline.errors import ConfigError, MediaError
 from media_pipeline.model import Episode, Show, TranscriptSettings
 from media_pipeline.transcripts.cues import Cue, Transcript
@@ -179,14 +179,9 @@ _TRANSCRIPT_LINE = re.compile(r"^transcript:[^\r\n]*$", re.M)
 
 def record_draft(path: Path, file: str, language: str, *, show_language: str, episode: Episode,
                  ws_root: Path) -> None:
-    """Name the draft in the episode's front matter with a one-line edit (every other byte kept,
-    as config.record_guid does): `transcript: {file: ..., language: .., draft: true}`, or a
+    """Name the draft in the episode's front matter with a one-line edit (`edit_front_matter`,
+    every other byte kept): `transcript: {file: ..., language: .., draft: true}`, or a
     one-line list of such entries when the episode has transcripts in other languages."""
-    text = path.read_bytes().decode("utf-8")
-    match = FRONT_MATTER.match(text)
-    if not match:
-        raise ConfigError("has no YAML front matter to name the transcript in", path=str(path))
-    front = match.group(1)
     entries = []
     for t in episode.transcripts:
         lang = t.language or show_language
@@ -196,18 +191,16 @@ def record_draft(path: Path, file: str, language: str, *, show_language: str, ep
         entries.append(f"{{file: {_yaml_text(rel)}, language: {lang}" + (", draft: true}" if t.draft else "}"))
     entries.append(f"{{file: {_yaml_text(file)}, language: {language}, draft: true}}")
     line = "transcript: " + (entries[0] if len(entries) == 1 else "[" + ", ".join(entries) + "]")
-    found = _TRANSCRIPT_LINE.search(front)
-    if found:
-        after = front[found.end():]
-        if re.match(r"\r?\n[ \t]+\S|\r?\n-", after):
+
+    def name_draft(front: str) -> str:
+        found = _TRANSCRIPT_LINE.search(front)
+        if found and re.match(r"\r?\n[ \t]+\S|\r?\n-", front[found.end():]):
             raise ConfigError("its transcript key spans several lines; add "
                               f"{{file: {file}, language: {language}, draft: true}} to it by hand",
                               path=str(path), field="transcript")
-        front = front[:found.start()] + line + front[found.end():]
-    else:
-        front = front + ("\r\n" if "\r\n" in front else "\n") + line
-    start, end = match.span(1)
-    atomic_write(path, (text[:start] + front + text[end:]).encode("utf-8"))
+        return put_line(front, line, found)
+
+    edit_front_matter(path, name_draft, "name the transcript in")
 
 
 def _yaml_text(value: str) -> str:

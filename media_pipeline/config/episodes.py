@@ -1,0 +1,141 @@
+"""Reading an episode file, `episodes/<show>/<episode>.md` (YAML front matter, then the show
+notes), into an `Episode`, with its chapters and transcripts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import replace
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import yaml
+
+from media_pipeline.config.fields import MISSING, Fields, type_name
+from media_pipeline.config.frontmatter import load_front_matter, split_front_matter
+from media_pipeline.config.shows import person
+from media_pipeline.config.times import parse_duration, parse_time
+from media_pipeline.errors import Problem, ValidationError
+from media_pipeline.model import Chapter, Episode, TranscriptFile, Workspace
+from media_pipeline.util.fsutil import display_path
+
+TRANSCRIPT_SUFFIXES = (".vtt", ".srt")
+
+def episode_paths(ws: Workspace, show: str) -> list[Path]:
+    return sorted((ws.episodes_dir / show).glob("*.md"))
+
+
+def load_episode(ws: Workspace, show: str, path: Path, problems: list[Problem] | None = None) -> Episode | None:
+    """Load one episode file. With `problems` given, findings are appended and None may return."""
+    collect = problems is not None
+    problems = [] if problems is None else problems
+    start = len(problems)
+    rel = display_path(ws, path)
+    episode = _read_episode(ws, show, path, rel, problems)
+    if len(problems) > start:
+        if not collect:
+            raise ValidationError(problems[start:])
+        if any(p.severity == "error" for p in problems[start:]):
+            return None
+    return episode
+
+
+def _read_episode(ws: Workspace, show: str, path: Path, rel: str, problems: list[Problem]) -> Episode | None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(Problem(rel, None, f"cannot read as UTF-8 text: {exc}"))
+        return None
+    parts = split_front_matter(text)
+    if parts is None:
+        problems.append(Problem(rel, None, "has no YAML front matter (a block between --- lines at the top)"))
+        return None
+    try:
+        data = load_front_matter(parts[0]) or {}
+    except yaml.YAMLError as exc:
+        problems.append(Problem(rel, None, f"front matter is not valid YAML: {exc}"))
+        return None
+    if not isinstance(data, dict):
+        problems.append(Problem(rel, None, f"front matter must be keys and values, not {type_name(data)}"))
+        return None
+    f = Fields(data, rel, problems)
+    zone = ZoneInfo(ws.timezone)
+    title = f.str("title", "", required=True)
+    publish_at = parse_time(f, "publish_at", zone, required=True)
+    source = f.path_value("source", ws.root, required=True)
+    episode = Episode(
+        show=show,
+        slug=path.stem,
+        path=path,
+        title=title,
+        publish_at=publish_at or dt.datetime.min.replace(tzinfo=dt.timezone.utc),
+        source=source or Path(),
+        notes=parts[1].strip(),
+        summary=f.str("summary", multiline=True),
+        number=f.int("number", minimum=0),
+        season=f.int("season", minimum=0),
+        episode_type=f.str("episode_type", "full", choices=("full", "trailer", "bonus")),
+        explicit=f.bool("explicit"),
+        persons=f.table_list("persons", person),
+        chapters=f.table_list("chapters", lambda c: _chapter(c, ws)),
+        transcripts=_transcripts(f, ws),
+        artwork=f.path_value("artwork", ws.root),
+        guid=f.str("guid"),
+        keywords=f.str_list("keywords"),
+        accept_damaged_source=f.bool("accept_damaged_source", False),
+    )
+    f.finish()
+    episode = replace(episode, transcript=episode.transcripts[0].path if episode.transcripts else None)
+    languages = [t.language for t in episode.transcripts]
+    for i, t in enumerate(episode.transcripts):
+        where = "transcript" if f.data.get("transcript") and isinstance(f.data["transcript"], str) \
+            else f"transcript[{i}]"
+        if t.path.suffix.lower() not in TRANSCRIPT_SUFFIXES:
+            f.error(where, "must be a WebVTT (.vtt) or SubRip (.srt) file")
+        if t.language in languages[:i]:
+            f.error(where, f"a second transcript in {t.language or 'the show language'}; "
+                           "give each its own language")
+    starts = [c.start for c in episode.chapters]
+    if starts != sorted(starts):
+        f.error("chapters", "must be in order of start time")
+    if starts and starts[0] != 0:
+        f.error("chapters", "the first chapter must start at 00:00:00 (players and the JSON chapters spec expect it)")
+    return episode
+
+
+def _transcripts(f: Fields, ws: Workspace) -> tuple[TranscriptFile, ...]:
+    """`transcript`: one file (in the show's language), or a table or list of tables with
+    `file`, `language` and `draft` (a machine transcript that `transcribe` wrote)."""
+    value = f.raw("transcript")
+    if value is MISSING or isinstance(value, str):
+        path = f.path_value("transcript", ws.root)
+        return (TranscriptFile(path),) if path else ()
+    if isinstance(value, dict):
+        one = Fields(value, f.path, f.problems, "transcript.")
+        item = _transcript_file(one, ws)
+        one.finish()
+        return (item,) if item else ()
+    return f.table_list("transcript", lambda t: _transcript_file(t, ws))
+
+
+def _transcript_file(f: Fields, ws: Workspace) -> TranscriptFile | None:
+    path = f.path_value("file", ws.root, required=True)
+    language = f.str("language")
+    if language is not None and not re.fullmatch(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*", language):
+        f.error("language", f"must be a language code like fi, sv or en-GB, not {language!r}")
+    draft = f.bool("draft", False)
+    return TranscriptFile(path, language, draft) if path else None
+
+
+def _chapter(f: Fields, ws: Workspace) -> Chapter | None:
+    start = parse_duration(f, "start", required=True)
+    end = parse_duration(f, "end")
+    title = f.str("title", required=True)
+    chapter = Chapter(start=start if start is not None else 0.0, title=title or "", end=end,
+                      url=f.str("url"), image=f.path_value("image", ws.root))
+    if start is None or not title:
+        return None
+    if end is not None and end <= start:
+        f.error("end", "must be after start")
+    return chapter
+
