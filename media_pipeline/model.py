@@ -265,7 +265,17 @@ class SiteSettings:
     assessed: str = ""  # ISO date of the assessment, YYYY-MM-DD
     assessment: str = "self"  # self (the organisation's own) or third-party
     compliance: Literal["full", "partial", "none"] = "partial"
-    shortcomings: tuple[str, ...] = ()
+    shortcomings: tuple[str, ...] = ()  # in the site's language
+    # the same list written in another statement language: (language, shortcomings)
+    translated_shortcomings: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def shortcomings_in(self, language: str) -> tuple[tuple[str, ...], str]:
+        """The shortcomings for the statement in `language`, and the language they are written in
+        (the site's when no translation is given, so the page marks them with `lang`)."""
+        translated = dict(self.translated_shortcomings)
+        if language in translated:
+            return translated[language], language
+        return self.shortcomings, self.language
 
 
 @dataclass(frozen=True)

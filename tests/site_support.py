@@ -16,13 +16,17 @@ from media_pipeline_demo.demo import generate_demo_media
 
 from config_support import copy_workspace
 
-# The demo pages the judges look at: index, a show, an audio episode, a video episode, the statement.
+# The demo pages the judges look at: every kind of page (the index, both shows, an audio and a video
+# episode, the statement in each language).
 DEMO_PAGES = {
     "index": "index.html",
     "show": "ihmiskeskeisyys/index.html",
+    "video show": "tekoalywebinaarit/index.html",
     "audio episode": "ihmiskeskeisyys/001/index.html",
     "video episode": "tekoalywebinaarit/01/index.html",
     "statement": "saavutettavuus/index.html",
+    "statement sv": "tillganglighet/index.html",
+    "statement en": "accessibility/index.html",
 }
 # One episode of each show is enough for every kind of page; fewer sources keep the test short.
 KEPT = {"ihmiskeskeisyys": "001", "tekoalywebinaarit": "01"}

@@ -4,6 +4,7 @@ judges in a browser are in test_site_browser.py."""
 
 from __future__ import annotations
 
+import re
 import urllib.request
 from datetime import datetime, timedelta, timezone
 
@@ -106,7 +107,7 @@ def test_an_audio_page_has_the_whole_transcript_with_speakers_beside_its_player(
     workspace.episode("001", publish_at=(T - timedelta(days=1)).isoformat(), seconds=3,
                       extra="transcript: transcripts/001.vtt\nchapters:\n  - start: 0\n    title: Alku\n"
                             "  - start: 1.5\n    title: Vastaus\n",
-                      notes="## Vieras\n\n<script>alert(1)</script><a href='javascript:x()'>linkki</a>")
+                      notes="## Vieras\n\n#### Tausta\n\n<script>alert(1)</script><a href='javascript:x()'>linkki</a>")
     assert cli_here(capsys, workspace.root, "publish", "--all", "--now", T.isoformat()).code == 0
     raw = (public / "testi" / "001" / "index.html").read_text(encoding="utf-8")
     page = html.fromstring(raw)
@@ -117,9 +118,12 @@ def test_an_audio_page_has_the_whole_transcript_with_speakers_beside_its_player(
     assert section.xpath(".//ol[@class='chapters']//a/@href") == [f"{BASE}/testi/001.mp3#t=0",
                                                                  f"{BASE}/testi/001.mp3#t=1.5"]
     assert "alert(1)" not in raw and "javascript:" not in raw
-    assert page.xpath("//div[@class='notes']/h4/text()") == ["Vieras"]  # below the page's own h2
+    # below the page's own h2, with no level skipped though the notes jump from ## to ####
+    assert [(h.tag, h.text) for h in page.xpath("//div[@class='notes']/*[self::h3 or self::h4 or self::h5]")] == [
+        ("h3", "Vieras"), ("h4", "Tausta")]
     downloads = page.xpath("//h2[@id='downloads-h']/following-sibling::ul[1]//a/text()")
-    assert downloads[0].startswith("Ääni (MP3, ") and downloads[0].endswith(", 0:03)")
+    assert re.fullmatch(r"Ääni \(MP3\), \d+\xa0kt, 0:03", downloads[0]), downloads
+    assert re.fullmatch(r"Tekstitys \(WebVTT, suomi\), \d+\xa0kt", downloads[1]), downloads
     # nothing from another host: every src and stylesheet is on the site's own origin
     assert all(u.startswith(BASE) for u in page.xpath("//@src"))
     assert not page.xpath("//link[@rel='stylesheet']") and not page.xpath("//script[@src]")
@@ -155,6 +159,25 @@ def test_the_statement_in_three_languages_carries_the_workspace_facts():
     assert en.get("lang") == "en" and "30 November 2026" in en.text_content()
     assert set(fi.xpath("//link[@rel='alternate']/@hreflang")) == {"fi", "sv", "en"}
 
+
+
+def test_each_statement_lists_its_shortcomings_in_its_own_language_or_marks_the_language_they_are_in():
+    settings = SiteSettings(title="Ohjelmat", shortcomings=("Videoista puuttuu kuvailutulkkaus.",),
+                            translated_shortcomings=(("sv", ("Syntolkning saknas i videorna.",)),))
+    pages = {code: html.fromstring(data) for code, data in site.render_site(settings, BASE, []).items()
+             if code.endswith("index.html")}
+
+    def shortcomings(key):
+        page = pages[key]
+        heading = page.xpath("//h2[following-sibling::*[1][self::ul]]")[0]
+        listing = heading.getnext()
+        return listing.get("lang") or page.get("lang"), [li.text for li in listing]
+
+    assert shortcomings("saavutettavuus/index.html") == ("fi", ["Videoista puuttuu kuvailutulkkaus."])
+    assert shortcomings("tillganglighet/index.html") == ("sv", ["Syntolkning saknas i videorna."])
+    # no English list given: the Finnish one, marked as Finnish (WCAG 3.1.2)
+    assert shortcomings("accessibility/index.html") == ("fi", ["Videoista puuttuu kuvailutulkkaus."])
+    assert pages["accessibility/index.html"].get("lang") == "en"
 
 def test_serve_answers_the_root_and_a_folder_with_its_index_page(tmp_path):
     (tmp_path / "testi").mkdir()

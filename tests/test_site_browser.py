@@ -120,6 +120,50 @@ def test_the_video_page_loads_its_captions_track_and_shows_its_cues(site, browse
     assert "Tervetuloa" in active
 
 
+def narrow(browser, width: int, scale: float = 1.0) -> None:
+    """The viewport `width` CSS px wide; scale 2 is a 200 % zoom of a screen twice as wide."""
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                            {"width": width, "height": 700, "deviceScaleFactor": scale, "mobile": False})
+
+
+@pytest.mark.parametrize("page", list(DEMO_PAGES))
+def test_each_page_reflows_at_320_css_px_without_horizontal_scrolling(site, browser, page):
+    # WCAG 1.4.10: 320 CSS px is a 1280 px window at 400 % zoom, or a small phone
+    try:
+        for scale in (1.0, 2.0):
+            narrow(browser, 320, scale)
+            browser.get(site.page(DEMO_PAGES[page]))
+            width, inner = browser.execute_script(
+                "return [document.documentElement.scrollWidth, window.innerWidth];")
+            assert inner == 320
+            wide = browser.execute_script(
+                "return Array.from(document.querySelectorAll('body *')).filter(e => {"
+                " const r = e.getBoundingClientRect(); return r.right > 320.5 && r.width > 0; })"
+                ".map(e => e.tagName + '.' + e.className + ': ' + (e.textContent || '').slice(0, 40));")
+            assert width <= 320, (scale, width, wide)
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_every_caption_and_transcript_language_is_offered_and_the_video_keeps_a_16_9_box(site, browser):
+    browser.get(site.page(DEMO_PAGES["video episode"]))
+    tracks = browser.execute_script("return Array.from(document.querySelectorAll('video > track'))"
+                                    ".map(t => [t.srclang, t.kind, t.default]);")
+    assert tracks == [["fi", "captions", True], ["sv", "captions", False]]
+    languages = browser.execute_script("return Array.from(document.querySelectorAll('a[hreflang]'))"
+                                       ".filter(a => a.href.endsWith('.transcript.html')).map(a => a.hreflang);")
+    assert languages == ["fi", "sv"]
+    size = browser.execute_script("const r = document.getElementById('player').getBoundingClientRect();"
+                                  "return [r.width, r.height];")
+    assert abs(size[0] / size[1] - 16 / 9) < 0.02, size
+    browser.execute_script("document.getElementById('player').play();")
+    wait_for(browser, "document.getElementById('player').currentTime > 0.3")
+    after = browser.execute_script("const r = document.getElementById('player').getBoundingClientRect();"
+                                   "return [r.width, r.height];")
+    assert after == size  # playback does not make the box jump
+    browser.execute_script("document.getElementById('player').pause();")
+
+
 def tab_until(browser, script: str, limit: int = 60) -> int:
     """Press TAB until the focused element matches `script` (given `el`); returns the presses."""
     from selenium.webdriver.common.action_chains import ActionChains

@@ -90,6 +90,9 @@ def _site(f: "Fields", path: Path, problems: list[Problem]) -> SiteSettings:
         assessment=f.str("accessibility_assessment", "self", choices=("self", "third-party")),
         compliance=f.str("accessibility_compliance", "partial", choices=("full", "partial", "none")),
         shortcomings=f.str_list("accessibility_shortcomings"),
+        translated_shortcomings=tuple((lang, items) for lang, items in (
+            ("fi", f.str_list("accessibility_shortcomings_fi")), ("sv", f.str_list("accessibility_shortcomings_sv")),
+            ("en", f.str_list("accessibility_shortcomings_en"))) if items),
     )
     if site.assessed:
         try:

@@ -19,6 +19,7 @@ from media_pipeline.layout import INDEX_KEY, SITEMAP_KEY, STATEMENT_KEYS, episod
 from media_pipeline.model import FeedEntry, Show, SiteSettings, StoredFile
 from media_pipeline.text import strings as S
 from media_pipeline.transcripts.cues import Cue
+from media_pipeline.transcripts.keys import language_of_key
 
 _SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 
@@ -67,7 +68,8 @@ def render_show(site: ShowSite, settings: SiteSettings) -> dict[str, bytes]:
     for item in site.episodes:
         pages[episode_page_key(show.slug, item.entry.episode.slug)] = _render(
             "episode.html", **common, site=site, show=show, item=item, entry=item.entry,
-            episode=item.entry.episode, media=_media(item.entry), paragraphs=_paragraphs(item.cues),
+            episode=item.entry.episode, media=_media(item.entry, show), paragraphs=_paragraphs(item.cues),
+            download_label=lambda *a: _download_label(common["t"], lang, *a, item.entry.duration, lang),
             notes=nested_notes(item.notes_html),
             json_ld=_episode_ld(site, item))
     return pages
@@ -110,10 +112,13 @@ def sitemap(base_url: str, shows: Sequence[ShowSite]) -> bytes:
 
 
 def nested_notes(notes_html: str) -> str:
-    """Show notes below the page's own headings: their h1 becomes h3, h2 h4, and so on (h6 at
-    most), so the page keeps one outline (WCAG 1.3.1). The notes are sanitised HTML whose headings
-    carry no attributes (notes.ALLOWED_ATTRIBUTES)."""
-    return re.sub(r"<(/?)h([1-6])>", lambda m: f"<{m.group(1)}h{min(6, int(m.group(2)) + 2)}>", notes_html)
+    """Show notes below the page's own h2: the notes' highest heading level becomes h3, the next
+    level used h4, and so on (h6 at most), so notes written with `##` and `####` still give an
+    outline without a skipped level (WCAG 1.3.1). The notes are sanitised HTML whose headings carry
+    no attributes (notes.ALLOWED_ATTRIBUTES)."""
+    used = sorted({int(level) for level in re.findall(r"<h([1-6])>", notes_html)})
+    rank = {level: min(6, 3 + i) for i, level in enumerate(used)}
+    return re.sub(r"<(/?)h([1-6])>", lambda m: f"<{m.group(1)}h{rank.get(int(m.group(2)), 6)}>", notes_html)
 
 
 # -- pieces ------------------------------------------------------------------------------------
@@ -133,20 +138,53 @@ def _common(settings: SiteSettings, base_url: str, lang: str) -> dict:
 
 
 @dataclass(frozen=True)
+class _Text:
+    file: StoredFile
+    language: str  # BCP 47, as the show or the episode file names it
+
+
+@dataclass(frozen=True)
 class _Media:
     player: StoredFile  # what the <audio>/<video> element plays
     video: bool
-    captions: StoredFile | None  # WebVTT for <track kind="captions">
-    downloads: tuple[tuple[str, StoredFile], ...]  # (label key, file)
+    captions: tuple[_Text, ...]  # WebVTT for <track kind="captions">, the show's language first
+    pages: tuple[_Text, ...]  # the HTML transcript of each language
+    downloads: tuple[tuple[str, StoredFile, str | None], ...]  # (label key, file, language of a text)
+    draft: bool  # the transcript shown on the page is a machine draft
+    transcript_language: str  # the language of the transcript shown on the page
 
 
-def _media(entry: FeedEntry) -> _Media:
+_FORMAT_NAMES = {"text/vtt": "WebVTT", "application/x-subrip": "SRT", "application/json": "JSON",
+                 "text/html": "HTML", "audio/mpeg": "MP3", "audio/mp4": "M4A", "audio/x-m4a": "M4A",
+                 "video/mp4": "MP4"}
+
+
+def _media(entry: FeedEntry, show: Show) -> _Media:
     files = entry.alternates or (entry.enclosure,)
     video = entry.enclosure.mime_type.startswith("video/")
-    vtt = next((f for f in entry.transcripts if f.mime_type.split(";")[0] == "text/vtt"), None)
-    downloads = tuple(("video" if f.mime_type.startswith("video/") else "audio", f) for f in files)
-    downloads += tuple(("transcript_file", f) for f in ([vtt] if vtt else []))
-    return _Media(entry.enclosure, video, vtt, downloads)
+    slug = entry.episode.slug
+
+    def texts(mime: str) -> tuple[_Text, ...]:
+        found = [_Text(f, language_of_key(f.key, slug, show.language)) for f in entry.transcripts
+                 if f.mime_type.split(";")[0] == mime]
+        return tuple(sorted(found, key=lambda t: t.language != show.language))
+
+    captions = texts("text/vtt")
+    downloads = tuple(("video" if f.mime_type.startswith("video/") else "audio", f, None) for f in files)
+    downloads += tuple(("captions", c.file, c.language) for c in captions)
+    first = entry.episode.transcripts[0] if entry.episode.transcripts else None
+    return _Media(entry.enclosure, video, captions, texts("text/html"), downloads, bool(first and first.draft),
+                  (first.language if first else None) or show.language)
+
+
+def _download_label(t: dict[str, str], lang: str, label: str, file: StoredFile, language: str | None,
+                    duration: float, page_language: str) -> str:
+    """What a person reads on a download link: "Tekstitys (WebVTT, suomi), 2 kt", "Ääni (MP3), 1,2 Mt, 3:05"."""
+    kind = _FORMAT_NAMES.get(file.mime_type.split(";")[0], file.key.rsplit(".", 1)[-1].upper())
+    if language is not None:
+        kind += ", " + S.LANGUAGE_NAMES.get(language.split("-")[0], language)
+    words = f"{t[label]} ({kind}), {S.format_size(file.length, page_language)}"
+    return words if language is not None else f"{words}, {S.format_clock(duration)}"
 
 
 @dataclass(frozen=True)

@@ -43,12 +43,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "captions": "Tekstitys",
         "audio": "Ääni",
         "video": "Video",
-        "transcript_file": "Tekstitys (WebVTT)",
         "back_to_show": "Kaikki jaksot",
         "statement": "Saavutettavuusseloste",
         "feed_of": "{title}: RSS-syöte",
         "chapter_at": "kohdasta {time}",
         "footer": "Sivut toimivat ilman JavaScriptiä eivätkä lataa mitään muilta palvelimilta.",
+        "transcript_pages": "Tekstivastine sivuna",
+        "funding": "Tue ohjelmaa",
         "roles.host": "juontaja", "roles.guest": "vieras", "roles.producer": "tuottaja",
         # published with a machine transcript, wherever its text appears
         "draft_note": "Tämä tekstitys on tehty puheentunnistuksella eikä ihminen ole tarkistanut sitä.",
@@ -82,12 +83,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "captions": "Textning",
         "audio": "Ljud",
         "video": "Video",
-        "transcript_file": "Textning (WebVTT)",
         "back_to_show": "Alla avsnitt",
         "statement": "Tillgänglighetsutlåtande",
         "feed_of": "{title}: RSS-flöde",
         "chapter_at": "från {time}",
         "footer": "Sidorna fungerar utan JavaScript och laddar inget från andra servrar.",
+        "transcript_pages": "Textversionen som sida",
+        "funding": "Stöd programmet",
         "roles.host": "programledare", "roles.guest": "gäst", "roles.producer": "producent",
         # published with a machine transcript, wherever its text appears
         "draft_note": "Den här texten är gjord med taligenkänning och har inte granskats av en människa.",
@@ -121,12 +123,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "captions": "Captions",
         "audio": "Audio",
         "video": "Video",
-        "transcript_file": "Captions (WebVTT)",
         "back_to_show": "All episodes",
         "statement": "Accessibility statement",
         "feed_of": "{title}: RSS feed",
         "chapter_at": "from {time}",
         "footer": "These pages work without JavaScript and load nothing from other servers.",
+        "transcript_pages": "The transcript as a page",
+        "funding": "Support the show",
         "roles.host": "host", "roles.guest": "guest", "roles.producer": "producer",
         # published with a machine transcript, wherever its text appears
         "draft_note": "This transcript was made by speech recognition and has not been checked by a person.",
@@ -173,9 +176,12 @@ def format_clock(seconds: float) -> str:
 
 
 def format_size(length: int, language: str) -> str:
-    """Decimal megabytes with the language's decimal mark: 1,2 Mt, 1,2 MB, 1.2 MB."""
+    """Decimal units with the language's decimal mark: 1,2 Mt, 1,2 MB, 1.2 MB; below a megabyte
+    whole kilobytes (2 kt, 2 kB), never "0,00 Mt"."""
     lang = ui_language(language)
-    value = f"{length / 1_000_000:.1f}" if length >= 100_000 else f"{length / 1_000_000:.2f}"
+    if length < 1_000_000:
+        return f"{max(1, round(length / 1000))}\u00a0{'kt' if lang == 'fi' else 'kB'}"
+    value = f"{length / 1_000_000:.1f}"
     unit = "Mt" if lang == "fi" else "MB"
     if lang != "en":
         value = value.replace(".", ",")
