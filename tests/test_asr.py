@@ -150,3 +150,25 @@ def test_transcribe_drafts_english_speech_with_the_packaged_model(spoken):
     assert refused.code == 1
     assert refused.err.splitlines() == [f"error: {episode}: transcript: already has a checked transcript in en "
                                         "(001.en.draft.vtt); pass --force to draft a new one anyway"]
+
+
+@pytest.mark.parametrize("model", ["tiny.en", "packaged"])
+def test_an_english_only_model_is_refused_for_a_finnish_show_before_any_decoding(workspace, model):
+    """Must-show 4: one line naming the model and the language, exit 1, and no decoding: the
+    recording is not audio at all, so decoding it would fail with another message."""
+    name = str(_model_folder()) if model == "packaged" else model  # a folder: told by its vocabulary
+    workspace.show(toml=SHOW_TOML + f'\n[transcripts]\nmodel = "{name}"\n')
+    source = workspace.root / "media" / "testi" / "001.wav"
+    source.parent.mkdir(parents=True)
+    source.write_bytes(b"not a recording")
+    workspace.write("episodes/testi/001.md", "---\ntitle: Puhetta\npublish_at: 2026-01-15T09:00:00+02:00\n"
+                                            "source: media/testi/001.wav\n---\n\nMuistiinpanot.\n")
+    reason = (f"transcripts.model: model '{name}' recognises English only and cannot transcribe Finnish (fi); "
+              'set [transcripts] model to a multilingual one such as "small" or "medium" (docs/feeds.md)')
+    result = run_cli(workspace.root, "transcribe", "testi/001", timeout=60)
+    assert result.code == 1
+    assert result.err.splitlines() == [f"error: {workspace.root / 'feeds' / 'testi.toml'}: {reason}"]
+    assert not (workspace.root / "transcripts").exists()
+    check = run_cli(workspace.root, "check", timeout=60)
+    assert check.code == 1
+    assert f"feeds/testi.toml: {reason}" in check.out.splitlines()

@@ -278,6 +278,11 @@ def lint(ws: Workspace, catalog: Catalog, *, durations: Mapping[str, float] | No
             out.append(_error(show_path, "file name", f"{slug!r} becomes part of every URL of the show; "
                                                       "use only ASCII letters, digits, '-', '_' and '.'"))
         out.extend(check_artwork(show.artwork, display_path(ws, show.artwork), publishing=publishing))
+        if not publishing:  # publishing recognises no speech; check and transcribe refuse the model
+            from media_pipeline.transcripts.asr import language_problem
+
+            if reason := language_problem(show.transcript_settings, show.language):
+                out.append(_error(show_path, "transcripts.model", reason))
         episodes = catalog.episodes.get(slug, ())
         for episode in episodes:
             out.extend(_episode_file_problems(ws, show, episode, durations.get(episode.key), publishing))

@@ -38,6 +38,35 @@ class Word:
     text: str
 
 
+# Whisper's English-only models have 51,864 tokens; the multilingual ones 51,865 or more.
+_ENGLISH_ONLY_VOCABULARY = 51864
+LANGUAGE_NAMES = {"fi": "Finnish", "sv": "Swedish", "en": "English"}
+
+
+def english_only(model: str) -> bool:
+    """Whether the model recognises English alone: a name or folder ending in `.en` (tiny.en,
+    Systran/faster-whisper-small.en), or a CTranslate2 folder whose vocabulary has no language tokens
+    beyond English's. Reads no more than the vocabulary file."""
+    folder = Path(model).expanduser()
+    if folder.name.lower().endswith(".en"):
+        return True
+    vocabulary = folder / "vocabulary.txt"
+    if vocabulary.is_file():
+        with vocabulary.open("rb") as handle:
+            return sum(1 for _ in handle) <= _ENGLISH_ONLY_VOCABULARY
+    return False
+
+
+def language_problem(settings: TranscriptSettings, language: str) -> str | None:
+    """Why the show's model cannot transcribe `language`, in one line, or None when it can."""
+    code = language.split("-")[0].lower()
+    if code == "en" or not english_only(settings.model):
+        return None
+    return (f"model {settings.model!r} recognises English only and cannot transcribe "
+            f"{LANGUAGE_NAMES.get(code, code)} ({language}); set [transcripts] model to a multilingual "
+            "one such as \"small\" or \"medium\" (docs/feeds.md)")
+
+
 def load_model(settings: TranscriptSettings):
     """The engine's model: a folder path (offline machines) or a model name the engine knows.
 
@@ -157,6 +186,8 @@ def transcribe_episode(ws_root: Path, show: Show, episode: Episode, *, language:
     if existing and not existing[0].draft and not force:
         raise ConfigError(f"already has a checked transcript in {language} ({existing[0].path.name}); "
                           "pass --force to draft a new one anyway", path=str(episode.path), field="transcript")
+    if reason := language_problem(show.transcript_settings, language):
+        raise ConfigError(reason, path=show.path, field="transcripts.model")
     info = probe.probe(episode.source)
     words = recognise(episode.source, show.transcript_settings, language=language, duration=info.duration,
                       progress=progress)
