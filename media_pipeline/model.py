@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from media_pipeline.errors import ConfigError
+from media_pipeline.errors import ConfigError, Problem, ValidationError
 
 EpisodeType = Literal["full", "trailer", "bonus"]
 ShowType = Literal["episodic", "serial"]
@@ -330,14 +330,26 @@ class FeedEntry:
 
 @dataclass(frozen=True)
 class Catalog:
-    """Every show and its episodes, validated."""
+    """Every show and its episodes, validated.
+
+    An episode file with an error of its own is left out of `episodes` and listed in `refused`
+    instead, by `show/slug`, with the loader's problems for it (each naming the file, the key and
+    the reason): it blocks only itself, and a command that selects it can say why.
+    """
 
     shows: dict[str, Show]
     episodes: dict[str, tuple[Episode, ...]]
+    refused: dict[str, tuple[Problem, ...]] = field(default_factory=dict)
 
     def find_episode(self, ref: str) -> Episode:
+        """The episode `ref` names (`show/slug` or its file); ValidationError with the loader's
+        problems when its file was refused, ConfigError when there is no such episode."""
         for episodes in self.episodes.values():
             for episode in episodes:
                 if ref in (episode.key, str(episode.path)) or Path(ref).resolve() == episode.path.resolve():
                     return episode
+        named = Path(ref)
+        for key, problems in self.refused.items():  # its file is episodes/<show>/<slug>.md
+            if ref == key or (named.suffix == ".md" and f"{named.parent.name}/{named.stem}" == key):
+                raise ValidationError(list(problems))
         raise ConfigError("no such episode; name it as SHOW/EPISODE or by its file path", path=ref)

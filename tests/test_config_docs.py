@@ -20,7 +20,7 @@ from media_pipeline.config.scaffold import new_episode
 from config_support import REPO, copy_workspace, front_matter
 
 DOCS = (REPO / "docs" / "formats.md").read_text(encoding="utf-8")
-_READERS = {"str", "int", "float", "bool", "str_list", "table_list", "table", "path_value", "raw"}
+_READERS = {"str", "url", "int", "float", "bool", "str_list", "table_list", "table", "path_value", "raw"}
 
 # Which file and which table each key-reading function of config.py reads.
 _FUNCTIONS = {

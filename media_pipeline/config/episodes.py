@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from media_pipeline.config.fields import MISSING, Fields, type_name
+from media_pipeline.config.fields import MISSING, Fields, text_problem, type_name
 from media_pipeline.config.frontmatter import load_front_matter, split_front_matter
 from media_pipeline.config.shows import person
 from media_pipeline.config.times import parse_duration, parse_time
@@ -59,6 +59,10 @@ def _read_episode(ws: Workspace, show: str, path: Path, rel: str, problems: list
         problems.append(Problem(rel, None, f"front matter must be keys and values, not {type_name(data)}"))
         return None
     f = Fields(data, rel, problems)
+    notes = parts[1].strip()
+    if reason := text_problem(notes, multiline=True):  # the length is lint's (Apple's 10,000)
+        f.error("notes", reason)
+        notes = ""
     zone = ZoneInfo(ws.timezone)
     title = f.str("title", "", required=True)
     publish_at = parse_time(f, "publish_at", zone, required=True)
@@ -70,7 +74,7 @@ def _read_episode(ws: Workspace, show: str, path: Path, rel: str, problems: list
         title=title,
         publish_at=publish_at or dt.datetime.min.replace(tzinfo=dt.timezone.utc),
         source=source or Path(),
-        notes=parts[1].strip(),
+        notes=notes,
         summary=f.str("summary", multiline=True),
         number=f.int("number", minimum=0),
         season=f.int("season", minimum=0),
@@ -132,7 +136,7 @@ def _chapter(f: Fields, ws: Workspace) -> Chapter | None:
     end = parse_duration(f, "end")
     title = f.str("title", required=True)
     chapter = Chapter(start=start if start is not None else 0.0, title=title or "", end=end,
-                      url=f.str("url"), image=f.path_value("image", ws.root))
+                      url=f.url("url"), image=f.path_value("image", ws.root))
     if start is None or not title:
         return None
     if end is not None and end <= start:

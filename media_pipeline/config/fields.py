@@ -12,24 +12,59 @@ from pathlib import Path
 from typing import Any, Callable
 
 from media_pipeline.errors import Problem
+from media_pipeline.util.redact import url_credentials
 
 MISSING = object()
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# What XML 1.0 (feeds, pages), ID3 text frames and chat messages cannot carry, or carry only as
+# garbage: the C0 controls but tab, line feed and carriage return (lxml refuses them outright),
+# DEL and the C1 controls (text in Windows-1252 read as Latin-1 leaves them), and the
+# non-characters U+FFFE and U+FFFF. Text pasted from a PDF or a word processor brings BEL, ESC
+# or a form feed.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+_CONTROL_NAMES = {0x00: "NUL", 0x07: "BEL", 0x08: "backspace", 0x0b: "vertical tab", 0x0c: "form feed",
+                  0x1b: "ESC", 0x7f: "DEL"}
+
+ONE_LINE_MAX = 255  # a title, a name: podcast apps and chat notifications cut longer lines
+MULTILINE_MAX = 4000  # a summary or description: Apple's limit for itunes:summary and descriptions
+URL_MAX = 2048  # the longest URL browsers and the sitemap protocol take
+PATH_MAX = 4096  # Linux's longest path
 
 
-def text_problem(value: str, *, multiline: bool = False) -> str | None:
+def text_problem(value: str, *, multiline: bool = False, limit: int | None = None) -> str | None:
     """Why a text value cannot be published as written, or None.
 
     A YAML escape like "\\ud83c" yields half of a UTF-16 pair, which no UTF-8 file, tag or feed
-    can hold; a line break in a one-line field (a title) breaks the ID3 tag and app listings.
+    can hold; a control character breaks the feed's XML and the ID3 tag; a line break in a
+    one-line field (a title) breaks the ID3 tag and app listings; `limit` is the most characters
+    the value may have.
     """
     found = _SURROGATE.search(value)
     if found:
         return (f"holds a lone surrogate escape (\\u{ord(found.group()):04x}), half of a UTF-16 pair and not a "
                 "character; write the character itself, or its 8-digit escape (e.g. \\U0001F399 for 🎙)")
+    found = _CONTROL.search(value)
+    if found:
+        code = ord(found.group())
+        name = f" ({_CONTROL_NAMES[code]})" if code in _CONTROL_NAMES else ""
+        line = value.count("\n", 0, found.start()) + 1
+        where = f" on its line {line}" if multiline and "\n" in value.strip() else ""
+        return (f"holds the control character U+{code:04X}{name}{where}, which feeds (XML), ID3 tags and chat "
+                "messages cannot carry; delete it (text pasted from a PDF or a word processor brings them)")
     if not multiline and ("\n" in value.strip() or "\r" in value.strip()):
         return "must be one line: it holds a line break"
+    if limit is not None and len(value.strip()) > limit:
+        return f"is {len(value.strip()):,} characters long; at most {limit:,} fit where it is shown"
+    return None
+
+
+def url_problem(url: str) -> str | None:
+    """Why `url`, written in a producer's file, may not be used: it carries a credential."""
+    if found := url_credentials(url):
+        # The value itself is never repeated: it is the secret.
+        return (f"holds a credential ({', '.join(found)}); URLs in these files are published or sent as "
+                "written, and feeds, pages and logs would show it: remove it")
     return None
 
 
@@ -68,14 +103,15 @@ class Fields:
         return value
 
     def str(self, key: str, default: Any = None, required: bool = False, choices: tuple[str, ...] = (),
-            multiline: bool = False) -> Any:
+            multiline: bool = False, limit: int | None = None) -> Any:
         value = self.raw(key, required)
         if value is MISSING:
             return default
         if not isinstance(value, str):
             self.error(key, f"must be text, not {type_name(value)}")
             return default
-        if reason := text_problem(value, multiline=multiline):
+        limit = limit or (MULTILINE_MAX if multiline else ONE_LINE_MAX)
+        if reason := text_problem(value, multiline=multiline, limit=limit):
             self.error(key, reason)
             return default
         value = value.strip()
@@ -84,6 +120,14 @@ class Fields:
             return default
         if choices and value not in choices:
             self.error(key, f"must be one of {', '.join(choices)}, not {value!r}")
+            return default
+        return value
+
+    def url(self, key: str, default: Any = None, required: bool = False) -> Any:
+        """Text that is a URL: it must carry no credential (`url_problem`)."""
+        value = self.str(key, default, required, limit=URL_MAX)
+        if value and (reason := url_problem(value)):
+            self.error(key, reason)
             return default
         return value
 
@@ -117,7 +161,7 @@ class Fields:
             return default
         return value
 
-    def str_list(self, key: str) -> tuple[str, ...]:
+    def str_list(self, key: str, urls: bool = False) -> tuple[str, ...]:
         value = self.raw(key)
         if value is MISSING:
             return ()
@@ -125,7 +169,10 @@ class Fields:
             self.error(key, "must be a list of text")
             return ()
         for i, item in enumerate(value):
-            if reason := text_problem(item):
+            reason = text_problem(item, limit=URL_MAX if urls else ONE_LINE_MAX)
+            if reason is None and urls:
+                reason = url_problem(item.strip())
+            if reason:
                 self.error(f"{key}[{i}]", reason)
                 return ()
         return tuple(v.strip() for v in value)
@@ -151,7 +198,7 @@ class Fields:
         return Fields({} if value is MISSING else value, self.path, self.problems, f"{self.name(key)}.")
 
     def path_value(self, key: str, base: Path, required: bool = False, must_exist: bool = True) -> Path | None:
-        value = self.str(key, required=required)
+        value = self.str(key, required=required, limit=PATH_MAX)
         if not value:
             return None
         if "://" in value:

@@ -14,9 +14,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from media_pipeline.config.episodes import episode_paths, load_episode
-from media_pipeline.config.fields import Fields, read_toml
+from media_pipeline.config.fields import URL_MAX, Fields, read_toml, url_problem
 from media_pipeline.config.shows import load_show, show_slugs
 from media_pipeline.errors import ConfigError, Problem, ValidationError
+from media_pipeline.layout import episode_key
 from media_pipeline.model import Catalog, Episode, Show, SiteSettings, Workspace
 from media_pipeline.util.redact import url_credentials
 
@@ -52,8 +53,8 @@ def load_workspace(root: Path | None = None, environ: dict[str, str] | None = No
     f = Fields(data, path, problems)
     # Read every key before applying overrides: a key shadowed by the environment is still known,
     # and a wrong type in the file is still worth reporting.
-    storage = f.str("storage", "file://./public")
-    public_url = f.str("public_url", "http://127.0.0.1:8000")
+    storage = f.str("storage", "file://./public", limit=URL_MAX)
+    public_url = f.url("public_url", "http://127.0.0.1:8000")
     timezone = f.str("timezone", "Europe/Helsinki")
     cache = f.str("cache_dir")
     site = _site(f, path, problems)
@@ -62,6 +63,8 @@ def load_workspace(root: Path | None = None, environ: dict[str, str] | None = No
     public_url = environ.get(ENV_PUBLIC_URL) or public_url
     timezone = environ.get(ENV_TIMEZONE) or timezone
     f.finish()
+    if environ.get(ENV_PUBLIC_URL) and (reason := url_problem(public_url)):
+        problems.append(Problem(ENV_PUBLIC_URL, "public_url", reason))
     if found := url_credentials(storage or ""):
         # The value itself is never repeated: it is the secret.
         problems.append(Problem(storage_from, "storage", f"holds a credential ({', '.join(found)}); credentials never "
@@ -85,7 +88,7 @@ def _site(f: "Fields", path: Path, problems: list[Problem]) -> SiteSettings:
         language=f.str("site_language", "fi", choices=("fi", "sv", "en")),
         organisation=f.str("accessibility_organisation", ""),
         contact_email=f.str("accessibility_email", ""),
-        contact_url=f.str("accessibility_feedback_url"),
+        contact_url=f.url("accessibility_feedback_url"),
         assessed=f.str("accessibility_assessed", ""),
         assessment=f.str("accessibility_assessment", "self", choices=("self", "third-party")),
         compliance=f.str("accessibility_compliance", "partial", choices=("full", "partial", "none")),
@@ -105,10 +108,19 @@ def _site(f: "Fields", path: Path, problems: list[Problem]) -> SiteSettings:
 
 
 def load_catalog(ws: Workspace, shows: list[str] | None = None) -> tuple[Catalog, list[Problem]]:
-    """Load shows and episodes, returning every problem found instead of stopping at the first."""
+    """Load shows and episodes, returning every problem found instead of stopping at the first.
+
+    Each problem names its file (`Problem.path`, workspace-relative, as `display_path` gives it),
+    so a caller can tell whose it is. A problem stays with its file: an episode file with an
+    error is left out of the catalog and listed in `Catalog.refused` under `show/slug` with its
+    problems, and every other episode and show still loads. A show file with an error still
+    loads as far as it can (its problems name the show's file); one that cannot be read at all is
+    left out with its problem.
+    """
     problems: list[Problem] = []
     loaded_shows: dict[str, Show] = {}
     loaded_episodes: dict[str, tuple[Episode, ...]] = {}
+    refused: dict[str, tuple[Problem, ...]] = {}
     for slug in shows or show_slugs(ws):
         try:
             show = load_show(ws, slug, problems)
@@ -116,6 +128,13 @@ def load_catalog(ws: Workspace, shows: list[str] | None = None) -> tuple[Catalog
             problems.append(Problem(exc.path or "", exc.field, exc.reason))
             continue
         loaded_shows[slug] = show
-        episodes = [load_episode(ws, slug, p, problems) for p in episode_paths(ws, slug)]
-        loaded_episodes[slug] = tuple(sorted((e for e in episodes if e), key=lambda e: e.publish_at))
-    return Catalog(loaded_shows, loaded_episodes), problems
+        episodes = []
+        for path in episode_paths(ws, slug):
+            start = len(problems)
+            episode = load_episode(ws, slug, path, problems)
+            if episode is None:
+                refused[episode_key(slug, path.stem)] = tuple(problems[start:])
+            else:
+                episodes.append(episode)
+        loaded_episodes[slug] = tuple(sorted(episodes, key=lambda e: e.publish_at))
+    return Catalog(loaded_shows, loaded_episodes, refused), problems

@@ -19,6 +19,7 @@ from media_pipeline.model import (
     Workspace,
 )
 from media_pipeline.util.fsutil import display_path
+from media_pipeline.util.redact import redact_url
 
 def show_slugs(ws: Workspace) -> list[str]:
     return sorted(p.stem for p in ws.feeds_dir.glob("*.toml"))
@@ -42,7 +43,7 @@ def load_show(ws: Workspace, slug: str, problems: list[Problem] | None = None) -
     owner = Owner(owner_f.str("name", "", required=True), owner_f.str("email", "", required=True))
     owner_f.finish()
     funding_f = f.table("funding")
-    funding_url, funding_text = funding_f.str("url"), funding_f.str("text")
+    funding_url, funding_text = funding_f.url("url"), funding_f.str("text")
     funding_f.finish()
     show = Show(
         slug=slug,
@@ -55,22 +56,22 @@ def load_show(ws: Workspace, slug: str, problems: list[Problem] | None = None) -
         owner=owner,
         categories=tuple(_category(f, c) for c in f.str_list("categories")),  # Apple's list: lint.py
         artwork=f.path_value("artwork", ws.root, required=True) or Path(),
-        link=f.str("link", ""),
+        link=f.url("link", ""),
         explicit=f.bool("explicit", False),
         show_type=f.str("type", "episodic", choices=("episodic", "serial")),
         medium=f.str("medium", "podcast"),
         copyright=f.str("copyright"),
         license=f.str("license"),
-        license_url=f.str("license_url"),
+        license_url=f.url("license_url"),
         funding_url=funding_url,
         funding_text=funding_text,
         persons=f.table_list("persons", person),
         keywords=f.str_list("keywords"),
-        apple_podcasts_url=f.str("apple_podcasts_url"),
-        spotify_url=f.str("spotify_url"),
-        directory_urls=f.str_list("directory_urls"),
-        public_url=f.str("public_url"),
-        new_feed_url=f.str("new_feed_url"),
+        apple_podcasts_url=f.url("apple_podcasts_url"),
+        spotify_url=f.url("spotify_url"),
+        directory_urls=f.str_list("directory_urls", urls=True),
+        public_url=f.url("public_url"),
+        new_feed_url=f.url("new_feed_url"),
         podcast_guid=f.str("podcast_guid"),
         block=f.bool("block", False),
         complete=f.bool("complete", False),
@@ -98,7 +99,7 @@ def _category(f: Fields, text: str) -> Category:
 def person(f: Fields) -> Person | None:
     name = f.str("name", required=True)
     person = Person(name=name or "", role=f.str("role", "host").lower(), group=f.str("group", "cast").lower(),
-                    href=f.str("href"), img=f.str("img"))
+                    href=f.url("href"), img=f.url("img"))
     return person if name else None
 
 
@@ -166,14 +167,14 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 def _notify(f: Fields) -> NotifySettings:
     d = NotifySettings()
-    hubs = f.str_list("hubs")
+    hubs = f.str_list("hubs", urls=True)
     for hub in hubs:
         if not _URL.match(hub):
-            f.error("hubs", f"must be http(s) URLs, not {hub!r}")
+            f.error("hubs", f"must be http(s) URLs, not {redact_url(hub)!r}")
     notify = NotifySettings(
         hubs=tuple(h for h in hubs if _URL.match(h)),
         podping=_env_ref(f, "podping"),
-        podping_url=f.str("podping_url", d.podping_url),
+        podping_url=f.url("podping_url", d.podping_url),
         slack=_env_ref(f, "slack"),
         teams=_env_ref(f, "teams"),
         mattermost=_env_ref(f, "mattermost"),
@@ -182,7 +183,7 @@ def _notify(f: Fields) -> NotifySettings:
     )
     f.finish()
     if not _URL.match(notify.podping_url):
-        f.error("podping_url", f"must be an http(s) URL, not {notify.podping_url!r}")
+        f.error("podping_url", f"must be an http(s) URL, not {redact_url(notify.podping_url)!r}")
     return notify
 
 
