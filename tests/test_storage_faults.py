@@ -21,8 +21,14 @@ from media_pipeline.storage.s3 import MiB, S3Storage
 FAST = dict(max_attempts=2, retries=3, backoff=0.05)
 
 
-def storage(s3, **options) -> S3Storage:
-    return S3Storage.from_url(s3.storage_url(), **{**FAST, **options})
+def storage(s3, fault_proxy=None, **options) -> S3Storage:
+    """A storage whose one-off question about conditional writes is asked before any fault is set,
+    with the proxy's log and counters cleared after it."""
+    store = S3Storage.from_url(s3.storage_url(), **{**FAST, **options})
+    if fault_proxy is not None:
+        store.conditional_writes()
+        fault_proxy.reset()
+    return store
 
 
 def media_file(tmp_path, size: int, name: str = "a.mp3"):
@@ -37,7 +43,7 @@ def put(store: S3Storage, key: str, path):
 
 
 def test_the_proxy_forwards_unchanged_and_counts(s3, fault_proxy):
-    store = storage(s3)
+    store = storage(s3, fault_proxy)
     store.put_bytes("show/feed.xml", b"<rss/>", content_type="application/rss+xml; charset=utf-8",
                     cache_control="public, max-age=300")
     assert store.get_bytes("show/feed.xml")[0] == b"<rss/>"
@@ -46,7 +52,7 @@ def test_the_proxy_forwards_unchanged_and_counts(s3, fault_proxy):
 
 @pytest.mark.parametrize("status", [500, 503])
 def test_server_errors_on_a_few_requests_are_retried(s3, fault_proxy, tmp_path, status):
-    store = storage(s3)
+    store = storage(s3, fault_proxy)
     source = media_file(tmp_path, 300_000)
     fault_proxy.fail_next(2, status=status, method="PUT")
     info = put(store, "show/a.mp3", source)
@@ -56,7 +62,7 @@ def test_server_errors_on_a_few_requests_are_retried(s3, fault_proxy, tmp_path, 
 
 
 def test_throttling_during_a_multipart_upload_is_retried(s3, fault_proxy, tmp_path):
-    store = storage(s3, part_size=5 * MiB, multipart_threshold=5 * MiB)
+    store = storage(s3, fault_proxy, part_size=5 * MiB, multipart_threshold=5 * MiB)
     source = media_file(tmp_path, 11 * MiB)
     fault_proxy.fail_next(2, status=503, code="SlowDown", path_contains="partNumber=2")
     info = put(store, "show/big.mp3", source)
@@ -66,7 +72,7 @@ def test_throttling_during_a_multipart_upload_is_retried(s3, fault_proxy, tmp_pa
 
 
 def test_dropped_connections_are_retried(s3, fault_proxy, tmp_path):
-    store = storage(s3)
+    store = storage(s3, fault_proxy)
     source = media_file(tmp_path, 100_000)
     fault_proxy.drop_next(2)
     put(store, "show/a.mp3", source)
@@ -76,7 +82,7 @@ def test_dropped_connections_are_retried(s3, fault_proxy, tmp_path):
 
 def test_a_body_cut_mid_way_is_downloaded_again(s3, fault_proxy):
     """botocore's retries end when the headers arrive; our own retry covers the body."""
-    store = storage(s3)
+    store = storage(s3, fault_proxy)
     data = os.urandom(200_000)
     store.put_bytes("_private/manifest.json", data, content_type="application/json", cache_control="no-store")
     fault_proxy.truncate_next(1, method="GET")
@@ -86,7 +92,7 @@ def test_a_body_cut_mid_way_is_downloaded_again(s3, fault_proxy):
 
 
 def test_a_stalled_server_times_out_and_is_retried(s3, fault_proxy):
-    store = storage(s3, read_timeout=0.5)
+    store = storage(s3, fault_proxy, read_timeout=0.5)
     store.put_bytes("show/feed.xml", b"<rss/>", content_type="application/rss+xml", cache_control="no-store")
     fault_proxy.stall_next(1, seconds=1.5, method="HEAD")
     started = time.monotonic()
@@ -97,7 +103,7 @@ def test_a_stalled_server_times_out_and_is_retried(s3, fault_proxy):
 
 def test_a_conditional_write_whose_reply_was_lost_still_succeeds(s3, fault_proxy):
     """The write landed but its answer did not; the retry then sees its own object, not a rival."""
-    store = storage(s3)
+    store = storage(s3, fault_proxy)
     fault_proxy.lose_reply_next(1, method="PUT")
     store.put_bytes("_private/manifest.json", b"{}", content_type="application/json", cache_control="no-store",
                     if_absent=True)
@@ -111,7 +117,7 @@ def test_a_conditional_write_whose_reply_was_lost_still_succeeds(s3, fault_proxy
 @pytest.mark.parametrize("fault", ["fail", "drop"])
 def test_failing_every_request_ends_in_one_clear_storage_error(s3, fault_proxy, tmp_path, fault, caplog):
     caplog.set_level(logging.INFO, logger="media_pipeline")
-    store = storage(s3)
+    store = storage(s3, fault_proxy)
     source = media_file(tmp_path, 50_000)
     fault_proxy.fail_all(status=503) if fault == "fail" else fault_proxy.drop_all()
     started = time.monotonic()
@@ -136,9 +142,10 @@ def test_failing_every_request_ends_in_one_clear_storage_error(s3, fault_proxy, 
 
 def test_a_failing_head_names_the_status_line(s3, fault_proxy):
     """HEAD answers carry no error body: the status line is the reason."""
+    store = storage(s3, fault_proxy)
     fault_proxy.fail_all(status=503)
     with pytest.raises(StorageError) as caught:
-        storage(s3).head("show/a.mp3")
+        store.head("show/a.mp3")
     assert str(caught.value) == (f"s3://{s3.bucket}/podcasts/show/a.mp3: cannot read object metadata after 3 tries: "
                                  "HTTP 503 Service Unavailable")
 
