@@ -13,7 +13,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import make_jpeg
+from conftest import make_jpeg, s3_env_on
 
 from media_pipeline.errors import StorageError
 from media_pipeline.layout import cache_control_for, content_type_for
@@ -45,14 +45,15 @@ class Backend:
         except self.s3.client.exceptions.NoSuchKey:
             return None
         return {"data": response["Body"].read(), "content_type": response["ContentType"],
-                "cache_control": response.get("CacheControl"), "sha256": response["Metadata"].get("sha256")}
+                "cache_control": response.get("CacheControl"),
+                "sha256": {k.lower(): v for k, v in response["Metadata"].items()}.get("sha256")}
 
 
-@pytest.fixture(params=["local", "s3"])
-def backend(request, tmp_path) -> Backend:
+@pytest.fixture(params=["local", "s3", "rclone", "s3rver"])
+def backend(request, tmp_path, monkeypatch) -> Backend:
     if request.param == "local":
         return Backend(open_storage("file://./public", tmp_path))
-    s3 = request.getfixturevalue("s3")
+    s3 = request.getfixturevalue("s3") if request.param == "s3" else s3_env_on(request, monkeypatch, request.param)
     prefix = f"contract-{uuid.uuid4().hex[:8]}"
     return Backend(open_storage(s3.storage_url(prefix), tmp_path), s3, prefix)
 
