@@ -107,3 +107,10 @@ def _mode_for(target: Path) -> int:
         return target.stat().st_mode & 0o7777
     except FileNotFoundError:
         return NEW_FILE_MODE
+
+
+def move_into_place(source: Path, target: Path) -> None:
+    """Give a complete file written beside `target` under another name (a resumable download,
+    kept between runs) the target's name, with the same file-mode rule as `replacing`."""
+    os.chmod(source, _mode_for(target))
+    os.replace(source, target)
