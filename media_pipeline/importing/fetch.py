@@ -125,10 +125,11 @@ def download(url: str, target: Path, *, expected_length: int = 0,
             validator = None  # a weak ETag cannot vouch for bytes (RFC 9110, If-Range)
         atomic_write(state_file, json.dumps({"url": url, "validator": validator, "total": total}).encode())
         done = have
+        read = getattr(response, "read1", response.read)  # what has arrived: a kill loses little
         with open(partial, mode) as out:
             while True:
                 try:
-                    chunk = response.read(CHUNK)
+                    chunk = read(CHUNK)
                 except (OSError, ValueError) as exc:
                     raise DownloadError(f"the download broke off at {done} bytes ({exc}); run the import "
                                         "again to continue it", path=url) from None

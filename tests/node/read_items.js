@@ -1,0 +1,14 @@
+// Prints each item as podcast-partytime reads it (guid, title, date, chapters, transcripts,
+// persons), as JSON: the import tests compare an old host's feed with the one published after import.
+const { parseFeed } = require("podcast-partytime");
+const fs = require("fs");
+const feed = parseFeed(fs.readFileSync(process.argv[2], "utf8"));
+const items = (feed && feed.items) || [];
+process.stdout.write(JSON.stringify(items.map((i) => ({
+  guid: i.guid,
+  title: i.title,
+  pubDate: i.pubDate ? new Date(i.pubDate).toISOString() : null,
+  chapters: i.podcastChapters || null,
+  transcripts: i.podcastTranscripts || [],
+  persons: i.podcastPeople || [],
+}))));
