@@ -82,7 +82,7 @@ def cli(ctx: click.Context, root: str | None, verbose: int, quiet: bool, log_for
 
 # The commands that run ffmpeg: the chosen binary is checked before they start (once per process),
 # so one that lacks what the pipeline uses is refused before any work.
-NEEDS_FFMPEG = {"publish", "process", "loudness", "tags"}
+NEEDS_FFMPEG = {"publish", "process", "loudness", "tags", "import"}
 
 
 def _check_ffmpeg_first(ctx: click.Context) -> None:
@@ -93,12 +93,13 @@ def _check_ffmpeg_first(ctx: click.Context) -> None:
 
 # Every command, in one place: a command is a module of this package and one line here.
 from media_pipeline.cli import (  # noqa: E402  (the modules need the group's settings above)
-    check, feed, loudness, new, process, publish, release_due, serve, tags, transcribe, unpublish,
+    check, feed, import_feed, loudness, new, process, publish, release_due, serve, tags, transcribe, unpublish,
 )
 
 COMMANDS = [
     check.check,
     feed.feed_cmd,
+    import_feed.import_command,
     loudness.loudness_command,
     new.new,
     process.process_command,

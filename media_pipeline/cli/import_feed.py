@@ -55,5 +55,3 @@ def import_command(ctx: click.Context, feed: str, show: str | None, dry_run: boo
     if report.failures:
         ctx.exit(1)
 
-
-COMMANDS = [import_command]

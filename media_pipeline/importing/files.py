@@ -12,7 +12,8 @@ import unicodedata
 from pathlib import Path
 
 from media_pipeline.importing.reader import ChannelData, ChapterData, ItemData, PersonData, url_name
-from media_pipeline.transcripts.core import Cue, Transcript, to_vtt
+from media_pipeline.transcripts.cues import Cue, Transcript
+from media_pipeline.transcripts.forms import to_vtt
 
 _SLUG_CHARS = re.compile(r"[^a-z0-9]+")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")

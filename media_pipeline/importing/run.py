@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from media_pipeline.audio.probe import probe
-from media_pipeline.config.load import load_front_matter, split_front_matter
+from media_pipeline.config.frontmatter import load_front_matter, split_front_matter
 from media_pipeline.errors import ConfigError, PipelineError
 from media_pipeline.feeds.feed import podcast_guid_for
 from media_pipeline.importing import files
