@@ -43,6 +43,7 @@ class Problem:
     field: str | None
     reason: str
     severity: str = "error"  # "error" or "warning"
+    see: str | None = None  # another file the finding concerns (the first holder of a duplicated guid)
 
     def __str__(self) -> str:
         return ": ".join(part for part in (self.path, self.field, self.reason) if part)

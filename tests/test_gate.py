@@ -6,10 +6,8 @@ import subprocess
 import sys
 from datetime import datetime, timezone
 
-import pytest
 
 from media_pipeline.config.load import load_catalog, load_workspace
-from media_pipeline.errors import ValidationError
 from media_pipeline.publishing import publish as publishing
 from media_pipeline.publishing import release
 from media_pipeline.publishing.manifest import read_manifest
@@ -38,10 +36,17 @@ def test_publish_called_as_a_library_refuses_what_check_rejects_with_the_same_li
     ws = load_workspace(root)
     catalog, loaded = load_catalog(ws)
     assert not loaded, "a rule of the feed, not of the loader: only the gate finds it"
-    with pytest.raises(ValidationError) as caught:
-        publishing.publish(ws, catalog, catalog.episodes[SHOW], now=datetime(2026, 5, 1, tzinfo=timezone.utc))
-    assert str(caught.value).splitlines() == [line]
+    now = datetime(2026, 5, 1, tzinfo=timezone.utc)
+    bad = [e for e in catalog.episodes[SHOW] if e.slug == "003-kaksoisnumero"]
+    alone = publishing.publish(ws, catalog, bad, now=now)
+    assert [reason for _, reason in alone.failures] == [line]
     assert not (root / "public").exists(), "refused before any audio work or upload"
+
+    # With the others, it fails alone: the rest go ahead, and the report names only it.
+    report = publishing.publish(ws, catalog, catalog.episodes[SHOW], now=now)
+    assert [reason for _, reason in report.failures] == [line]
+    assert sorted(o.key for o in report.outcomes if o.state == "live") == [
+        f"{SHOW}/001-ihmiskeskeisyys", f"{SHOW}/002-elamantapahtumat"]
 
 
 def test_release_due_keeps_staged_an_episode_that_check_now_rejects(tmp_path):

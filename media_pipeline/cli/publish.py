@@ -9,9 +9,10 @@ import click
 from media_pipeline.cli._common import CONTEXT_SETTINGS, progress_bar, quiet, workspace
 from media_pipeline.cli._publishing import NO_NOTIFY, NOW, emit, fail_if, notify
 from media_pipeline.cli._publishing import now as current_time
-from media_pipeline.config.load import load_catalog
+from media_pipeline.config.load import episode_paths, load_catalog, show_slugs
 from media_pipeline.errors import ConfigError, ValidationError
-from media_pipeline.model import Catalog
+from media_pipeline.layout import episode_file, episode_key, episode_ref
+from media_pipeline.model import Catalog, Episode, Workspace
 from media_pipeline.publishing import publish as publishing
 
 
@@ -44,12 +45,15 @@ def publish_cmd(ctx: click.Context, episodes: tuple[str, ...], shows: tuple[str,
     catalog, loaded = load_catalog(ws, list(shows) or None)
     if all_ or shows:
         selected = [e for slug in (shows or catalog.shows) for e in catalog.episodes.get(slug, ())]
+        unloaded = _unloaded(ws, catalog, list(shows) or show_slugs(ws))
     else:
-        selected = [_find(catalog, loaded, ref) for ref in episodes]
+        found = [_find(ws, catalog, loaded, ref) for ref in episodes]
+        selected = [e for e in found if not isinstance(e, str)]
+        unloaded = [e for e in found if isinstance(e, str)]
     moment = current_time(ws, now)
     with progress_bar("publishing", enabled=not dry_run and not quiet(ctx)) as progress:
         report = publishing.publish(ws, catalog, selected, now=moment, dry_run=dry_run, progress=progress,
-                                    loaded=loaded)
+                                    loaded=loaded, unloaded=unloaded)
     for outcome in report.outcomes:
         if outcome.state == "failed":
             continue
@@ -65,12 +69,30 @@ def publish_cmd(ctx: click.Context, episodes: tuple[str, ...], shows: tuple[str,
     fail_if(ctx, report.failures)
 
 
-def _find(catalog: Catalog, loaded: list, ref: str):
-    """The episode `ref` names; when it is missing because its file failed to load, the loader's
-    errors (what `check` says of it) rather than "no such episode"."""
+def _find(ws: Workspace, catalog: Catalog, loaded: list, ref: str) -> Episode | str:
+    """The episode `ref` names; `show/slug` when its file exists but failed to load, or the show's
+    slug when its show did (publishing then reports the loader's errors for it, and the other
+    episodes go ahead)."""
     try:
         return catalog.find_episode(ref)
     except ConfigError:
+        named = episode_ref(ws, ref)
+        if named and named[0] in catalog.shows and episode_file(ws, *named).is_file():
+            return episode_key(*named)
+        if named and named[0] not in catalog.shows and (ws.feeds_dir / f"{named[0]}.toml").is_file():
+            return named[0]
         if errors := [p for p in loaded if p.severity == "error"]:
             raise ValidationError(errors) from None
         raise
+
+
+def _unloaded(ws: Workspace, catalog: Catalog, shows: list[str]) -> list[str]:
+    """What of `shows` failed to load: a show's slug, or an episode file as `show/slug`."""
+    out = []
+    for slug in shows:
+        if slug not in catalog.shows:
+            out.append(slug)
+            continue
+        have = {e.slug for e in catalog.episodes.get(slug, ())}
+        out += [episode_key(slug, p.stem) for p in episode_paths(ws, slug) if p.stem not in have]
+    return out

@@ -84,6 +84,47 @@ _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 _UNSAFE_NOTES = re.compile(r"<\s*script|javascript\s*:|\son[a-z]+\s*=", re.I)
 
 
+# XML 1.0's Char production (section 2.2): a feed cannot hold any other character, so lxml refuses
+# to write one. Pasted from a PDF or a word processor, text brings the bell, escape or form feed.
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text_reason(value: str | None) -> str | None:
+    """Why `value` cannot be written into a feed, or None."""
+    found = _NOT_XML.search(value or "")
+    if found is None:
+        return None
+    char = found.group()
+    name = f"\\u{ord(char):04x}" if ord(char) > 0xff else f"\\x{ord(char):02x}"
+    kind = "a lone surrogate" if "\ud800" <= char <= "\udfff" else "a control character"
+    return (f"holds {kind} ({name}, at character {found.start() + 1}) that no feed can hold; "
+            "delete it (text pasted from a PDF or a word processor often brings one)")
+
+
+def _text_problems(path: str, fields: Mapping[str, str | None]) -> list[Problem]:
+    return [_error(path, name, reason) for name, value in fields.items() if (reason := xml_text_reason(value))]
+
+
+def _person_text(persons: tuple[Person, ...]) -> dict[str, str | None]:
+    return {f"persons[{i}].{key}": getattr(p, key) for i, p in enumerate(persons) for key in ("name", "role", "group")}
+
+
+def show_text(show: Show) -> dict[str, str | None]:
+    """The show's text the feed and pages write, by field name."""
+    return {"title": show.title, "description": show.description, "author": show.author,
+            "subtitle": show.subtitle, "copyright": show.copyright, "owner.name": show.owner.name,
+            "owner.email": show.owner.email, "license": show.license, "funding.text": show.funding_text,
+            **_person_text(show.persons)}
+
+
+def episode_text(episode: Episode) -> dict[str, str | None]:
+    """The episode's text the feed, tags and pages write, by field name."""
+    return {"title": episode.title, "summary": episode.summary, "notes": episode.notes, "guid": episode.guid,
+            **{f"keywords[{i}]": k for i, k in enumerate(episode.keywords)},
+            **{f"chapters[{i}].title": c.title for i, c in enumerate(episode.chapters)},
+            **_person_text(episode.persons)}
+
+
 def _error(path: str, field: str | None, reason: str) -> Problem:
     return Problem(path, field, reason, "error")
 
@@ -130,7 +171,7 @@ def category_problem(name: str, subcategory: str | None) -> str | None:
 def show_problems(show: Show, *, path: str | None = None) -> list[Problem]:
     """Apple and Podcasting 2.0 rules on a show's own fields."""
     path = path or str(show.path)
-    out: list[Problem] = []
+    out: list[Problem] = _text_problems(path, show_text(show))
     if not show.title.strip():
         out.append(_error(path, "title", "is empty; Apple Podcasts requires a show title"))
     description = show.description.strip()
@@ -196,7 +237,7 @@ def show_problems(show: Show, *, path: str | None = None) -> list[Problem]:
 def episode_problems(show: Show, episode: Episode, *, path: str | None = None) -> list[Problem]:
     """Apple and Podcasting 2.0 rules on one episode's own fields."""
     path = path or str(episode.path)
-    out: list[Problem] = []
+    out: list[Problem] = _text_problems(path, episode_text(episode))
     if not episode.title.strip():
         out.append(_error(path, "title", "is empty; Apple Podcasts requires an episode title"))
     # Apple: itunes:episode and itunes:season are non-zero integers.
@@ -416,11 +457,13 @@ def _duplicates(ws: Workspace, episodes: tuple[Episode, ...]) -> list[Problem]:
             by_number[(episode.season, episode.number)].append(episode)
     for guid, same in by_guid.items():
         for episode in same[1:]:
-            out.append(_error(display_path(ws, episode.path), "guid",
-                              f"{guid!r} is also the guid of {display_path(ws, same[0].path)}; guids must be unique"))
+            first = display_path(ws, same[0].path)
+            out.append(Problem(display_path(ws, episode.path), "guid",
+                               f"{guid!r} is also the guid of {first}; guids must be unique", see=first))
     for (season, number), same in by_number.items():
         for episode in same[1:]:
             where = f"season {season}" if season is not None else "the show"
-            out.append(_error(display_path(ws, episode.path), "number",
-                              f"{number} is also the number of {display_path(ws, same[0].path)} in {where}"))
+            first = display_path(ws, same[0].path)
+            out.append(Problem(display_path(ws, episode.path), "number",
+                               f"{number} is also the number of {first} in {where}", see=first))
     return out

@@ -9,10 +9,12 @@ live episode's time moved into the future, a retired guid).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterable, Sequence
+from typing import Iterable
 
 from media_pipeline import layout
+from media_pipeline.config.load import episode_paths, show_slugs
 from media_pipeline.errors import ConfigError, Problem, ValidationError
 from media_pipeline.feeds.lint import lint, source_refusal
 from media_pipeline.model import Catalog, Episode, Show, Workspace
@@ -46,10 +48,54 @@ def require(ws: Workspace, catalog: Catalog, loaded: Iterable[Problem] = (), *, 
         raise ValidationError(found)
 
 
-def for_episode(ws: Workspace, found: Sequence[Problem], show: Show, slug: str) -> list[Problem]:
-    """The problems of one episode's file and of its show's file."""
-    mine = {display_path(ws, layout.episode_file(ws, show.slug, slug)), display_path(ws, show.path)}
-    return [p for p in found if p.path in mine]
+@dataclass
+class Placed:
+    """The gate's findings placed with what they belong to: an episode (by `show/slug`: its file,
+    and the transcripts, artwork and chapter images it names), a show (its file and artwork), or
+    nothing the catalog knows (`elsewhere`). A finding on a file two episodes share belongs to both;
+    a duplicate filed against one episode also concerns the one it names (`Problem.see`)."""
+
+    episodes: dict[str, list[Problem]] = field(default_factory=dict)
+    shows: dict[str, list[Problem]] = field(default_factory=dict)
+    related: dict[str, list[Problem]] = field(default_factory=dict)  # show/slug -> another's duplicate
+    elsewhere: list[Problem] = field(default_factory=list)
+
+    def of_episode(self, key: str) -> list[Problem]:
+        return self.episodes.get(key, [])
+
+    def of_show(self, slug: str) -> list[Problem]:
+        return self.shows.get(slug, [])
+
+
+def place(ws: Workspace, catalog: Catalog, found: Iterable[Problem]) -> Placed:
+    """Each finding of `found` with the episode or show it stops (see `Placed`)."""
+    owners: dict[str, list[tuple[str, str]]] = {}
+
+    def own(path, kind: str, key: str) -> None:
+        if path is not None:
+            owners.setdefault(display_path(ws, path), []).append((kind, key))
+
+    for slug in dict.fromkeys([*show_slugs(ws), *catalog.shows]):
+        own(ws.feeds_dir / f"{slug}.toml", "show", slug)
+        for path in episode_paths(ws, slug):  # loaded or not: a file that failed to load is still its episode's
+            own(path, "episode", layout.episode_key(slug, path.stem))
+    for slug, show in catalog.shows.items():
+        own(show.artwork, "show", slug)
+        for episode in catalog.episodes.get(slug, ()):
+            for path in (*(t.path for t in episode.transcripts), episode.artwork,
+                         *(c.image for c in episode.chapters)):
+                own(path, "episode", episode.key)
+    placed = Placed()
+    for problem in dict.fromkeys(found):
+        where = list(dict.fromkeys(owners.get(problem.path, ())))
+        for kind, key in where:
+            (placed.shows if kind == "show" else placed.episodes).setdefault(key, []).append(problem)
+        for kind, key in dict.fromkeys(owners.get(problem.see, ()) if problem.see else ()):
+            if kind == "episode":
+                placed.related.setdefault(key, []).append(problem)
+        if not where:
+            placed.elsewhere.append(problem)
+    return placed
 
 
 def against_manifest(ws: Workspace, show: Show, catalog: Catalog, episode: Episode, current: Manifest,

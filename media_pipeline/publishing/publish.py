@@ -64,29 +64,52 @@ class PublishReport:
         self.outcomes.append(EpisodeOutcome(what, "failed", error=str(exc)))
 
 
+    def refuse(self, key: str, problems: Iterable[Problem]) -> None:
+        """`key` (an episode or a show) is not published, for `problems` (one line each)."""
+        problems = list(problems)
+        self.failures.extend((p.path, str(p)) for p in problems)
+        self.outcomes.append(EpisodeOutcome(key, "failed", error="\n".join(map(str, problems))))
+
+
 def publish(ws: Workspace, catalog: Catalog, episodes: Sequence[Episode], *, now: datetime, dry_run: bool = False,
             progress: Progress | None = None, storage: Storage | None = None,
-            loaded: Iterable[Problem] = ()) -> PublishReport:
+            loaded: Iterable[Problem] = (), unloaded: Iterable[str] = ()) -> PublishReport:
     """Publish `episodes`: those due at `now` go live, those with a later publish time are staged.
 
-    Nothing happens unless the catalog passes the gate (`gate.require`; `loaded` are the loader's
-    findings, when the caller has them). Each show touched gets its manifest and feed rebuilt
-    once, after all its media is stored; a failed episode is reported and the others carry on.
+    The unit of failure is the episode: one the gate refuses (`gate.problems`; `loaded` are the
+    loader's findings, when the caller has them) is reported, one line per problem, before any
+    audio work, and the others go ahead; a show whose own file is refused publishes nothing.
+    `unloaded` names what was asked for but failed to load (`show/slug`, or a show's slug), so
+    its problems are reported too. Each show touched gets its manifest and feed rebuilt once,
+    after all its media is stored; a failed episode is reported and the others carry on.
     """
     if now.tzinfo is None:
         raise ValueError("now must be time-zone aware")
-    gate.require(ws, catalog, loaded, publishing=True)
+    placed = gate.place(ws, catalog, gate.errors(gate.problems(ws, catalog, loaded, publishing=True)))
     storage = storage or open_storage(ws.storage_url, ws.root)
     report = PublishReport(dry_run=dry_run)
+    for key in dict.fromkeys(unloaded):
+        found = placed.of_episode(key) if "/" in key else placed.of_show(key)
+        report.refuse(key, found or [Problem(key, None, "could not be loaded")])
     shows: dict[str, list[Episode]] = {}
     for episode in episodes:
         shows.setdefault(episode.show, []).append(episode)
+    for slug in list(shows):
+        if refused := placed.of_show(slug):
+            report.refuse(slug, refused)
+            del shows[slug]
+            continue
+        for episode in list(shows[slug]):
+            if refused := placed.of_episode(episode.key):
+                report.refuse(episode.key, refused)
+                shows[slug].remove(episode)
+    total = sum(map(len, shows.values()))
     with scratch(ws.build_dir) as work:
         done = 0
         for slug, show_episodes in shows.items():
             def show_progress(fraction: float, _done=done, _n=len(show_episodes)) -> None:
                 if progress:
-                    progress((_done + fraction * _n) / max(1, len(episodes)))
+                    progress((_done + fraction * _n) / max(1, total))
 
             try:
                 snap = manifest.read(storage, slug)
@@ -385,7 +408,11 @@ def sidecars(run: ShowRun, episode: Episode, duration: float) -> list[Upload]:
 
 
 def plan(run: ShowRun, episode: Episode) -> EpisodeOutcome:
-    """What a dry run says of an episode: it would go live, or be staged."""
+    """What a dry run says of an episode: it would go live or be staged, or it is live (or staged)
+    already and nothing it is made from changed since (`reuse.unchanged_inputs`)."""
     record = run.record_of(episode)
-    return EpisodeOutcome(episode.key, "would go live" if run.goes_live(episode) else "would be staged",
-                          record.guid if record else episode.guid, publish_at=episode.publish_at)
+    if record is not None and reuse.unchanged_inputs(run, episode):
+        state = f"{record.state}, unchanged"
+    else:
+        state = "would go live" if run.goes_live(episode) else "would be staged"
+    return EpisodeOutcome(episode.key, state, record.guid if record else episode.guid, publish_at=episode.publish_at)

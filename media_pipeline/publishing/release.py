@@ -57,12 +57,13 @@ def release_due(ws: Workspace, catalog: Catalog, *, now: datetime, dry_run: bool
         raise ValueError("now must be time-zone aware")
     storage = storage or open_storage(ws.storage_url, ws.root)
     report = ReleaseReport(dry_run=dry_run)
-    verdict: list[list[Problem]] = []
+    verdict: list[gate.Placed] = []
 
     def blocking(show: Show, record: EpisodeRecord) -> list[Problem]:
+        """What stops this release: its show's file, or its own episode file and what that names."""
         if not verdict:
-            verdict.append(gate.errors(gate.problems(ws, catalog, loaded, publishing=True)))
-        return gate.for_episode(ws, verdict[0], show, record.slug)
+            verdict.append(gate.place(ws, catalog, gate.errors(gate.problems(ws, catalog, loaded, publishing=True))))
+        return [*verdict[0].of_show(show.slug), *verdict[0].of_episode(layout.episode_key(show.slug, record.slug))]
 
     for show in catalog.shows.values():
         try:

@@ -70,6 +70,14 @@ def show_view(ws: Workspace, show: Show, catalog: Catalog, m: Manifest, *,
             candidate = by_slug.get(record.slug)
             if candidate is not None and candidate.guid in (None, record.guid):
                 episode = replace(candidate, guid=record.guid)
+        if episode is None and record.meta is not None and layout.episode_file(ws, show.slug, record.slug).is_file():
+            # Its file is there but does not load (an edit half done): the entry stays as it was
+            # published, for dropping it would delete it from every subscriber's app; `check`,
+            # `publish` and `release-due` name the file and what is wrong with it.
+            log.info("%s: its file does not load; the feed keeps it as it was published",
+                     layout.episode_key(show.slug, record.slug))
+            episode = Episode(show.slug, record.slug, layout.episode_file(ws, show.slug, record.slug),
+                              "", record.publish_at, Path(), guid=record.guid)
         if episode is None:
             missing.append(record)
             continue
@@ -110,8 +118,11 @@ def render_feed(view: ShowView) -> bytes:
     """The feed's bytes. Its channel <link> is the show's own website when it names one, else its
     page on the listener site."""
     show = view.show if view.show.link else replace(view.show, link=view.page_url)
-    return feed.build_feed(show, view.entries, feed_url=view.feed_url, artwork_url=view.artwork_url,
-                           podcast_guid=view.podcast_guid, last_build=view.last_build, display=view.display)
+    try:
+        return feed.build_feed(show, view.entries, feed_url=view.feed_url, artwork_url=view.artwork_url,
+                               podcast_guid=view.podcast_guid, last_build=view.last_build, display=view.display)
+    except ValueError as exc:  # text the rules let through that XML cannot hold: this show's feed, not the run
+        raise ConfigError(f"the feed cannot be written: {exc}", path=layout.feed_key(view.show.slug)) from None
 
 
 def feed_entry(ws: Workspace, show: Show, episode: Episode, record: EpisodeRecord) -> FeedEntry:

@@ -50,6 +50,8 @@ def unchanged(run: ShowRun, episode: Episode, processed: ProcessResult) -> Prepa
     if kept.get("fingerprint") != fingerprint(run, episode, processed):
         return None
     log.debug("%s: unchanged since it was last published; its files are not copied, tagged or sent", episode.key)
+    if kept.get("inputs") != (now := inputs(run, episode)):  # kept before dry runs asked (`unchanged_inputs`)
+        _keep(run, episode, {**kept, "inputs": now})
     return Prepared(current, {})
 
 
@@ -58,11 +60,43 @@ def remember(run: ShowRun, episode: Episode, processed: ProcessResult, prepared:
     the manifest holds exactly that record, so after a failed upload or commit the next run does
     the work again."""
     kept = {"format": FORMAT, "guid": prepared.record.guid, "record": manifest.episode_json(prepared.record),
-            "fingerprint": fingerprint(run, episode, processed)}
+            "fingerprint": fingerprint(run, episode, processed), "inputs": inputs(run, episode)}
+    _keep(run, episode, kept)
+
+
+def _keep(run: ShowRun, episode: Episode, kept: dict) -> None:
     try:
+        _path(run, episode).parent.mkdir(parents=True, exist_ok=True)
         atomic_write(_path(run, episode), json.dumps(kept, sort_keys=True).encode())
     except OSError as exc:  # a saving, never a failure
         log.debug("could not keep %s: %s", _path(run, episode), exc)
+
+
+def unchanged_inputs(run: ShowRun, episode: Episode) -> bool:
+    """Without audio work (for a dry run): whether the manifest holds the record this workspace
+    last published for the episode, made from the same recording, files and settings as now."""
+    current = run.current.episodes.get(episode.guid or "")
+    if current is None or current.state == "unpublished" or (current.state == "live") != run.goes_live(episode):
+        return False
+    try:
+        kept = json.loads(_path(run, episode).read_text(encoding="utf-8"))
+        return (isinstance(kept, dict) and kept.get("format") == FORMAT and kept.get("guid") == current.guid
+                and kept.get("record") == manifest.episode_json(current) and kept.get("inputs") == inputs(run, episode))
+    except (OSError, ValueError):
+        return False
+
+
+def inputs(run: ShowRun, episode: Episode) -> str:
+    """The digest of what the episode is made from, its recording by content: what `fingerprint`
+    covers, with the recording in place of the renditions made from it."""
+    known = stamps.stamps_for(run.ws.build_dir)
+    material = {
+        "show": _show_part(run),
+        "episode": repr(episode),
+        "source": known.digest(episode.source) if episode.source.is_file() else None,
+        "files": {str(p): known.digest(p) if p.is_file() else None for p in sorted(set(_paths(episode)))},
+    }
+    return stamps.material_digest(material)
 
 
 def fingerprint(run: ShowRun, episode: Episode, processed: ProcessResult) -> str:
@@ -119,4 +153,4 @@ def _code() -> dict[str, Any]:
     return {"code": stamps.code_digest("mutagen"), "ffmpeg": [caps.path, caps.version]}
 
 
-__all__ = ["fingerprint", "remember", "unchanged"]
+__all__ = ["fingerprint", "inputs", "remember", "unchanged", "unchanged_inputs"]
