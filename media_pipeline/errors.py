@@ -19,6 +19,13 @@ class PipelineError(Exception):
         return ": ".join(part for part in (self.path, self.field, self.reason) if part)
 
 
+def os_reason(exc: OSError) -> str:
+    """An OSError's reason as the phrase a line ends with: `no space left on device`, `file name too
+    long`, `permission denied`."""
+    text = exc.strerror or str(exc)
+    return text[:1].lower() + text[1:]
+
+
 class ConfigError(PipelineError):
     """Show, episode or workspace files that cannot be used as written."""
 

@@ -15,6 +15,10 @@ from pathlib import Path
 from media_pipeline.model import Show, Workspace
 
 OPML_KEY = "shows.opml"
+# The longest episode or show slug: it names files such as `<slug>.transcript.json`, their
+# temporary copies and content-addressed keys (`<slug>.<hash>.mp3`), and file systems allow 255
+# bytes per name.
+SLUG_MAX = 100
 FEED_NAME = "feed.xml"
 
 # -- keys ---------------------------------------------------------------------------------------

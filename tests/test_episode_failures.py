@@ -136,7 +136,7 @@ def test_a_record_the_feed_cannot_hold_fails_its_episode_and_the_feed_keeps_the_
         result = publish_show(run, [bad, edited])
     assert [key for key, _ in result.failures] == [f"{SHOW}/001-ihmiskeskeisyys"]
     [(_, failure)] = result.failures
-    assert str(failure).startswith(f"episodes/{SHOW}/001-ihmiskeskeisyys.md: title: holds a control character")
+    assert str(failure).startswith(f"episodes/{SHOW}/001-ihmiskeskeisyys.md: title: holds the control character U+0007")
     assert set(titles(root)) == {"Jakso 1: mitä ihmiskeskeisyys on", "Jakso 2, uusi nimi"}
 
 

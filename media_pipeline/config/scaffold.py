@@ -17,8 +17,8 @@ import yaml
 from media_pipeline.config.frontmatter import FrontMatterLoader, split_front_matter
 from media_pipeline.config.load import episode_paths, load_show, show_slugs
 from media_pipeline.config.times import localize
-from media_pipeline.errors import ConfigError, Problem
-from media_pipeline.layout import episode_file
+from media_pipeline.errors import ConfigError, Problem, os_reason
+from media_pipeline.layout import SLUG_MAX, episode_file
 from media_pipeline.model import Person, Workspace
 from media_pipeline.util.fsutil import atomic_write, display_path
 
@@ -72,6 +72,9 @@ def new_episode(ws: Workspace, show: str, *, title: str | None = None, slug: str
     slug = slug or next_slug
     target = episode_file(ws, show, slug)
     rel = display_path(ws, target)
+    if len(slug) > SLUG_MAX:  # before any file call: the name itself is too long for one
+        raise ConfigError(f"is {len(slug)} characters; at most {SLUG_MAX} (it names the episode's files and URLs, "
+                          "and a file name holds 255 bytes)", path=rel, field="slug")
     if not _SLUG.match(slug):
         raise ConfigError("the slug names the episode's files and URLs: use a-z, 0-9, - and _ only",
                           path=rel, field="slug")
@@ -99,6 +102,8 @@ def _create(target: Path, text: str) -> None:
         atomic_write(target, text.encode("utf-8"), exclusive=True)
     except FileExistsError:
         raise ConfigError("already exists; edit it, or choose another name with --slug", path=str(target)) from None
+    except OSError as exc:  # a full disk, a folder not writable
+        raise ConfigError(f"cannot write the new episode file: {os_reason(exc)}", path=str(target)) from None
 
 
 def _q(text: str) -> str:

@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Mapping
 from urllib.parse import urlsplit
 
+from media_pipeline.config.fields import text_problem
 from media_pipeline.config.scaffold import placeholder_problem
 from media_pipeline.errors import ConfigError, MediaError, Problem
+from media_pipeline.layout import SLUG_MAX
 from media_pipeline.model import Catalog, Episode, Person, Show, Workspace
 from media_pipeline.tags.artwork import check_artwork
 from media_pipeline.text.notes import render_notes
@@ -84,25 +86,11 @@ _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 _UNSAFE_NOTES = re.compile(r"<\s*script|javascript\s*:|\son[a-z]+\s*=", re.I)
 
 
-# XML 1.0's Char production (section 2.2): a feed cannot hold any other character, so lxml refuses
-# to write one. Pasted from a PDF or a word processor, text brings the bell, escape or form feed.
-_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
-def xml_text_reason(value: str | None) -> str | None:
-    """Why `value` cannot be written into a feed, or None."""
-    found = _NOT_XML.search(value or "")
-    if found is None:
-        return None
-    char = found.group()
-    name = f"\\u{ord(char):04x}" if ord(char) > 0xff else f"\\x{ord(char):02x}"
-    kind = "a lone surrogate" if "\ud800" <= char <= "\udfff" else "a control character"
-    return (f"holds {kind} ({name}, at character {found.start() + 1}) that no feed can hold; "
-            "delete it (text pasted from a PDF or a word processor often brings one)")
-
-
 def _text_problems(path: str, fields: Mapping[str, str | None]) -> list[Problem]:
-    return [_error(path, name, reason) for name, value in fields.items() if (reason := xml_text_reason(value))]
+    """The loader's text rule (control characters, lone surrogates) on the text a feed writes, as
+    it stands in the model: the feed refuses what the loader would, however the model was made."""
+    return [_error(path, name, reason) for name, value in fields.items()
+            if value and (reason := text_problem(value, multiline=True))]
 
 
 def _person_text(persons: tuple[Person, ...]) -> dict[str, str | None]:
@@ -381,7 +369,10 @@ def _episode_file_problems(ws: Workspace, show: Show, episode: Episode, duration
     out = episode_problems(show, episode, path=path)
     if episode.notes.strip() and not render_notes(episode.notes).text:
         out.append(_warning(path, "notes", "have no text left once unsafe HTML is removed"))
-    if not SAFE_NAME.match(episode.slug):
+    if len(episode.slug) > SLUG_MAX:
+        out.append(_error(path, "file name", f"is {len(episode.slug)} characters; at most {SLUG_MAX} (it names the "
+                                             "episode's files and URLs, and a file name holds 255 bytes)"))
+    elif not SAFE_NAME.match(episode.slug):
         out.append(_error(path, "file name", f"{episode.slug!r} becomes the media file's name and URL; "
                                              "use only ASCII letters, digits, '-', '_' and '.' (no spaces or ä, ö)"))
     out.extend(transcript_problems(ws, show, episode, duration, path))

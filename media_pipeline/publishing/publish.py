@@ -19,7 +19,7 @@ from typing import Iterable, Sequence
 from media_pipeline import layout
 from media_pipeline.audio import process
 from media_pipeline.config.frontmatter import record_guid
-from media_pipeline.errors import PipelineError, Problem
+from media_pipeline.errors import PipelineError, Problem, os_reason
 from media_pipeline.feeds import feed, opml
 from media_pipeline.model import Catalog, Episode, Workspace
 from media_pipeline.publishing import gate, manifest, render, reuse
@@ -117,6 +117,8 @@ def publish(ws: Workspace, catalog: Catalog, episodes: Sequence[Episode], *, now
                 result = publish_show(run, show_episodes, dry_run=dry_run)
             except PipelineError as exc:
                 report.fail(slug, exc)
+            except OSError as exc:  # a full disk or a refused folder: this show; the others go on
+                report.fail(slug, os_failure(exc, "publishing the show"))
             else:
                 for what, exc in result.failures:
                     report.fail(what, exc)
@@ -162,6 +164,8 @@ def publish_show(run: ShowRun, episodes: list[Episode], *, dry_run: bool = False
                 prepared.append(prepare_episode(run, episode, progress))
             except PipelineError as exc:
                 result.failures.append((episode.key, exc))
+            except OSError as exc:  # the build cache or the run's work folder: full, or refused
+                result.failures.append((episode.key, os_failure(exc, "writing the episode's files")))
         if not prepared and run.snapshot.manifest_etag is None:
             return result  # nothing of this show ever published and nothing now: no empty feed for apps to find
         accepted = would_commit(run, prepared, show_art, result)
@@ -178,10 +182,17 @@ def publish_show(run: ShowRun, episodes: list[Episode], *, dry_run: bool = False
             result.add(commit_show(run, stored, show_art, uploaded))
         else:
             forget_uploads(run, uploaded)
-    except PipelineError as exc:  # the show's artwork or its commit: its episodes' results stand
-        result.failures.append((run.show.slug, exc))
+    except (PipelineError, OSError) as exc:  # the show's artwork or its commit: its episodes' results stand
+        failure = os_failure(exc, "writing the show's files") if isinstance(exc, OSError) else exc
+        result.failures.append((run.show.slug, failure))
         forget_uploads(run, uploaded)
     return result
+
+
+def os_failure(exc: OSError, what: str) -> PipelineError:
+    """One line for a local write that failed: the path, why (a full disk, a name too long, a
+    permission refused), and what was being written."""
+    return PipelineError(f"{os_reason(exc)} ({what})", path=exc.filename)
 
 
 def prepare_episode(run: ShowRun, episode: Episode, progress: Progress | None = None) -> Prepared:

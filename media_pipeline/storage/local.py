@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 from typing import Callable, Iterator
 
-from media_pipeline.errors import StorageError
+from media_pipeline.errors import StorageError, os_reason
 from media_pipeline.layout import PRIVATE_PREFIX
 from media_pipeline.storage.base import ObjectInfo, PreconditionFailed, UploadProgress, sha256_bytes, sha256_file
 from media_pipeline.util.fsutil import replacing
@@ -121,7 +121,7 @@ class LocalStorage:
                 path.unlink(missing_ok=True)
                 self._prune_empty(path.parent)
         except OSError as exc:
-            raise StorageError(f"cannot delete: {exc.strerror or exc}", path=key) from exc
+            raise StorageError(f"cannot delete: {os_reason(exc)}", path=key) from exc
 
     def _prune_empty(self, folder: Path) -> None:
         """Remove folders a delete left empty (a released episode's staging token folder, say),
@@ -164,14 +164,22 @@ class LocalStorage:
                 finally:
                     fcntl.flock(fh, fcntl.LOCK_UN)
 
-    @staticmethod
-    def _atomic_write(target: Path, write: Callable, expect_sha256: str | None = None) -> os.stat_result:
-        with replacing(target, fsync=True) as tmp:
-            with tmp.open("wb") as fh:
-                write(fh)
-            if expect_sha256 is not None and sha256_file(tmp) != expect_sha256:
-                raise StorageError("stored copy does not match the local file's checksum", path=target)
-            stat = tmp.stat()
+    def _atomic_write(self, target: Path, write: Callable, expect_sha256: str | None = None) -> os.stat_result:
+        """Write `target` whole or not at all; a full disk, a name too long or a permission refused
+        is one StorageError naming the local path and the key being stored."""
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with replacing(target, fsync=True) as tmp:
+                with tmp.open("wb") as fh:
+                    write(fh)
+                if expect_sha256 is not None and sha256_file(tmp) != expect_sha256:
+                    raise StorageError("stored copy does not match the local file's checksum", path=target)
+                stat = tmp.stat()
+        except StorageError:
+            raise
+        except OSError as exc:
+            key = os.path.relpath(target, self.root.resolve())
+            raise StorageError(f"{os_reason(exc)} (storing {key})", path=target) from None
         _fsync_dir(target.parent)
         return stat
 
