@@ -4,7 +4,7 @@ the loader without docs fails here."""
 
 from __future__ import annotations
 
-import ast
+import dataclasses
 import re
 import tomllib
 from pathlib import Path
@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from media_pipeline.config import episodes, load as config, shows
+from media_pipeline import model
+from media_pipeline.config import load as config
+from media_pipeline.config.keys import PERSONS, TABLES, render_docs
 from media_pipeline.config.frontmatter import FrontMatterLoader
 from media_pipeline.config.load import load_workspace
 from media_pipeline.config.scaffold import new_episode
@@ -20,59 +22,39 @@ from media_pipeline.config.scaffold import new_episode
 from config_support import REPO, copy_workspace, front_matter
 
 DOCS = (REPO / "docs" / "formats.md").read_text(encoding="utf-8")
-_READERS = {"str", "url", "int", "float", "bool", "str_list", "table_list", "table", "path_value", "raw"}
-
-# Which file and which table each key-reading function of config.py reads.
-_FUNCTIONS = {
-    "load_workspace": ("workspace", ""),
-    "_site": ("workspace", ""),
-    "load_show": ("show", ""),
-    "_audio": ("show", "audio."),
-    "_notify": ("show", "notify."),
-    "person": ("person", ""),
-    "_read_episode": ("episode", ""),
-    "_chapter": ("episode", "chapters."),
-    "_transcript_settings": ("show", "transcripts."),
-    "_transcripts": ("episode", ""),
-    "_transcript_file": ("episode", "transcript."),
-}
 
 
 def loader_keys() -> dict[str, set[str]]:
-    """{kind: {dotted key}} of every key config.py reads, found in its syntax tree."""
-    trees = [ast.parse(Path(m.__file__).read_text(encoding="utf-8")) for m in (config, shows, episodes)]
+    """{file kind: {dotted key}} of every key declared in config/keys.py, which the loaders read."""
     found: dict[str, set[str]] = {}
-    for func in (n for tree in trees for n in tree.body if isinstance(n, ast.FunctionDef)):
-        tables: dict[str, str] = {}  # owner_f = f.table("owner") -> {"owner_f": "owner."}
-        keys: set[str] = set()
-        for node in ast.walk(func):
-            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
-                call = node.value
-                if (isinstance(call.func, ast.Attribute) and call.func.attr == "table"
-                        and isinstance(node.targets[0], ast.Name)):
-                    tables[node.targets[0].id] = f"{call.args[0].value}."
-        for node in ast.walk(func):
-            if not isinstance(node, ast.Call):
-                continue
-            key = None
-            if isinstance(node.func, ast.Attribute) and node.func.attr in _READERS and node.args:
-                first = node.args[0]
-                owner = node.func.value.id if isinstance(node.func.value, ast.Name) else ""
-                if isinstance(first, ast.Constant) and isinstance(first.value, str):
-                    key = tables.get(owner, "") + first.value
-            elif isinstance(node.func, ast.Name) and node.func.id in ("parse_time", "parse_duration", "_env_ref"):
-                key = node.args[1].value
-            if key is not None:
-                keys.add(key)
-        if keys:
-            assert func.name in _FUNCTIONS, f"config.{func.name} reads keys; add it to this test's _FUNCTIONS"
-            kind, prefix = _FUNCTIONS[func.name]
-            found.setdefault(kind, set()).update(prefix + k for k in keys)
-    # a table read by the top-level function is a heading, not a key
-    found["show"] -= {"owner", "funding", "audio", "persons", "transcripts", "notify"}
-    found["show"] |= {f"persons.{k}" for k in found["person"]}
-    found["episode"] |= {f"persons.{k}" for k in found["person"]}
+    for name, table in TABLES.items():
+        kind, _, sub = name.partition(".")
+        found.setdefault(kind, set()).update(f"{sub}.{k.name}" if sub else k.name for k in table.keys)
+    found["episode"] |= {f"persons.{k.name}" for k in PERSONS.keys}  # episodes list persons as shows do
     return found
+
+
+def test_the_key_tables_of_docs_formats_md_are_generated_from_the_declarations():
+    assert DOCS == render_docs(DOCS), "run scripts/formats-docs"
+    assert DOCS.count("<!-- keys: ") == len(TABLES)
+
+
+_MODELS = {"show": model.Show, "show.owner": model.Owner, "show.persons": model.Person,
+           "show.audio": model.AudioSettings, "show.transcripts": model.TranscriptSettings,
+           "show.notify": model.NotifySettings, "episode": model.Episode, "episode.transcript": model.TranscriptFile,
+           "episode.chapters": model.Chapter}
+
+
+@pytest.mark.parametrize("name", sorted(_MODELS))
+def test_each_declared_default_is_the_models_own(name):
+    """The model's dataclass defaults serve library callers; the declaration is what files get:
+    they must agree, key by key."""
+    defaults = {f.name: f.default for f in dataclasses.fields(_MODELS[name])
+                if f.default is not dataclasses.MISSING}
+    for key in TABLES[name].keys:
+        if key.field in defaults and not key.required:
+            declared = key.default if key.default is not None or key.kind not in ("texts", "urls", "tables") else ()
+            assert declared == defaults[key.field], (name, key.name)
 
 
 def section(heading: str) -> str:
@@ -100,7 +82,7 @@ _SECTIONS = {
 
 def test_the_loader_keys_are_found():
     keys = loader_keys()
-    # a sample of each kind, so a broken syntax-tree walk cannot pass by finding nothing
+    # a sample of each kind, so a declaration lost cannot pass by finding nothing
     assert {"storage", "public_url", "timezone", "cache_dir", "site_title", "accessibility_email",
             "accessibility_shortcomings"} <= keys["workspace"]
     assert {"title", "owner.email", "funding.url", "audio.target_lufs", "persons.href", "type"} <= keys["show"]

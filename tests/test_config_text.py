@@ -12,7 +12,7 @@ import pytest
 from media_pipeline.config.load import load_catalog, load_workspace
 from media_pipeline.errors import ValidationError
 
-from check_support import SHOW, make_workspace, write_episode
+from check_support import SHOW, make_workspace
 from cli_support import invoke
 
 HEALTHY = ("001-ihmiskeskeisyys", "002-elamantapahtumat")

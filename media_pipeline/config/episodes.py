@@ -14,7 +14,7 @@ import yaml
 from media_pipeline.config.fields import MISSING, Fields, text_problem, type_name
 from media_pipeline.config.frontmatter import load_front_matter, split_front_matter
 from media_pipeline.config.shows import person
-from media_pipeline.config.times import parse_duration, parse_time
+from media_pipeline.config.keys import CHAPTERS, EPISODE, TRANSCRIPT, read
 from media_pipeline.errors import Problem, ValidationError
 from media_pipeline.model import Chapter, Episode, TranscriptFile, Workspace
 from media_pipeline.util.fsutil import display_path
@@ -63,30 +63,17 @@ def _read_episode(ws: Workspace, show: str, path: Path, rel: str, problems: list
     if reason := text_problem(notes, multiline=True):  # the length is lint's (Apple's 10,000)
         f.error("notes", reason)
         notes = ""
-    zone = ZoneInfo(ws.timezone)
-    title = f.str("title", "", required=True)
-    publish_at = parse_time(f, "publish_at", zone, required=True)
-    source = f.path_value("source", ws.root, required=True)
+    values = read(f, EPISODE, ws.root, ZoneInfo(ws.timezone))
     episode = Episode(
         show=show,
         slug=path.stem,
         path=path,
-        title=title,
-        publish_at=publish_at or dt.datetime.min.replace(tzinfo=dt.timezone.utc),
-        source=source or Path(),
         notes=notes,
-        summary=f.str("summary", multiline=True),
-        number=f.int("number", minimum=0),
-        season=f.int("season", minimum=0),
-        episode_type=f.str("episode_type", "full", choices=("full", "trailer", "bonus")),
-        explicit=f.bool("explicit"),
+        **values | {"source": values["source"] or Path(),
+                    "publish_at": values["publish_at"] or dt.datetime.min.replace(tzinfo=dt.timezone.utc)},
         persons=f.table_list("persons", person),
         chapters=f.table_list("chapters", lambda c: _chapter(c, ws)),
         transcripts=_transcripts(f, ws),
-        artwork=f.path_value("artwork", ws.root),
-        guid=f.str("guid"),
-        keywords=f.str_list("keywords"),
-        accept_damaged_source=f.bool("accept_damaged_source", False),
     )
     f.finish()
     episode = replace(episode, transcript=episode.transcripts[0].path if episode.transcripts else None)
@@ -123,20 +110,17 @@ def _transcripts(f: Fields, ws: Workspace) -> tuple[TranscriptFile, ...]:
 
 
 def _transcript_file(f: Fields, ws: Workspace) -> TranscriptFile | None:
-    path = f.path_value("file", ws.root, required=True)
-    language = f.str("language")
+    values = read(f, TRANSCRIPT, ws.root)
+    language = values["language"]
     if language is not None and not re.fullmatch(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*", language):
         f.error("language", f"must be a language code like fi, sv or en-GB, not {language!r}")
-    draft = f.bool("draft", False)
-    return TranscriptFile(path, language, draft) if path else None
+    return TranscriptFile(values.pop("file"), **values) if values["file"] else None
 
 
 def _chapter(f: Fields, ws: Workspace) -> Chapter | None:
-    start = parse_duration(f, "start", required=True)
-    end = parse_duration(f, "end")
-    title = f.str("title", required=True)
-    chapter = Chapter(start=start if start is not None else 0.0, title=title or "", end=end,
-                      url=f.url("url"), image=f.path_value("image", ws.root))
+    values = read(f, CHAPTERS, ws.root)
+    start, end, title = values["start"], values["end"], values["title"]
+    chapter = Chapter(**values | {"start": start if start is not None else 0.0, "title": title or ""})
     if start is None or not title:
         return None
     if end is not None and end <= start:

@@ -15,6 +15,7 @@ from media_pipeline.errors import Problem
 from media_pipeline.util.redact import url_credentials
 
 MISSING = object()
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # What XML 1.0 (feeds, pages), ID3 text frames and chat messages cannot carry, or carry only as
@@ -130,6 +131,19 @@ class Fields:
             self.error(key, reason)
             return default
         return value
+
+    def env(self, key: str) -> str | None:
+        """`{ env = "NAME" }`: a secret (webhook URL, token) is never written in a show file, only the
+        name of the environment variable that holds it; whether it is set is checked when sending."""
+        value = self.raw(key)
+        if value is MISSING:
+            return None
+        if not (isinstance(value, dict) and set(value) == {"env"} and isinstance(value["env"], str)
+                and _ENV_NAME.match(value["env"])):
+            self.error(key, 'must name an environment variable, like { env = "MEDIA_PIPELINE_SLACK" }; '
+                            "the secret itself never goes in the file")
+            return None
+        return value["env"]
 
     def int(self, key: str, default: Any = None, required: bool = False, minimum: int | None = None) -> Any:
         value = self.raw(key, required)

@@ -14,7 +14,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from media_pipeline.config.episodes import episode_paths, load_episode
-from media_pipeline.config.fields import URL_MAX, Fields, read_toml, url_problem
+from media_pipeline.config.fields import Fields, read_toml, url_problem
+from media_pipeline.config.keys import WORKSPACE, read
 from media_pipeline.config.shows import load_show, show_slugs
 from media_pipeline.errors import ConfigError, Problem, ValidationError
 from media_pipeline.layout import episode_key
@@ -53,11 +54,10 @@ def load_workspace(root: Path | None = None, environ: dict[str, str] | None = No
     f = Fields(data, path, problems)
     # Read every key before applying overrides: a key shadowed by the environment is still known,
     # and a wrong type in the file is still worth reporting.
-    storage = f.str("storage", "file://./public", limit=URL_MAX)
-    public_url = f.url("public_url", "http://127.0.0.1:8000")
-    timezone = f.str("timezone", "Europe/Helsinki")
-    cache = f.str("cache_dir")
-    site = _site(f, path, problems)
+    values = read(f, WORKSPACE, root)
+    storage, public_url, timezone = values.pop("storage_url"), values.pop("public_url"), values.pop("timezone")
+    cache = values.pop("cache_dir")
+    site = _site(values, f)
     storage_from = ENV_STORAGE if environ.get(ENV_STORAGE) else str(path)
     storage = environ.get(ENV_STORAGE) or storage
     public_url = environ.get(ENV_PUBLIC_URL) or public_url
@@ -81,28 +81,17 @@ def load_workspace(root: Path | None = None, environ: dict[str, str] | None = No
                      cache_dir=(root / cache) if cache else None, site=site)
 
 
-def _site(f: "Fields", path: Path, problems: list[Problem]) -> SiteSettings:
-    """The listener site's keys of `media-pipeline.toml` (see docs/formats.md)."""
-    site = SiteSettings(
-        title=f.str("site_title", "Podcasts"),
-        language=f.str("site_language", "fi", choices=("fi", "sv", "en")),
-        organisation=f.str("accessibility_organisation", ""),
-        contact_email=f.str("accessibility_email", ""),
-        contact_url=f.url("accessibility_feedback_url"),
-        assessed=f.str("accessibility_assessed", ""),
-        assessment=f.str("accessibility_assessment", "self", choices=("self", "third-party")),
-        compliance=f.str("accessibility_compliance", "partial", choices=("full", "partial", "none")),
-        shortcomings=f.str_list("accessibility_shortcomings"),
-        translated_shortcomings=tuple((lang, items) for lang, items in (
-            ("fi", f.str_list("accessibility_shortcomings_fi")), ("sv", f.str_list("accessibility_shortcomings_sv")),
-            ("en", f.str_list("accessibility_shortcomings_en"))) if items),
-    )
+def _site(values: dict, f: Fields) -> SiteSettings:
+    """The listener site's keys of `media-pipeline.toml`: the rest of `values`."""
+    translated = tuple((lang, values.pop(f"accessibility_shortcomings_{lang}")) for lang in ("fi", "sv", "en"))
+    site = SiteSettings(**values, translated_shortcomings=tuple((lang, items) for lang, items in translated if items))
     if site.assessed:
         try:
             dt.date.fromisoformat(site.assessed)
         except ValueError:
-            problems.append(Problem(str(path), "accessibility_assessed", f"must be a date YYYY-MM-DD, not {site.assessed!r}"))
+            f.error("accessibility_assessed", f"must be a date YYYY-MM-DD, not {site.assessed!r}")
     return site
+
 
 # -- whole-workspace loading -------------------------------------------------------------------
 

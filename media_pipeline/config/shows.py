@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
-from media_pipeline.config.fields import MISSING, Fields, read_toml
+from media_pipeline.config.fields import Fields, read_toml
+from media_pipeline.config.keys import AUDIO, FUNDING, NOTIFY, OWNER, PERSONS, SHOW, TRANSCRIPTS, WEB_URL, read
 from media_pipeline.errors import ConfigError, Problem, ValidationError
 from media_pipeline.model import (
     AudioSettings,
@@ -39,47 +39,23 @@ def load_show(ws: Workspace, slug: str, problems: list[Problem] | None = None) -
     if unreadable:  # nothing below could be read: report that alone, not every key as missing
         raise ConfigError(unreadable[0].reason, path=display_path(ws, path))
     f = Fields(data, display_path(ws, path), problems)
+    values = read(f, SHOW, ws.root)
     owner_f = f.table("owner", required=True)
-    owner = Owner(owner_f.str("name", "", required=True), owner_f.str("email", "", required=True))
+    owner = Owner(**read(owner_f, OWNER))
     owner_f.finish()
     funding_f = f.table("funding")
-    funding_url, funding_text = funding_f.url("url"), funding_f.str("text")
+    funding = read(funding_f, FUNDING)
     funding_f.finish()
+    values["categories"] = tuple(_category(c) for c in values["categories"])  # Apple's list: lint.py
+    values["artwork"] = values["artwork"] or Path()
     show = Show(
         slug=slug,
         path=path,
-        title=f.str("title", "", required=True),
-        subtitle=f.str("subtitle"),
-        description=f.str("description", "", required=True, multiline=True),
-        language=f.str("language", "", required=True),
-        author=f.str("author", "", required=True),
         owner=owner,
-        categories=tuple(_category(f, c) for c in f.str_list("categories")),  # Apple's list: lint.py
-        artwork=f.path_value("artwork", ws.root, required=True) or Path(),
-        link=f.url("link", ""),
-        explicit=f.bool("explicit", False),
-        show_type=f.str("type", "episodic", choices=("episodic", "serial")),
-        medium=f.str("medium", "podcast"),
-        copyright=f.str("copyright"),
-        license=f.str("license"),
-        license_url=f.url("license_url"),
-        funding_url=funding_url,
-        funding_text=funding_text,
+        **values,
+        **funding,
         persons=f.table_list("persons", person),
-        keywords=f.str_list("keywords"),
-        apple_podcasts_url=f.url("apple_podcasts_url"),
-        spotify_url=f.url("spotify_url"),
-        directory_urls=f.str_list("directory_urls", urls=True),
-        public_url=f.url("public_url"),
-        new_feed_url=f.url("new_feed_url"),
-        podcast_guid=f.str("podcast_guid"),
-        block=f.bool("block", False),
-        complete=f.bool("complete", False),
-        locked=f.bool("locked", True),
-        transcripts_required=f.bool("transcripts_required", False),
         transcript_settings=_transcript_settings(f.table("transcripts")),
-        id3_version=f.int("id3_version", 3),
-        feed_cache_seconds=f.int("feed_cache_seconds", 300, minimum=0),
         audio=_audio(f.table("audio"), ws),
         notify=_notify(f.table("notify")),
     )
@@ -91,37 +67,20 @@ def load_show(ws: Workspace, slug: str, problems: list[Problem] | None = None) -
     return show
 
 
-def _category(f: Fields, text: str) -> Category:
+def _category(text: str) -> Category:
     name, _, sub = (part.strip() for part in text.partition(">"))
     return Category(name, sub or None)
 
 
 def person(f: Fields) -> Person | None:
-    name = f.str("name", required=True)
-    person = Person(name=name or "", role=f.str("role", "host").lower(), group=f.str("group", "cast").lower(),
-                    href=f.url("href"), img=f.url("img"))
-    return person if name else None
+    values = read(f, PERSONS)
+    if not values["name"]:
+        return None
+    return Person(**values | {"role": values["role"].lower(), "group": values["group"].lower()})
 
 
 def _audio(f: Fields, ws: Workspace) -> AudioSettings:
-    d = AudioSettings()
-    audio = AudioSettings(
-        target_lufs=f.float("target_lufs", d.target_lufs),
-        true_peak_db=f.float("true_peak", d.true_peak_db),
-        tolerance_lu=f.float("tolerance", d.tolerance_lu),
-        channels=f.int("channels", d.channels),
-        sample_rate=f.int("sample_rate", d.sample_rate),
-        bitrate_kbps=f.int("bitrate", d.bitrate_kbps, minimum=32),
-        formats=f.str_list("formats") or d.formats,
-        trim_silence=f.bool("trim_silence", d.trim_silence),
-        silence_threshold_db=f.float("silence_threshold", d.silence_threshold_db),
-        silence_min_seconds=f.float("silence_min_duration", d.silence_min_seconds),
-        highpass_hz=f.float("highpass"),
-        intro=f.path_value("intro", ws.root),
-        outro=f.path_value("outro", ws.root),
-        video_audio_bitrate_kbps=f.int("video_audio_bitrate", d.video_audio_bitrate_kbps, minimum=32),
-        max_loudness_range=f.float("max_loudness_range"),
-    )
+    audio = AudioSettings(**read(f, AUDIO, ws.root))
     f.finish()
     if audio.channels not in (1, 2):
         f.error("channels", f"must be 1 (mono) or 2 (stereo), not {audio.channels}")
@@ -139,20 +98,7 @@ def _audio(f: Fields, ws: Workspace) -> AudioSettings:
 
 def _transcript_settings(f: Fields) -> TranscriptSettings:
     """`[transcripts]`: the speech recognition engine and model, and the captioning norms."""
-    d = TranscriptSettings()
-    settings = TranscriptSettings(
-        engine=f.str("engine", d.engine, choices=("faster-whisper",)),
-        model=f.str("model", d.model),
-        allow_machine=f.bool("allow_machine", d.allow_machine),
-        max_lines=f.int("max_lines", d.max_lines, minimum=1),
-        max_line_chars=f.int("max_line_chars", d.max_line_chars, minimum=10),
-        max_cps=f.float("max_cps", d.max_cps),
-        min_duration=f.float("min_duration", d.min_duration),
-        max_duration=f.float("max_duration", d.max_duration),
-        allow_overlap=f.bool("allow_overlap", d.allow_overlap),
-        speakers=f.bool("speakers", d.speakers),
-        norms=f.str("norms", d.norms, choices=("warning", "error")),
-    )
+    settings = TranscriptSettings(**read(f, TRANSCRIPTS))
     f.finish()
     if settings.max_cps <= 0:
         f.error("max_cps", f"must be more than 0, not {settings.max_cps:g}")
@@ -161,42 +107,11 @@ def _transcript_settings(f: Fields) -> TranscriptSettings:
     return settings
 
 
-_URL = re.compile(r"^https?://[^/\s]+")
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def _notify(f: Fields) -> NotifySettings:
-    d = NotifySettings()
-    hubs = f.str_list("hubs", urls=True)
-    for hub in hubs:
-        if not _URL.match(hub):
-            f.error("hubs", f"must be http(s) URLs, not {redact_url(hub)!r}")
-    notify = NotifySettings(
-        hubs=tuple(h for h in hubs if _URL.match(h)),
-        podping=_env_ref(f, "podping"),
-        podping_url=f.url("podping_url", d.podping_url),
-        slack=_env_ref(f, "slack"),
-        teams=_env_ref(f, "teams"),
-        mattermost=_env_ref(f, "mattermost"),
-        webhook=_env_ref(f, "webhook"),
-        attempts=f.int("attempts", d.attempts, minimum=1),
-    )
+    notify = NotifySettings(**read(f, NOTIFY))
     f.finish()
-    if not _URL.match(notify.podping_url):
+    if not WEB_URL.match(notify.podping_url):
         f.error("podping_url", f"must be an http(s) URL, not {redact_url(notify.podping_url)!r}")
     return notify
-
-
-def _env_ref(f: Fields, key: str) -> str | None:
-    """`{ env = "NAME" }`: a secret (webhook URL, token) is never written in a show file, only the
-    name of the environment variable that holds it; whether it is set is checked when sending."""
-    value = f.raw(key)
-    if value is MISSING:
-        return None
-    if not (isinstance(value, dict) and set(value) == {"env"} and isinstance(value["env"], str)
-            and _ENV_NAME.match(value["env"])):
-        f.error(key, 'must name an environment variable, like { env = "MEDIA_PIPELINE_SLACK" }; '
-                     "the secret itself never goes in the file")
-        return None
-    return value["env"]
-
