@@ -40,6 +40,11 @@ def notifications_key(show: str) -> str:
     return f"{PRIVATE_PREFIX}{show}/notifications.json"
 
 
+# Reach (docs/stats.md): what `stats` counted, and its report; never public, like the manifest.
+STATS_SUMMARY_KEY = f"{PRIVATE_PREFIX}stats/summary.json"
+STATS_REPORT_KEY = f"{PRIVATE_PREFIX}stats/report.html"
+
+
 def staging_prefix(show: str) -> str:
     return f"{PRIVATE_PREFIX}{show}/staged/"
 

@@ -93,7 +93,8 @@ def _check_ffmpeg_first(ctx: click.Context) -> None:
 
 # Every command, in one place: a command is a module of this package and one line here.
 from media_pipeline.cli import (  # noqa: E402  (the modules need the group's settings above)
-    check, feed, import_feed, loudness, new, process, publish, release_due, serve, tags, transcribe, unpublish,
+    check, feed, import_feed, loudness, new, process, publish, release_due, serve, stats, tags, transcribe,
+    unpublish,
 )
 
 COMMANDS = [
@@ -106,6 +107,7 @@ COMMANDS = [
     publish.publish_cmd,
     release_due.release_due_cmd,
     serve.serve,
+    stats.stats_cmd,
     tags.tags,
     transcribe.transcribe_command,
     unpublish.unpublish_cmd,

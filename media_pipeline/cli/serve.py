@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from media_pipeline import storage as storage_module
@@ -17,8 +19,11 @@ from media_pipeline.storage.local import LocalStorage
               help="TCP port; 0 picks a free one.")
 @click.option("--host", default=DEFAULT_HOST, show_default=True,
               help="Address to listen on. Keep 127.0.0.1 unless other devices must reach it.")
+@click.option("--access-log", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Append every request to this file (combined log format with the Range header), "
+                   "for `media-pipeline stats`.")
 @click.pass_context
-def serve(ctx: click.Context, port: int, host: str) -> None:
+def serve(ctx: click.Context, port: int, host: str, access_log: Path | None) -> None:
     """Serve the published shows from local storage, as podcast apps would fetch them.
 
     Answers GET and HEAD with byte ranges (206 Partial Content), so players can stream and seek.
@@ -30,6 +35,7 @@ def serve(ctx: click.Context, port: int, host: str) -> None:
     Example:
         media-pipeline serve --port 8000
         curl -r 1000-1999 -o part.bin http://127.0.0.1:8000/ihmiskeskeisyys/001.mp3
+        media-pipeline serve --access-log preview.log
     """
     ws = workspace(ctx)
     store = storage_module.open_storage(ws.storage_url, ws.root)
@@ -37,8 +43,10 @@ def serve(ctx: click.Context, port: int, host: str) -> None:
         raise ConfigError("serve needs local storage (file://FOLDER); this workspace publishes to "
                           f"{store.url}", path=ws.root / "media-pipeline.toml", field="storage")
     try:
-        server = make_server(store.root, host, port)
+        server = make_server(store.root, host, port, access_log)
     except OSError as exc:
+        if exc.filename:
+            raise click.ClickException(f"{exc.filename}: cannot write the access log: {exc.strerror or exc}") from None
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     bound_host, bound_port = server.server_address[:2]
     base = f"http://{bound_host}:{bound_port}"

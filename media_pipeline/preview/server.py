@@ -12,6 +12,7 @@ import os
 import posixpath
 import re
 import sys
+from datetime import datetime, timezone
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import BinaryIO
 from urllib.parse import unquote, urlsplit
 
 from media_pipeline.layout import PRIVATE_PREFIX, cache_control_for, content_type_for
+from media_pipeline.preview.access_log import AccessLog, combined_line
 from media_pipeline.storage.local import LocalStorage
 
 log = logging.getLogger(__name__)
@@ -29,13 +31,16 @@ _CHUNK = 256 * 1024
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
-def make_server(root: Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> ThreadingHTTPServer:
+def make_server(root: Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
+                access_log: Path | None = None) -> ThreadingHTTPServer:
     """A server for the folder `root`, bound but not yet serving (port 0 picks a free port).
 
-    Call `serve_forever()` on it, and `server_close()` when done.
+    With `access_log`, every request is appended to that file as a combined-log line with its
+    Range header (what `stats` reads). Call `serve_forever()` on it, and `server_close()` when done.
     """
     storage = LocalStorage(Path(root).resolve())
-    handler = type("Handler", (_Handler,), {"storage": storage})
+    log_file = AccessLog(access_log) if access_log else None
+    handler = type("Handler", (_Handler,), {"storage": storage, "access_log": log_file})
     server = _Server((host, port), handler)
     server.daemon_threads = True
     return server
@@ -79,6 +84,7 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None | str:
 
 class _Handler(BaseHTTPRequestHandler):
     storage: LocalStorage
+    access_log: AccessLog | None = None
     server_version = "media-pipeline-serve"
     protocol_version = "HTTP/1.1"
 
@@ -191,19 +197,30 @@ class _Handler(BaseHTTPRequestHandler):
         if status != HTTPStatus.NOT_MODIFIED:
             self.send_header("Content-Length", str(length))
         self.end_headers()
-        if not body or fh is None or length == 0:
-            return
+        sent = 0
         try:
+            if not body or fh is None or length == 0:
+                return
             fh.seek(offset)
-            left = length
-            while left > 0:
-                block = fh.read(min(_CHUNK, left))
+            while sent < length:
+                block = fh.read(min(_CHUNK, length - sent))
                 if not block:
                     break
                 self.wfile.write(block)
-                left -= len(block)
+                sent += len(block)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # players often hang up mid-file when seeking
+        finally:
+            self._log_access(status, sent)
+
+    def _log_access(self, status: int, sent: int) -> None:
+        if self.access_log is None:
+            return
+        method, _, rest = (self.requestline or "").partition(" ")
+        target, _, protocol = rest.rpartition(" ")
+        self.access_log.write(combined_line(
+            self.client_address[0], datetime.now(timezone.utc), method or "-", target or "-", protocol or "-",
+            int(status), sent, self.headers.get("Referer"), self.headers.get("User-Agent"), self.headers.get("Range")))
 
     def _plain(self, status: HTTPStatus, text: str, headers: dict | None = None) -> None:
         data = f"{status.value} {text}\n".encode()
@@ -217,19 +234,20 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
+        self._log_access(status, 0 if self.command == "HEAD" else len(data))
 
 
 def _weak(tag: str) -> str:
     return tag[2:] if tag.startswith("W/") else tag
 
 
-def serve(root: Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
+def serve(root: Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, access_log: Path | None = None) -> None:
     """Serve `root` until interrupted."""
-    server = make_server(root, host, port)
+    server = make_server(root, host, port, access_log)
     try:
         server.serve_forever()
     finally:
         server.server_close()
 
 
-__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "make_server", "parse_range", "serve"]
+__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "AccessLog", "make_server", "parse_range", "serve"]
