@@ -279,3 +279,26 @@ def test_a_listener_is_one_pseudonym_across_its_ipv6_64_and_another_on_another_d
     assert clients.listener(day1, "2001:db8:1:2::10", APPLE) == clients.listener(day1, "2001:db8:1:2:ffff::1", APPLE)
     assert clients.listener(day1, "2001:db8:1:2::10", APPLE) != clients.listener(day2, "2001:db8:1:2::10", APPLE)
     assert clients.listener(day1, "198.51.100.7", APPLE) != clients.listener(day1, "198.51.100.8", APPLE)
+
+
+def test_logs_below_an_s3_prefix_are_read_and_listed_again_at_no_cost(published, tmp_path):
+    root, s3, old = published
+    reset(root)
+    hits, expected = truth(root, old)
+    log = write_log("s3", hits, root, s3, tmp_path / "access.log")
+    s3.client.put_object(Bucket=s3.bucket, Key="logs/2026-11-05-00-00-00-ABC", Body=log.read_bytes())
+    first = invoke("--root", str(root), "stats", f"s3://{s3.bucket}/logs", "--now", AFTER)
+    assert first.returncode == 0, first.stderr
+    assert summary_of(root)["downloads"] == expected["downloads"]
+    again = invoke("--root", str(root), "stats", f"s3://{s3.bucket}/logs", "--now", AFTER)
+    assert "0 log(s) read, 1 already counted" in again.stderr
+
+
+def test_the_statement_tells_listeners_in_each_language_that_nothing_tracks_them(published):
+    root, _, _ = published
+    ws = load_workspace(root)
+    store = open_storage(ws.storage_url, ws.root)
+    for key, words in [("saavutettavuus/index.html", "evästeitä"), ("tillganglighet/index.html", "kakor"),
+                       ("accessibility/index.html", "no cookies")]:
+        page = store.get_bytes(key)[0].decode()
+        assert words in page, key

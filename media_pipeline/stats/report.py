@@ -120,8 +120,8 @@ _env = Environment(loader=PackageLoader("media_pipeline.stats", "templates"),
 
 
 def html(r: Reach, generated: dt.datetime) -> bytes:
-    """The private report: totals, downloads over time, per episode and per app, each chart an SVG
-    with a data table beside it, so it reads without sight and without JavaScript."""
+    """The private report: totals, downloads over time, per episode and per app, each chart a table
+    whose rows carry their bar, so it reads without sight, on a phone and without JavaScript."""
     def bars(data: dict[str, int]) -> list[dict]:
         top = max(data.values(), default=0) or 1
         return [{"label": k, "value": v, "share": v / top} for k, v in data.items()]

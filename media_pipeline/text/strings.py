@@ -223,6 +223,12 @@ STATEMENT: dict[str, dict[str, str]] = {
                            "kuluessa, voit tehdä ilmoituksen valvontaviranomaiselle.",
         "supervisor_name": "Liikenne- ja viestintävirasto Traficom, saavutettavuusvalvonta",
         "organisation": "Palvelun tarjoaja",
+        "privacy": "Tietosuoja",
+        "privacy_text": "Sivusto ja sen jaksot eivät käytä evästeitä, seurantaa eivätkä kolmansien osapuolten "
+                        "palveluita. Latauskerrat lasketaan tallennuspalvelun omista lokeista IAB:n "
+                        "podcast-mittausohjeen mukaan. IP-osoitteita ja selaintunnisteita ei tallenneta: saman "
+                        "päivän pyynnöt yhdistetään tiivisteellä, joka tehdään sitä päivää varten arvotulla "
+                        "avaimella, ja avain poistetaan päivän päätyttyä. Tallessa ovat vain lukumäärät.",
     },
     "sv": {
         "intro": "Detta tillgänglighetsutlåtande gäller webbplatsen {site} och dess podd- och videoavsnitt. "
@@ -248,6 +254,12 @@ STATEMENT: dict[str, dict[str, str]] = {
                            "anmäla det till tillsynsmyndigheten.",
         "supervisor_name": "Transport- och kommunikationsverket Traficom, tillgänglighetstillsynen",
         "organisation": "Tjänsteleverantör",
+        "privacy": "Dataskydd",
+        "privacy_text": "Webbplatsen och avsnitten använder inga kakor, ingen spårning och inga tjänster från "
+                        "tredje part. Nedladdningar räknas i lagringstjänstens egna loggar enligt IAB:s "
+                        "riktlinjer för poddmätning. IP-adresser och webbläsaridentifierare sparas inte: en dags "
+                        "förfrågningar förs samman med en hash under en slumpmässig nyckel för den dagen, och "
+                        "nyckeln raderas när dagen är slut. Endast antal sparas.",
     },
     "en": {
         "intro": "This accessibility statement applies to the website {site} and its podcast and video "
@@ -273,6 +285,12 @@ STATEMENT: dict[str, dict[str, str]] = {
                            "notify the supervisory authority.",
         "supervisor_name": "Finnish Transport and Communications Agency Traficom, accessibility monitoring",
         "organisation": "Provider",
+        "privacy": "Privacy",
+        "privacy_text": "The site and its episodes use no cookies, no tracking and no third-party services. "
+                        "Downloads are counted from the storage service's own logs, following the IAB podcast "
+                        "measurement guidelines. No IP address or user agent is kept: a day's requests are "
+                        "linked by a hash under a random key made for that day, and the key is deleted when "
+                        "the day is over. Only counts are kept.",
     },
 }
 SUPERVISOR_URL = "https://www.saavutettavuusvaatimukset.fi/"
