@@ -14,6 +14,7 @@ from media_pipeline.errors import ConfigError, ValidationError
 from media_pipeline.layout import episode_file, episode_key, episode_ref
 from media_pipeline.model import Catalog, Episode, Workspace
 from media_pipeline.publishing import publish as publishing
+from media_pipeline.publishing import shard
 
 
 @click.command("publish", context_settings=CONTEXT_SETTINGS)
@@ -21,11 +22,20 @@ from media_pipeline.publishing import publish as publishing
 @click.option("--show", "shows", multiple=True, metavar="SHOW", help="Every episode of this show (repeatable).")
 @click.option("--all", "all_", is_flag=True, help="Every episode of every show.")
 @click.option("--dry-run", is_flag=True, help="Say what would go live or be staged; change nothing.")
+@click.option("--workers", type=int, metavar="N",
+              help="Publish only this worker's share of the episodes, one of N workers started at once "
+                   "(default: $MEDIA_PIPELINE_WORKERS).")
+@click.option("--worker-index", type=int, metavar="I",
+              help="This worker's index, 0 to N-1 (default: $JOB_COMPLETION_INDEX or $AWS_BATCH_JOB_ARRAY_INDEX).")
+@click.option("--final", is_flag=True,
+              help="Render the site's index, statement and sitemap even if nothing changed: the last step "
+                   "after --workers runs.")
 @NOW
 @NO_NOTIFY
 @click.pass_context
 def publish_cmd(ctx: click.Context, episodes: tuple[str, ...], shows: tuple[str, ...], all_: bool, dry_run: bool,
-                now: datetime | None, no_notify: bool) -> None:
+                workers: int | None, worker_index: int | None, final: bool, now: datetime | None,
+                no_notify: bool) -> None:
     """Process, tag and upload episodes, then rebuild their shows' feeds.
 
     Episodes whose publish time has come go live; later ones are uploaded to a private staging
@@ -38,6 +48,8 @@ def publish_cmd(ctx: click.Context, episodes: tuple[str, ...], shows: tuple[str,
         media-pipeline publish ihmiskeskeisyys/003
         media-pipeline publish --show tekoalywebinaarit --dry-run
         media-pipeline publish --all
+        media-pipeline publish --all --workers 4     # in each of 4 pods of an Indexed Job
+        media-pipeline publish --all --final         # after them
     """
     if sum(map(bool, (episodes, shows, all_))) != 1:
         raise click.UsageError("name episodes, or use --show SHOW, or --all (exactly one of them)")
@@ -50,10 +62,12 @@ def publish_cmd(ctx: click.Context, episodes: tuple[str, ...], shows: tuple[str,
         found = [_find(ws, catalog, loaded, ref) for ref in episodes]
         selected = [e for e in found if not isinstance(e, str)]
         unloaded = [e for e in found if isinstance(e, str)]
+    if (share := shard.from_environment(workers, worker_index)) is not None:
+        selected = share.select(selected)
     moment = current_time(ws, now)
     with progress_bar("publishing", enabled=not dry_run and not quiet(ctx)) as progress:
         report = publishing.publish(ws, catalog, selected, now=moment, dry_run=dry_run, progress=progress,
-                                    loaded=loaded, unloaded=unloaded)
+                                    loaded=loaded, unloaded=unloaded, final=final)
     for outcome in report.outcomes:
         if outcome.state == "failed":
             continue

@@ -73,7 +73,7 @@ class PublishReport:
 
 def publish(ws: Workspace, catalog: Catalog, episodes: Sequence[Episode], *, now: datetime, dry_run: bool = False,
             progress: Progress | None = None, storage: Storage | None = None,
-            loaded: Iterable[Problem] = (), unloaded: Iterable[str] = ()) -> PublishReport:
+            loaded: Iterable[Problem] = (), unloaded: Iterable[str] = (), final: bool = False) -> PublishReport:
     """Publish `episodes`: those due at `now` go live, those with a later publish time are staged.
 
     The unit of failure is the episode: one the gate refuses (`gate.problems`; `loaded` are the
@@ -82,6 +82,8 @@ def publish(ws: Workspace, catalog: Catalog, episodes: Sequence[Episode], *, now
     `unloaded` names what was asked for but failed to load (`show/slug`, or a show's slug), so
     its problems are reported too. Each show touched gets its manifest and feed rebuilt once,
     after all its media is stored; a failed episode is reported and the others carry on.
+    `final` renders the site's index, statement and sitemap even when this run wrote nothing: the
+    last step after workers that published shares of one run at once (`shard`).
     """
     if now.tzinfo is None:
         raise ValueError("now must be time-zone aware")
@@ -131,7 +133,7 @@ def publish(ws: Workspace, catalog: Catalog, episodes: Sequence[Episode], *, now
             report.written.extend(opml.store(ws, storage, catalog, report.feeds))
         except PipelineError as exc:
             report.fail(layout.OPML_KEY, exc)
-        if report.written:  # a run that changed nothing costs no more requests than before
+        if report.written or final:  # a run that changed nothing costs no more requests than before
             try:
                 report.written.extend(render.store_site(ws, storage, catalog))
             except PipelineError as exc:
