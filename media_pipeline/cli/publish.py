@@ -28,8 +28,8 @@ from media_pipeline.publishing import shard
 @click.option("--worker-index", type=int, metavar="I",
               help="This worker's index, 0 to N-1 (default: $JOB_COMPLETION_INDEX or $AWS_BATCH_JOB_ARRAY_INDEX).")
 @click.option("--final", is_flag=True,
-              help="Render the site's index, statement and sitemap even if nothing changed: the last step "
-                   "after --workers runs.")
+              help="With --all: publish no episode, write the OPML and the site's index, statement and sitemap "
+                   "from what is stored (the last step after --workers runs).")
 @NOW
 @NO_NOTIFY
 @click.pass_context
@@ -53,6 +53,8 @@ def publish_cmd(ctx: click.Context, episodes: tuple[str, ...], shows: tuple[str,
     """
     if sum(map(bool, (episodes, shows, all_))) != 1:
         raise click.UsageError("name episodes, or use --show SHOW, or --all (exactly one of them)")
+    if final and not all_:
+        raise click.UsageError("--final goes with --all: it writes the site of every show")
     ws = workspace(ctx)
     catalog, loaded = load_catalog(ws, list(shows) or None)
     if all_ or shows:
@@ -62,7 +64,9 @@ def publish_cmd(ctx: click.Context, episodes: tuple[str, ...], shows: tuple[str,
         found = [_find(ws, catalog, loaded, ref) for ref in episodes]
         selected = [e for e in found if not isinstance(e, str)]
         unloaded = [e for e in found if isinstance(e, str)]
-    if (share := shard.from_environment(workers, worker_index)) is not None:
+    if final:
+        selected, unloaded = [], []  # the workers published them
+    elif (share := shard.from_environment(workers, worker_index)) is not None:
         selected = share.select(selected)
     moment = current_time(ws, now)
     with progress_bar("publishing", enabled=not dry_run and not quiet(ctx)) as progress:

@@ -82,8 +82,9 @@ def publish(ws: Workspace, catalog: Catalog, episodes: Sequence[Episode], *, now
     `unloaded` names what was asked for but failed to load (`show/slug`, or a show's slug), so
     its problems are reported too. Each show touched gets its manifest and feed rebuilt once,
     after all its media is stored; a failed episode is reported and the others carry on.
-    `final` renders the site's index, statement and sitemap even when this run wrote nothing: the
-    last step after workers that published shares of one run at once (`shard`).
+    `final` (with no episodes: the last step after workers that published shares of one run at
+    once, see `shard`) writes the OPML and the site's index, statement and sitemap from every
+    show's stored feed and manifest, even when nothing else changed.
     """
     if now.tzinfo is None:
         raise ValueError("now must be time-zone aware")
@@ -128,6 +129,11 @@ def publish(ws: Workspace, catalog: Catalog, episodes: Sequence[Episode], *, now
                 report.written.extend(result.written)
                 report.feeds.extend([result.feed] if result.feed else [])
             done += len(show_episodes)
+    if final and not dry_run:
+        for show in catalog.shows.values():
+            url = layout.feed_url(ws, show)
+            if url not in report.feeds and storage.head(layout.feed_key(show.slug)) is not None:
+                report.feeds.append(url)
     if not dry_run and report.feeds:
         try:
             report.written.extend(opml.store(ws, storage, catalog, report.feeds))
