@@ -53,8 +53,8 @@ def from_environment(workers: int | None, index: int | None = None,
     if index is None:
         found = next(((name, environ[name]) for name in INDEX_VARIABLES if environ.get(name, "") != ""), None)
         if found is None:
-            raise ConfigError(f"no worker index: set --worker-index, or run as a Kubernetes Indexed Job "
-                              f"(JOB_COMPLETION_INDEX) or an AWS Batch array job (AWS_BATCH_JOB_ARRAY_INDEX)",
+            raise ConfigError("no worker index: set --worker-index, or run as a Kubernetes Indexed Job "
+                              "(JOB_COMPLETION_INDEX) or an AWS Batch array job (AWS_BATCH_JOB_ARRAY_INDEX)",
                               field="--workers")
         index = _number(found[1], found[0])
     if not 0 <= index < workers:
