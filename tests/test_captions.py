@@ -94,7 +94,7 @@ def test_a_cue_after_the_end_of_the_audio_is_an_error_naming_the_cue(workspace):
     catalog, _ = load_catalog(ws)
     episode = catalog.episodes["testi"][0]
     problems = transcript_problems(ws, catalog.shows["testi"], episode, 3.0, "episodes/testi/001.md")
-    assert [(p.severity, p.field) for p in problems] == [("error", "transcript: cue 2")]
+    assert [(p.severity, p.field) for p in problems] == [("error", "transcript: cue 2 (line 6)")]
     assert "transcripts/001.vtt: ends at 00:00:05.500, after the end of the episode" in problems[0].reason
 
 
@@ -279,3 +279,38 @@ def test_a_republished_transcript_keeps_its_language_and_form_under_its_versione
         assert versioned != key and layout.unversioned_key(versioned) == key
         assert versioned.endswith(key.split("001", 1)[1].rsplit(".", 1)[-1])
         assert language_of_key(versioned, "001", "fi") == language
+
+
+# -- transcripts that cannot go blank --------------------------------------------------------------
+
+
+def test_a_transcript_with_no_words_is_a_check_error_naming_the_line_and_is_never_published(workspace):
+    # the shape of webvtt-py's invalid_format4.srt: text where the cue number belongs, no words
+    workspace.show()
+    workspace.write("transcripts/001.srt", "jotain tekstiä\n00:00:00,500 --> 00:00:02,000")
+    workspace.episode("001", seconds=3, extra="transcript: transcripts/001.srt\n")
+    checked = run_cli(workspace.root, "check")
+    assert checked.code == 1 and "Traceback" not in checked.err
+    named = [line for line in (checked.out + checked.err).splitlines() if "transcripts/001.srt" in line]
+    assert len(named) == 1 and "line 1" in named[0] and "stands where the cue number should be" in named[0]
+    published = run_cli(workspace.root, "publish", "testi/001", "--now", NOW)
+    assert published.code == 1 and "Traceback" not in published.err
+    public = workspace.root / "public" / "testi"
+    assert not (public / "001.transcript.json").exists() and not (public / "001.vtt").exists()
+
+
+def test_an_empty_cue_is_a_check_warning_and_left_out_of_every_published_form(workspace):
+    workspace.show()
+    workspace.write("transcripts/001.vtt", "WEBVTT\n\n00:00:00.500 --> 00:00:02.000\nHyvää päivää.\n\n"
+                                           "00:00:02.000 --> 00:00:02.900\n\n"
+                                           "00:00:03.000 --> 00:00:05.000\nTervetuloa.\n")
+    workspace.episode("001", seconds=6, extra="transcript: transcripts/001.vtt\n")
+    checked = run_cli(workspace.root, "check")
+    assert "warning: transcripts/001.vtt: cue 2 at 00:00:02.000: has no words; it is left out" in checked.out + checked.err
+    published = run_cli(workspace.root, "publish", "testi/001", "--now", NOW)
+    assert published.code == 0, published.err
+    public = workspace.root / "public" / "testi"
+    assert [c.text for c in webvtt.read(str(public / "001.vtt"))] == ["Hyvää päivää.", "Tervetuloa."]
+    data = json.loads((public / "001.transcript.json").read_text(encoding="utf-8"))
+    assert [s["body"] for s in data["segments"]] == ["Hyvää päivää.", "Tervetuloa."]
+    assert (public / "001.srt").read_text(encoding="utf-8").count(" --> ") == 2

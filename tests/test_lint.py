@@ -100,7 +100,7 @@ def test_episode_rules(tmp_path):
     find(problems, ep("004 haastattelu"), "persons", "lists no host", severity="warning")
     find(problems, ep("004 haastattelu"), "persons[1].role", "'juontaja' is not a role", severity="warning")
     find(problems, ep("005-bonus"), "number", "must be 1 or more, not 0")
-    find(problems, ep("005-bonus"), "transcript: cue 2", "before the cue before it")
+    find(problems, ep("005-bonus"), "transcript: cue 2 (line 6)", "before the cue before it")
     find(problems, ep("005-bonus"), "chapters[1].start", "12 s is at or after the end of the episode (3 s)")
     # a trailer may share its number with the full episode it introduces
     assert not [p for p in problems if p.path == ep("006-traileri")]

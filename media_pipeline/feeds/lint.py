@@ -431,7 +431,8 @@ def transcript_problems(ws: Workspace, show: Show, episode: Episode, duration: f
             continue
         for breach in check_norms(transcript, settings, duration=duration):
             out.append(Problem(name, breach.where, f"{breach.reason} [{breach.rule}]",
-                               "error" if breach.rule == "duration" else settings.norms))
+                               "error" if breach.rule == "duration"
+                               else "warning" if breach.rule == "empty" else settings.norms))
     return out
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 # Cue times are compared with this slack so that a last cue ending on the final frame of an
@@ -24,6 +24,7 @@ class Cue:
     end: float
     text: str  # WebVTT cue payload, lines joined with "\n"
     identifier: str | None = None
+    line: int | None = field(default=None, compare=False)  # where its timing line is in the source file
 
     @property
     def plain(self) -> str:

@@ -34,6 +34,10 @@ def check_norms(t: Transcript, settings: "TranscriptSettings", *, duration: floa
 
         lines = [line for line in cue.plain.split("\n") if line.strip()]
         length = cue.end - cue.start
+        if not lines:
+            # WebVTT allows a cue without text, but here it is most likely words lost in editing
+            breach("empty", "has no words; it is left out of the published forms (give it its words or remove it)")
+            continue
         if len(lines) > settings.max_lines:
             breach("max_lines", f"has {len(lines)} lines; at most {settings.max_lines}")
         for i, line in enumerate(lines, 1):

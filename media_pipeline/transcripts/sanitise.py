@@ -75,10 +75,13 @@ def vtt_to_srt_text(line: str) -> str:
 def clean(t: Transcript) -> Transcript:
     """The transcript as it may be published: every cue line through `sanitise_cue_line` (a file
     read by `load_transcript` is already, so this is for cues made elsewhere, such as drafts),
-    blank lines dropped, and no identifier that could break a reader's parsing."""
+    blank lines and cues without words dropped (`check` warns of those), and no identifier that
+    could break a reader's parsing."""
     cues = []
     for c in t.cues:
         text = "\n".join(sanitise_cue_line(line) for line in c.text.split("\n") if line.strip())
+        if not c.plain.strip():
+            continue
         identifier = c.identifier if c.identifier and "-->" not in c.identifier and "<" not in c.identifier else None
         cues.append(Cue(c.start, c.end, text, identifier))
     return Transcript(t.path, tuple(cues), t.source_format)
