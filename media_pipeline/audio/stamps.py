@@ -77,6 +77,11 @@ class Stamps:
 
         return self._fact(path, "header", lambda: probe.header_damage(path), lambda v: v, lambda v: v)
 
+    def fact(self, path: Path, name: str, compute: Callable[[], Any]) -> Any:
+        """A JSON-ready fact about the file (`name` says what, and from which settings), computed
+        again only when the file changed."""
+        return self._fact(path, name, compute, lambda v: v, lambda v: v)
+
     def _fact(self, path: Path, name: str, compute: Callable[[], Any], encode: Callable[[Any], Any],
               decode: Callable[[Any], Any]) -> Any:
         where = os.path.abspath(path)

@@ -25,9 +25,11 @@ def check(ctx: click.Context, targets: tuple[str, ...], strict: bool) -> None:
     Apple Podcasts rules (owner email, categories, description length, artwork, unique guids
     and episode numbers, safe file names) and Podcasting 2.0 rules (transcripts, persons,
     licence, funding). Each episode's recording is probed and decoded: missing, unreadable or
-    damaged recordings, and chapters or transcript cues past its end, are errors too (once a
-    build cache exists, the result is kept there until the recording changes). Nothing is
-    published or uploaded.
+    damaged recordings, digital silence, one too short or too quiet to measure, and chapters
+    or transcript cues past its end, are errors too (once a build cache exists, the result is
+    kept there until the recording changes). Naming one episode checks what publishing it
+    would meet: its file, its transcripts' caption norms, its show. Nothing is published or
+    uploaded.
 
     Each problem is one line, "file: field: reason", warnings prefixed with "warning:".
     Exits 1 when there is an error (or, with --strict, a warning), 0 otherwise.
@@ -48,8 +50,15 @@ def check(ctx: click.Context, targets: tuple[str, ...], strict: bool) -> None:
     if reason := storage_problem(ws.storage_url, ws.root):
         problems.append(Problem(display_path(ws, ws.root / "media-pipeline.toml"), None, reason))
     if episode_files:
-        keep = episode_files | {display_path(ws, ws.feeds_dir / f"{slug}.toml") for slug in shows}
-        problems = [p for p in problems if p.path in keep]
+        # What publishing the named episodes would meet: their own files' problems (their transcripts'
+        # caption norms and artwork included), their shows', the workspace's, and a duplicate filed
+        # against another episode that names one of them.
+        placed = gate.place(ws, catalog, problems)
+        keys = {f"{Path(path).parent.name}/{Path(path).stem}" for path in episode_files}
+        chosen = [p for key in sorted(keys) for p in (*placed.of_episode(key), *placed.related.get(key, ()))]
+        chosen += [p for slug in shows for p in placed.of_show(slug)]
+        chosen += [p for p in problems if p.path == display_path(ws, ws.root / "media-pipeline.toml")]
+        problems = list(dict.fromkeys(chosen))
     errors = [p for p in problems if p.severity == "error"]
     warnings = [p for p in problems if p.severity != "error"]
     for problem in sorted(problems, key=lambda p: p.path):

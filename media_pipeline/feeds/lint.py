@@ -1,5 +1,6 @@
 """Apple Podcasts and Podcasting 2.0 rules on shows and episodes, checked before anything is published:
-on the model alone (also enforced by feed.py) and on the workspace's files.
+on the model alone (also enforced by feed.py) and on the workspace's files. Probing the recordings
+is `recordings.py`'s job; `lint` asks it when `sources` is set.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from urllib.parse import urlsplit
 
 from media_pipeline.config.fields import text_problem
 from media_pipeline.config.scaffold import placeholder_problem
-from media_pipeline.errors import ConfigError, MediaError, Problem
+from media_pipeline.errors import MediaError, Problem
 from media_pipeline.layout import SLUG_MAX
 from media_pipeline.model import Catalog, Episode, Person, Show, Workspace
 from media_pipeline.tags.artwork import check_artwork
@@ -292,14 +293,12 @@ def lint(ws: Workspace, catalog: Catalog, *, durations: Mapping[str, float] | No
     """
     durations = dict(durations or {})
     out: list[Problem] = []
-    if sources:
-        for episodes in catalog.episodes.values():
-            for episode in episodes:
-                if episode.key not in durations:
-                    found, length = source_problems(ws, episode, scan=not publishing)
-                    out.extend(found)
-                    if length is not None:
-                        durations[episode.key] = length
+    if sources:  # the recordings' half (probing them), kept apart from these rules on the model
+        from media_pipeline.feeds.recordings import recording_problems
+
+        found, lengths = recording_problems(ws, catalog, scan=not publishing, known=durations)
+        out.extend(found)
+        durations.update(lengths)
     for slug, show in catalog.shows.items():
         show_path = display_path(ws, show.path)
         out.extend(show_problems(show, path=show_path))
@@ -314,56 +313,12 @@ def lint(ws: Workspace, catalog: Catalog, *, durations: Mapping[str, float] | No
                 out.append(_error(show_path, "transcripts.model", reason))
         episodes = catalog.episodes.get(slug, ())
         for episode in episodes:
-            out.extend(_episode_file_problems(ws, show, episode, durations.get(episode.key), publishing))
+            out.extend(episode_file_problems(ws, show, episode, durations.get(episode.key), publishing))
         out.extend(_duplicates(ws, episodes))
     return out
 
 
-def source_problems(ws: Workspace, episode: Episode, *, scan: bool = True) -> tuple[list[Problem], float | None]:
-    """What publishing would refuse in the episode's recording, before any audio work: missing,
-    unreadable, not a usable recording, or damaged (`scan` decodes it in full to find that; the
-    header is read either way). Returns the problems and the recording's duration when known."""
-    from media_pipeline.audio import probe, stamps
-
-    path = display_path(ws, episode.path)
-    known = stamps.stamps_for(ws.build_dir)  # an unchanged recording is not probed again
-    try:
-        info = known.probe(episode.source)
-    except MediaError as exc:
-        return [_error(path, "source", f"{display_path(ws, episode.source)}: {exc.reason}")], None
-    damage = known.header_damage(episode.source)
-    if damage is None and scan:
-        try:
-            # Kept in the build cache only where processing made one: check itself creates nothing.
-            # "_scan": no show's folder can have that name (SAFE_NAME).
-            memo = ws.build_dir / "_scan" if ws.build_dir.is_dir() else None
-            damage = probe.scan(episode.source, memo_dir=memo)
-        except MediaError as exc:
-            damage = exc.reason
-    if damage and not episode.accept_damaged_source:
-        reason = probe.damaged(Path(display_path(ws, episode.source)), damage).reason
-        return [_error(path, "source", f"{display_path(ws, episode.source)}: {reason}")], info.duration
-    if damage:
-        return [_warning(path, "source", f"{display_path(ws, episode.source)}: {damage}; published as it is "
-                                         "(accept_damaged_source)")], info.duration
-    return [], info.duration
-
-
-def source_refusal(ws: Workspace, show: Show, episode: Episode) -> ConfigError | None:
-    """For publish, per episode before its audio work: the first error `check` would report about
-    its recording (probed, not decoded: the analysis pass finds decoder damage) or about chapter
-    and transcript times past the recording's end, as the error that fails this episode alone."""
-    found, duration = source_problems(ws, episode, scan=False)
-    if duration is not None:
-        found += [p for p in _episode_file_problems(ws, show, episode, duration, publishing=True)
-                  if p.field and (p.field.startswith(("chapters[", "transcript")))]
-    errors = [p for p in found if p.severity == "error"]
-    if not errors:
-        return None
-    return ConfigError(errors[0].reason, path=errors[0].path, field=errors[0].field)
-
-
-def _episode_file_problems(ws: Workspace, show: Show, episode: Episode, duration: float | None,
+def episode_file_problems(ws: Workspace, show: Show, episode: Episode, duration: float | None,
                            publishing: bool = False) -> list[Problem]:
     path = display_path(ws, episode.path)
     out = episode_problems(show, episode, path=path)

@@ -16,7 +16,8 @@ from typing import Iterable
 from media_pipeline import layout
 from media_pipeline.config.load import episode_paths, show_slugs
 from media_pipeline.errors import ConfigError, Problem, ValidationError
-from media_pipeline.feeds.lint import lint, source_refusal
+from media_pipeline.feeds.lint import lint
+from media_pipeline.feeds.recordings import source_refusal
 from media_pipeline.model import Catalog, Episode, Show, Workspace
 from media_pipeline.publishing.manifest import Manifest
 from media_pipeline.util.fsutil import display_path

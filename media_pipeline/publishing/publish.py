@@ -19,7 +19,7 @@ from typing import Iterable, Sequence
 from media_pipeline import layout
 from media_pipeline.audio import process
 from media_pipeline.config.frontmatter import record_guid
-from media_pipeline.errors import PipelineError, Problem, os_reason
+from media_pipeline.errors import ConfigError, PipelineError, Problem, os_reason
 from media_pipeline.feeds import feed, opml
 from media_pipeline.model import Catalog, Episode, Workspace
 from media_pipeline.publishing import gate, manifest, render, reuse
@@ -60,7 +60,9 @@ class PublishReport:
 
     def fail(self, what: str, exc: Exception) -> None:
         log.debug("%s: %s", what, exc)
-        self.failures.append((what, str(exc)))
+        # A refusal of a file (ConfigError) is the line `check` prints of it, naming the file itself.
+        named = isinstance(exc, ConfigError) and exc.path and str(exc).startswith(exc.path)
+        self.failures.append((exc.path if named else what, str(exc)))
         self.outcomes.append(EpisodeOutcome(what, "failed", error=str(exc)))
 
 
