@@ -15,7 +15,8 @@ import feedparser
 import pytest
 from lxml import etree
 
-from media_pipeline.importing.reader import parse_date, parse_duration, read_channel, read_items
+from media_pipeline.importing.reader import read_channel, read_items
+from media_pipeline.importing.values import parse_date, parse_duration
 from media_pipeline.text.from_html import html_to_markdown
 
 from cli_support import invoke

@@ -56,7 +56,7 @@ _opener = urllib.request.build_opener(_Redirects())
 def open_url(url: str, headers: dict[str, str] | None = None, timeout: float = TIMEOUT):
     """An HTTP(S) response; a local file for `file:` URLs. Errors are DownloadError naming the URL."""
     if not url.lower().startswith(("http://", "https://", "file:")):
-        raise DownloadError(f"is not an http(s) URL", path=url)
+        raise DownloadError("is not an http(s) URL", path=url)
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, **(headers or {})})
     try:
         return _opener.open(request, timeout=timeout)

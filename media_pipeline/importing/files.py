@@ -11,7 +11,7 @@ import re
 import unicodedata
 from pathlib import Path
 
-from media_pipeline.importing.reader import ChannelData, ChapterData, ItemData, PersonData, url_name
+from media_pipeline.importing.parsed import ChannelData, ChapterData, ItemData, PersonData, url_name
 from media_pipeline.transcripts.cues import Cue, Transcript
 from media_pipeline.transcripts.forms import to_vtt
 

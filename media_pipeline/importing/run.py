@@ -20,7 +20,8 @@ from media_pipeline.errors import ConfigError, PipelineError
 from media_pipeline.feeds.feed import podcast_guid_for
 from media_pipeline.importing import files
 from media_pipeline.importing.fetch import DownloadError, download, fetch_to_file, open_url
-from media_pipeline.importing.reader import ChannelData, ItemData, Remote, read_channel, read_items
+from media_pipeline.importing.parsed import ChannelData, ItemData, Remote
+from media_pipeline.importing.reader import read_channel, read_items
 from media_pipeline.model import Workspace
 from media_pipeline.text.from_html import html_to_markdown
 from media_pipeline.util.fsutil import atomic_write, display_path

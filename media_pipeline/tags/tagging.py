@@ -18,10 +18,25 @@ from media_pipeline.audio import ffmpeg
 from media_pipeline.errors import MediaError
 from media_pipeline.tags.data import TagData, iso639_2, mutagen_call, plain_text, tag_data
 from media_pipeline.tags.id3frames import (
-    ID3Chapters, ID3Comment, ID3Flag, ID3Picture, ID3Text, ID3Url, id3_or_none, write_id3,
+    ID3Chapters,
+    ID3Comment,
+    ID3Flag,
+    ID3Picture,
+    ID3Text,
+    ID3Url,
+    id3_or_none,
+    write_id3,
 )
 from media_pipeline.tags.mp4atoms import (
-    MP4Chapters, MP4Flag, MP4Int, MP4Pair, MP4Picture, MP4Text, MP4View, mp4_chapters, write_mp4,
+    MP4Chapters,
+    MP4Flag,
+    MP4Int,
+    MP4Pair,
+    MP4Picture,
+    MP4Text,
+    MP4View,
+    mp4_chapters,
+    write_mp4,
 )
 from media_pipeline.util.fsutil import replacing
 
