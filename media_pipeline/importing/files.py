@@ -11,7 +11,8 @@ import re
 import unicodedata
 from pathlib import Path
 
-from media_pipeline.importing.parsed import ChannelData, ChapterData, ItemData, PersonData, url_name
+from media_pipeline.importing.parsed import ChannelData, ChapterData, ItemData, url_name
+from media_pipeline.model import Person
 from media_pipeline.transcripts.cues import Cue, Transcript
 from media_pipeline.transcripts.forms import to_vtt
 
@@ -200,7 +201,7 @@ def show_toml(channel: ChannelData, *, feed_url: str, artwork: str, podcast_guid
     return "\n".join(lines) + "\n"
 
 
-def _person_lines(person: PersonData, emit) -> None:
+def _person_lines(person: Person, emit) -> None:
     emit("name", person.name)
     emit("role", person.role)
     emit("group", person.group)

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from media_pipeline.model import Person
+
 # Namespace URIs real feeds use, each read under one prefix. Podcasting 2.0 feeds written before
 # 2021 (the namespace's own example.xml among them) name the namespace by its GitHub document.
 PREFIXES = {
@@ -49,15 +51,6 @@ class Remote:
     rel: str | None = None
     title: str | None = None
     bitrate: str | None = None
-
-
-@dataclass(frozen=True)
-class PersonData:
-    name: str
-    role: str = "host"
-    group: str = "cast"
-    href: str | None = None
-    img: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,7 +96,7 @@ class ChannelData:
     podcast_guid: str = ""
     locked: bool | None = None
     locked_owner: str = ""
-    persons: list[PersonData] = field(default_factory=list)
+    persons: list[Person] = field(default_factory=list)
     medium: str = ""
     keywords: list[str] = field(default_factory=list)
     new_feed_url: str = ""
@@ -133,7 +126,7 @@ class ItemData:
     duration: float | None = None
     artwork: str = ""
     enclosure: Remote | None = None
-    persons: list[PersonData] = field(default_factory=list)
+    persons: list[Person] = field(default_factory=list)
     chapters_url: Remote | None = None
     chapters: list[ChapterData] = field(default_factory=list)  # Podlove Simple Chapters, inline
     transcripts: list[Remote] = field(default_factory=list)

@@ -9,7 +9,8 @@ import email.utils
 import re
 from urllib.parse import urljoin
 
-from media_pipeline.importing.parsed import Location, PersonData, Remote, tag_name
+from media_pipeline.importing.parsed import Location, Remote, tag_name
+from media_pipeline.model import Person
 
 
 def text_of(el) -> str:
@@ -79,11 +80,11 @@ def clock_seconds(text: str) -> float | None:
     return parse_duration(text)
 
 
-def person_of(el, resolve) -> PersonData | None:
+def person_of(el, resolve) -> Person | None:
     name = text_of(el) or (el.get("name") or "").strip()
     if not name:
         return None
-    return PersonData(name=name, role=(el.get("role") or "host").strip().lower(),
+    return Person(name=name, role=(el.get("role") or "host").strip().lower(),
                       group=(el.get("group") or "cast").strip().lower(),
                       href=resolve(el.get("href")) or None, img=resolve(el.get("img")) or None)
 
