@@ -92,6 +92,7 @@ class TranscriptSettings:
     max_duration: float = 7.0
     allow_overlap: bool = False
     speakers: bool = True  # once any cue names its speaker, every cue must
+    speaker_label: str = "name"  # how captions show a change of speaker: "name" ("Aino: ") or "dash"
     norms: str = "warning"  # severity of a norm broken: "warning" or "error"
 
 

@@ -9,6 +9,7 @@ import sys
 
 import jsonschema
 import pytest
+import srt
 import webvtt
 from conftest import SHOW_TOML
 from lxml import html as lxml_html
@@ -144,7 +145,20 @@ def test_with_allow_machine_a_draft_is_published_labelled_as_a_machine_transcrip
     page = lxml_html.fromstring((workspace.root / "public" / "testi" / "001.transcript.html").read_bytes())
     assert page.xpath("string(//*[@class='draft-note'])").strip() == label
     assert page.get("lang") == "fi"
-    assert [c.text for c in webvtt.read(str(workspace.root / "public" / "testi" / "001.vtt"))] == ["Hei ja tervetuloa."]
+    # every form the draft's words appear in says what they are (issue 25, item 3)
+    public = workspace.root / "public" / "testi"
+    caption = "Konetekstitys: ihminen ei ole tarkistanut sitä."
+    vtt_cues = list(webvtt.read(str(public / "001.vtt")))
+    assert [" ".join(c.text.split()) for c in vtt_cues] == [caption, "Hei ja tervetuloa."]
+    assert vtt_cues[0].start == "00:00:00.500" and vtt_cues[0].end == vtt_cues[1].start
+    assert f"\nNOTE {label}\n" in (public / "001.vtt").read_text(encoding="utf-8")
+    srt_cues = list(srt.parse((public / "001.srt").read_text(encoding="utf-8")))
+    assert [" ".join(c.content.split()) for c in srt_cues] == [caption, "Hei ja tervetuloa."]
+    data = json.loads((public / "001.transcript.json").read_text(encoding="utf-8"))
+    jsonschema.validate(data, JSON_TRANSCRIPT_SCHEMA)
+    assert data["machine"] is True and data["note"] == label
+    episode_page = lxml_html.fromstring((public / "001" / "index.html").read_bytes())
+    assert episode_page.xpath("string(//*[@class='draft-note'])").strip() == label
 
 
 # -- languages -------------------------------------------------------------------------------------
@@ -314,3 +328,83 @@ def test_an_empty_cue_is_a_check_warning_and_left_out_of_every_published_form(wo
     data = json.loads((public / "001.transcript.json").read_text(encoding="utf-8"))
     assert [s["body"] for s in data["segments"]] == ["Hyvää päivää.", "Tervetuloa."]
     assert (public / "001.srt").read_text(encoding="utf-8").count(" --> ") == 2
+
+
+# -- speakers named, norms kept in what is published -----------------------------------------------
+
+# Two people in the shape of a broadcaster's WebVTT: voice spans, a turn change inside one cue,
+# and lines that fit 42 characters only without the speaker's name.
+DIALOGUE = """WEBVTT
+
+00:00:00.500 --> 00:00:04.000
+<v Aino Lehtonen>Tervetuloa, tänään puhumme palveluista.
+
+00:00:04.000 --> 00:00:07.500
+<v Aino Lehtonen>Vieraana on tutkija Leena Koskinen.
+
+00:00:07.500 --> 00:00:11.000
+<v Leena Koskinen>Kiitos kutsusta, on ilo olla täällä mukana.
+
+00:00:11.000 --> 00:00:14.000
+<v Leena Koskinen>Aloitetaan siis ihmisten tilanteista.
+
+00:00:14.000 --> 00:00:17.500
+<v Aino Lehtonen>Hyvä.</v>
+<v Leena Koskinen>Ja heidän omista sanoistaan.
+"""
+
+
+def _published_lines(text: str) -> list[list[str]]:
+    return [[line for line in cue.split("\n") if line.strip()] for cue in text]
+
+
+@pytest.mark.parametrize("style, turns", [
+    ("name", ["Aino Lehtonen: Tervetuloa", "Leena Koskinen: Kiitos", "Aino Lehtonen: Hyvä.",
+              "Leena Koskinen: Ja heidän"]),
+    ("dash", ["– Tervetuloa", "– Kiitos", "– Hyvä.", "– Ja heidän"]),
+])
+def test_captions_name_the_speaker_at_each_change_in_every_published_form_within_the_norms(workspace, style, turns):
+    toml = SHOW_TOML + f'\n[transcripts]\nspeaker_label = "{style}"\n'
+    workspace.show(toml=toml)
+    workspace.write("transcripts/001.vtt", DIALOGUE)
+    workspace.episode("001", seconds=18, video=True, extra="transcript: transcripts/001.vtt\n")
+    result = run_cli(workspace.root, "publish", "testi/001", "--now", NOW)
+    assert result.code == 0, result.err
+    public = workspace.root / "public" / "testi"
+    from media_pipeline.audio import ffmpeg
+
+    # the MP4's mov_text track, line breaks kept, as ffmpeg converts it back to SubRip
+    ffmpeg.run(["-i", public / "001.mp4", "-map", "0:s:0", "-f", "srt", workspace.root / "track.srt"], what="mp4")
+    forms = {
+        "vtt": [c.text for c in webvtt.read(str(public / "001.vtt"))],
+        "srt": [c.content for c in srt.parse((public / "001.srt").read_text(encoding="utf-8"))],
+        "mp4": [c.content for c in srt.parse((workspace.root / "track.srt").read_text(encoding="utf-8"))],
+    }
+    for form, cues in forms.items():
+        lines = _published_lines(cues)
+        # the norms check enforces, on what a viewer sees (BBC, Netflix): 2 lines of 42 at most
+        assert all(len(cue) <= 2 and all(len(line) <= 42 for line in cue) for cue in lines), (form, lines)
+        starts = [line for cue in lines for line in cue if line.startswith(("Aino", "Leena", "–"))]
+        assert len(starts) == len(turns) and all(s.startswith(t) for s, t in zip(starts, turns)), (form, starts)
+        # no turn unannounced: the name appears only where the speaker changes
+        words = " ".join(" ".join(cue) for cue in lines)
+        assert words.count("Leena Koskinen:") == (2 if style == "name" else 0), form
+    # the reading forms keep the speaker of every cue
+    data = json.loads((public / "001.transcript.json").read_text(encoding="utf-8"))
+    assert {s.get("speaker") for s in data["segments"]} == {"Aino Lehtonen", "Leena Koskinen"}
+    page = lxml_html.fromstring((public / "001" / "index.html").read_bytes())
+    speakers = [s.text_content() for s in page.xpath("//*[@class='speaker']")]
+    assert speakers[:2] == ["Aino Lehtonen:", "Leena Koskinen:"]
+
+
+def test_srt_name_prefixes_are_read_as_speakers_until_the_next_name(tmp_path):
+    path = tmp_path / "003.srt"
+    path.write_text("1\n00:00:00,400 --> 00:00:04,400\nAino Lehtonen: Tänään puhumme\nhankinnoista.\n\n"
+                    "2\n00:00:04,600 --> 00:00:08,600\nVieraana on Sanna.\n\n"
+                    "3\n00:00:09,000 --> 00:00:14,000\nSanna Heikkinen: Kiitos.\n\n"
+                    "4\n00:00:14,200 --> 00:00:16,000\nHuomio: tämä ei ole nimi.\n", encoding="utf-8")
+    t = load_transcript(path, duration=None)
+    assert [c.speaker for c in t.cues] == ["Aino Lehtonen", "Aino Lehtonen", "Sanna Heikkinen", "Sanna Heikkinen"]
+    assert t.cues[3].plain == "Huomio: tämä ei ole nimi."  # one capitalised word is not taken for a name
+    path.write_text("1\n00:00:00,400 --> 00:00:04,400\nAINO: Hei.\n", encoding="utf-8")
+    assert load_transcript(path, duration=None).cues[0].speaker == "AINO"  # a speaker ID in capitals

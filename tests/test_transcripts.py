@@ -16,6 +16,7 @@ from lxml import etree
 from media_pipeline.errors import MediaError
 from media_pipeline.feeds.feed import build_feed, podcast_guid_for
 from media_pipeline.model import StoredFile, TranscriptSettings
+from media_pipeline.transcripts.captions import label_speakers
 from media_pipeline.transcripts.forms import to_json, to_srt, to_vtt
 from media_pipeline.transcripts.norms import check_norms
 from media_pipeline.transcripts.read import load_transcript
@@ -113,7 +114,7 @@ intro
     transcript = load_transcript(vtt, duration=9.0)
     assert [(c.start, c.end, c.identifier) for c in transcript.cues] == [(1.0, 4.5, "intro"), (4.5, 9.0, None)]
     assert transcript.cues[0].plain == "Tervetuloa webinaariin."
-    out = list(srt.parse(to_srt(transcript).decode("utf-8")))
+    out = list(srt.parse(to_srt(label_speakers(transcript)).decode("utf-8")))
     assert [(c.index, c.start.total_seconds(), c.end.total_seconds(), c.content) for c in out] == [
         (1, 1.0, 4.5, "Juha Korhonen: Tervetuloa webinaariin."),
         (2, 4.5, 9.0, "<b>Ensimmäinen</b> aihe: hankinnat & tietosuoja"),

@@ -319,6 +319,10 @@ TRANSCRIPTS = Table("transcripts", (
     Key("speakers", kind="bool", default=True,
         doc=("Once any cue names its speaker (`<v Name>`), every cue must: a cue without one may hide a change of "
              "speaker.")),
+    Key("speaker_label", kind="text", default="name", choices=("name", "dash"),
+        doc=("How caption text shows a change of speaker, since players do not show WebVTT voice names: `name` "
+             "starts the new speaker's line with \"Aino Lehtonen: \", `dash` with \"– \" (BBC, Netflix). Used in the "
+             "published WebVTT, SRT and the video's subtitle tracks; the line norms count it.")),
     Key("norms", kind="text", default="warning", choices=("warning", "error"),
         doc=("How `check` reports a broken norm: `warning` or `error` (then `publish` stops on it). A cue after "
              "the end of the audio is always an error.")),

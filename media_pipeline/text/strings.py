@@ -53,6 +53,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "roles.host": "juontaja", "roles.guest": "vieras", "roles.producer": "tuottaja",
         # published with a machine transcript, wherever its text appears
         "draft_note": "Tämä tekstitys on tehty puheentunnistuksella eikä ihminen ole tarkistanut sitä.",
+        "draft_caption": "Konetekstitys: ihminen ei ole tarkistanut sitä.",
     },
     "sv": {
         "skip": "Hoppa till innehållet",
@@ -93,6 +94,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "roles.host": "programledare", "roles.guest": "gäst", "roles.producer": "producent",
         # published with a machine transcript, wherever its text appears
         "draft_note": "Den här texten är gjord med taligenkänning och har inte granskats av en människa.",
+        "draft_caption": "Maskintextning, inte granskad av en människa.",
     },
     "en": {
         "skip": "Skip to content",
@@ -133,6 +135,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "roles.host": "host", "roles.guest": "guest", "roles.producer": "producer",
         # published with a machine transcript, wherever its text appears
         "draft_note": "This transcript was made by speech recognition and has not been checked by a person.",
+        "draft_caption": "Machine captions, not checked by a person.",
     },
 }
 

@@ -11,6 +11,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from media_pipeline import layout
 from media_pipeline.text import strings
+from media_pipeline.transcripts.captions import captions
 from media_pipeline.transcripts.cues import Transcript, format_time
 from media_pipeline.transcripts.read import load_transcript
 from media_pipeline.transcripts.sanitise import clean, sanitise_cue_line, vtt_to_srt_text
@@ -39,9 +40,12 @@ def publishable(episode: "Episode", show: "Show") -> list["TranscriptFile"]:
     return [t for t in episode.transcripts if not t.draft or show.transcript_settings.allow_machine]
 
 
-def to_vtt(t: Transcript) -> bytes:
-    """The transcript as a WebVTT file (UTF-8, the MIME type text/vtt)."""
+def to_vtt(t: Transcript, *, note: str | None = None) -> bytes:
+    """The transcript as a WebVTT file (UTF-8, the MIME type text/vtt); `note` as a NOTE block
+    after the header (a machine draft says so there, for tools that read the file)."""
     parts = ["WEBVTT", ""]
+    if note:
+        parts += ["NOTE " + " ".join(note.replace("-->", "->").split()), ""]
     for cue in t.cues:
         if cue.identifier and "-->" not in cue.identifier:
             parts.append(cue.identifier)
@@ -52,7 +56,8 @@ def to_vtt(t: Transcript) -> bytes:
 
 
 def to_srt(t: Transcript) -> bytes:
-    """The transcript as a SubRip file: cues numbered from 1, `<v Name>` spans as "Name: "."""
+    """The transcript as a SubRip file: cues numbered from 1; `<v Name>` spans are left out, since
+    `captions.captions` has already named the speaker in the text where the speaker changes."""
     parts = []
     for n, cue in enumerate(t.cues, 1):
         parts.append(str(n))
@@ -62,8 +67,9 @@ def to_srt(t: Transcript) -> bytes:
     return ("\n".join(parts)).encode("utf-8")
 
 
-def to_json(t: Transcript) -> bytes:
-    """The Podcasting 2.0 JSON transcript: version 1.0.0, one segment per cue, in seconds."""
+def to_json(t: Transcript, *, note: str | None = None) -> bytes:
+    """The Podcasting 2.0 JSON transcript: version 1.0.0, one segment per cue, in seconds; a
+    machine draft carries `"machine": true` and the visible `note` beside the segments."""
     segments = []
     for cue in t.cues:
         segment = {"startTime": round(cue.start, 3), "endTime": round(cue.end, 3),
@@ -71,7 +77,11 @@ def to_json(t: Transcript) -> bytes:
         if (name := cue.speaker) is not None:
             segment = {"speaker": name, **segment}
         segments.append(segment)
-    return json.dumps({"version": "1.0.0", "segments": segments}, ensure_ascii=False, indent=1).encode("utf-8")
+    data: dict = {"version": "1.0.0"}
+    if note:
+        data.update(machine=True, note=note)
+    data["segments"] = segments
+    return json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
 
 
 def _stamp(seconds: float) -> str:
@@ -104,9 +114,12 @@ def write_forms(show: "Show", episode: "Episode", *, duration: float | None,
     chosen.sort(key=lambda t: (t.language or show.language) != show.language)
     for item in chosen:
         language = item.language or show.language
-        t = clean(load_transcript(item.path, duration=duration))
+        source = load_transcript(item.path, duration=duration)
+        t = clean(source)
+        timed = captions(source, show.transcript_settings, language=language, draft=item.draft)
+        note = draft_note(language) if item.draft else None
         title = episode.title + (f" ({language})" if language != show.language else "")
-        data = {"vtt": to_vtt(t), "srt": to_srt(t), "json": to_json(t),
+        data = {"vtt": to_vtt(timed, note=note), "srt": to_srt(timed), "json": to_json(t, note=note),
                 "html": to_html(t, title=title, language=language, draft=item.draft)}
         for form, suffix, _mime in FORMS:
             key = layout.transcript_key(show.slug, episode.slug, language, show.language, suffix)

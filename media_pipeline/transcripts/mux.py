@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from media_pipeline.transcripts.captions import captions
 from media_pipeline.transcripts.forms import publishable, to_vtt
 from media_pipeline.transcripts.read import load_transcript
-from media_pipeline.transcripts.sanitise import clean
 from media_pipeline.util.fsutil import atomic_write, replacing
 
 if TYPE_CHECKING:
@@ -21,7 +21,9 @@ def subtitle_tracks(show: "Show", episode: "Episode", *, duration: float | None,
     for item in publishable(episode, show):
         language = item.language or show.language
         path = folder / f".{episode.slug}.{language}.subtitles.vtt"
-        atomic_write(path, to_vtt(clean(load_transcript(item.path, duration=duration))))
+        timed = captions(load_transcript(item.path, duration=duration), show.transcript_settings,
+                         language=language, draft=item.draft)
+        atomic_write(path, to_vtt(timed))
         tracks.append((path, language))
     return tracks
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from media_pipeline.transcripts.captions import label_speakers
 from media_pipeline.transcripts.cues import DURATION_TOLERANCE, Cue, Transcript, format_time
 
 if TYPE_CHECKING:
@@ -28,7 +29,8 @@ def check_norms(t: Transcript, settings: "TranscriptSettings", *, duration: floa
     out: list[NormBreach] = []
     any_speaker = settings.speakers and any(c.speaker for c in t.cues)
     previous: Cue | None = None
-    for n, cue in enumerate(t.cues, 1):
+    # measured as captions show it: with the speaker named where the speaker changes
+    for n, cue in enumerate(label_speakers(t, settings.speaker_label).cues, 1):
         def breach(rule: str, reason: str) -> None:
             out.append(NormBreach(n, cue.start, rule, reason))
 

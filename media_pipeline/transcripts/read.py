@@ -13,7 +13,7 @@ from pathlib import Path
 
 from media_pipeline.audio import stamps
 from media_pipeline.errors import MediaError
-from media_pipeline.transcripts.cues import DURATION_TOLERANCE, Cue, Transcript, format_time
+from media_pipeline.transcripts.cues import DURATION_TOLERANCE, VOICE, Cue, Transcript, format_time
 from media_pipeline.transcripts.sanitise import sanitise_cue_line, srt_to_vtt_text
 
 _TIME = r"(?:(\d+):)?([0-5]?\d):([0-5]\d)[.,](\d{1,3})"
@@ -115,8 +115,10 @@ def _cue_name(n: int, cue: Cue) -> str:
 
 
 def parse_srt(text: str, path: Path) -> tuple[Cue, ...]:
-    """SubRip: blocks of a cue number, a timing line and text, separated by blank lines."""
+    """SubRip: blocks of a cue number, a timing line and text, separated by blank lines; a line
+    starting "Name: " names the speaker of it and the cues after it (a WebVTT voice span)."""
     cues: list[Cue] = []
+    speaker: str | None = None
     for line_no, lines in _cue_blocks(_blocks(text), number_before_timing=True):
         number = len(cues) + 1
         identifier = None
@@ -132,6 +134,10 @@ def parse_srt(text: str, path: Path) -> tuple[Cue, ...]:
                              field=f"cue {number} (line {line_no})")
         start, end = _times(match)
         payload = "\n".join(srt_to_vtt_text(line) for line in lines[1:])
+        # a speaker named with "Name: " goes on speaking until the next name, as captions read
+        if speaker and payload.strip() and not VOICE.match(payload):
+            payload = speaker + payload
+        speaker = ([m.group(0) for m in map(VOICE.match, payload.split("\n")) if m] or [speaker])[-1]
         cues.append(Cue(start, end, payload, identifier, line_no))
     return tuple(cues)
 

@@ -37,9 +37,19 @@ def _escape_text(text: str) -> str:
     return "".join(pieces).replace("<", "&lt;").replace(">", "&gt;")
 
 
+# SRT has no voice spans: captioners start a speaker's line with the name and a colon, which is also
+# how `to_srt` writes a change of speaker. A name is two to four capitalised words ("Aino Lehtonen")
+# or one word in capitals (a speaker ID, "AINO"), so a line opening "Huomio: ..." stays words.
+_SRT_SPEAKER = re.compile(r"^((?:[A-ZÅÄÖÜ][\w'.-]+)(?: [A-ZÅÄÖÜ][\w'.-]+){1,3}|[A-ZÅÄÖÜ][A-ZÅÄÖÜ'.-]+): (?=\S)")
+
+
 def srt_to_vtt_text(line: str) -> str:
     """An SRT text line as WebVTT payload: keep <b>/<i>/<u>, drop other tags (<font ...>), escape
-    the characters WebVTT reserves (& and <), and break up a "-->" that would end the cue."""
+    the characters WebVTT reserves (& and <), break up a "-->" that would end the cue, and a
+    leading "Name: " as the voice span `<v Name>`."""
+    speaker = _SRT_SPEAKER.match(line)
+    if speaker:
+        return f"<v {_escape(speaker.group(1))}>" + srt_to_vtt_text(line[speaker.end():])
     out, pos = [], 0
     for tag in TAG.finditer(line):
         out.append(_escape(html.unescape(line[pos:tag.start()])))
@@ -55,9 +65,9 @@ def _escape(text: str) -> str:
 
 
 def vtt_to_srt_text(line: str) -> str:
-    """A WebVTT payload line as SRT text: `<v Name>` as "Name: ", only <b>/<i>/<u> kept, references
-    unescaped, and an arrow in the words broken up so it cannot read as a timing line."""
-    line = re.sub(r"<v(?:\.[\w.-]+)? ([^>]*)>", lambda m: f"{m.group(1).strip()}: ", line)
+    """A WebVTT payload line as SRT text: only <b>/<i>/<u> kept (a voice span's name is in the words
+    where the speaker changes, see captions.label_speakers), references unescaped, and an arrow in
+    the words broken up so it cannot read as a timing line."""
     kept = []
     pos = 0
     for tag in TAG.finditer(line):
