@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import random
-import time
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any, Callable, Iterable, Literal
@@ -30,7 +28,8 @@ from media_pipeline.layout import (
     staging_prefix,
 )
 from media_pipeline.model import Episode, Person
-from media_pipeline.storage import PreconditionFailed, Storage, sha256_bytes
+from media_pipeline.storage import Storage, sha256_bytes
+from media_pipeline.storage.conditional import until_landed
 
 log = logging.getLogger(__name__)
 
@@ -336,8 +335,10 @@ def update(storage: Storage, show: str, change: Callable[[Manifest], Any], rende
     page_writes: dict[str, str | None] = {}  # key -> sha256 this call stored (None: deleted)
     wrote_manifest = False
     swept: set[str] = set()  # deleted by this call, so a retry does not delete them again
-    for attempt in range(1, attempts + 1):
-        snap = snapshot if (attempt == 1 and snapshot is not None) else read(storage, show)
+
+    def attempt(n: int) -> Updated:
+        nonlocal landed, wrote_manifest
+        snap = snapshot if (n == 1 and snapshot is not None) else read(storage, show)
         manifest = snap.manifest.copy()
         result = change(manifest)
         skip = unchanged is not None and not snap.manifest.leftovers and unchanged(snap, manifest)
@@ -357,31 +358,28 @@ def update(storage: Storage, show: str, change: Callable[[Manifest], Any], rende
             _sweep(storage, manifest, snap.manifest.leftovers, swept, snap.feed)
             data = manifest.to_bytes()
         feed_written = False
-        try:
-            if rendered is not None:
-                _store_pages(storage, snap.manifest.pages, rendered, manifest.pages, page_writes, page_cache_control)
-            if data != snap.manifest_bytes:
-                storage.put_bytes(manifest_key(show), data, content_type=MANIFEST_TYPE, cache_control=MANIFEST_CACHE,
-                                  if_match=snap.manifest_etag, if_absent=snap.manifest_etag is None)
-                landed, wrote_manifest = result, True
-            if feed != snap.feed:
-                storage.put_bytes(feed_key(show), feed, content_type=FEED_TYPE, cache_control=feed_cache_control,
-                                  if_match=snap.feed_etag, if_absent=snap.feed_etag is None)
-                feed_written = True
-        except PreconditionFailed as exc:
-            log.info("%s: another run changed %s; reading again (attempt %d)", show, exc.path, attempt)
-            time.sleep(random.uniform(0.02, 0.1) * attempt)  # jitter: two losers should not collide again
-            continue
+        # A lost race on either conditional write (PreconditionFailed) goes round the loop again.
+        if rendered is not None:
+            _store_pages(storage, snap.manifest.pages, rendered, manifest.pages, page_writes, page_cache_control)
+        if data != snap.manifest_bytes:
+            storage.put_bytes(manifest_key(show), data, content_type=MANIFEST_TYPE, cache_control=MANIFEST_CACHE,
+                              if_match=snap.manifest_etag, if_absent=snap.manifest_etag is None)
+            landed, wrote_manifest = result, True
+        if feed != snap.feed:
+            storage.put_bytes(feed_key(show), feed, content_type=FEED_TYPE, cache_control=feed_cache_control,
+                              if_match=snap.feed_etag, if_absent=snap.feed_etag is None)
+            feed_written = True
         if wrote_manifest or feed_written:
             _delete_retired(storage, manifest, feed)
         confirmed = None
         if (not skip and not wrote_manifest and not feed_written and page_writes == written_before
                 and snap.manifest_etag is not None and snap.feed_etag is not None):
             confirmed = (snap.manifest_etag, snap.feed_etag)
-        return Updated(manifest, feed_written, attempt, landed if wrote_manifest else result, tuple(sorted(page_writes)),
+        return Updated(manifest, feed_written, n, landed if wrote_manifest else result, tuple(sorted(page_writes)),
                        confirmed)
-    raise StorageError(f"gave up after {attempts} attempts: other runs kept changing the feed at the same time",
-                       path=feed_key(show))
+
+    return until_landed(attempt, conflict=lambda exc: f"{show}: another run changed {exc.path}", attempts=attempts,
+                        gave_up="other runs kept changing the feed at the same time", path=feed_key(show))
 
 
 def _store_pages(storage: Storage, stored: dict[str, str], rendered: dict[str, bytes], wanted: dict[str, str],
