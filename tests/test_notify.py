@@ -14,7 +14,9 @@ import pytest
 from conftest import SHOW_TOML
 from lxml import etree
 
-from media_pipeline.notify import notify
+from media_pipeline import notify
+from media_pipeline.layout import notifications_key
+from media_pipeline.notify import delivery, messages
 from media_pipeline.publishing.lock import lock_path, locked
 
 from notify_support import FAST, Receiver, notify_toml
@@ -93,7 +95,9 @@ def test_a_release_sends_one_websub_publish_per_hub_one_podping_and_one_message_
     (teams,) = receivers["teams"].seen
     card = teams.json["attachments"][0]["content"]
     assert teams.json["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
-    assert title in [b["text"] for b in card["body"]] and card["actions"][0]["url"] == LINK
+    runs = [run for block in card["body"] for run in block["inlines"]]
+    assert {block["type"] for block in card["body"]} == {"RichTextBlock"}, "no Markdown-parsing TextBlock"
+    assert title in [run["text"] for run in runs] and card["actions"][0]["url"] == LINK
     (mattermost,) = receivers["mattermost"].seen
     assert f"[{title}]({LINK})" in mattermost.json["text"]
     (hook,) = receivers["webhook"].seen
@@ -196,7 +200,7 @@ def test_a_run_whose_claim_loses_the_race_reads_the_winners_claim_and_sends_noth
                 return getattr(storage, name)
 
             def put_bytes(self, key, data, **kw):
-                if key == notify.state_key("testi") and not other:
+                if key == notifications_key("testi") and not other:
                     monkeypatch.setenv(ENV_LOCK_DIR, str(tmp_path / "machine-b"))
                     other.append(notify.after_run(ws, catalog, now=now, storage=storage, environ=env))
                 return storage.put_bytes(key, data, **kw)
@@ -210,7 +214,7 @@ def test_a_run_whose_claim_loses_the_race_reads_the_winners_claim_and_sends_noth
 def _title(kind: str, seen) -> str:
     data = seen.json
     if kind == "teams":
-        return data["attachments"][0]["content"]["body"][1]["text"]
+        return data["attachments"][0]["content"]["body"][1]["inlines"][0]["text"]
     if kind == "webhook":
         return data["episode"]["title"]
     return data["text"].split("\n")[0].split(": ", 1)[1].replace("**", "").split("](")[0].lstrip("[") \
@@ -254,11 +258,12 @@ def test_a_run_killed_between_the_feed_write_and_the_notification_sends_it_on_th
     assert "Jakso e1 äö" in receivers["slack"].seen[0].json["text"]
 
 
-def test_a_claim_whose_run_died_is_left_alone_until_its_lease_ends_then_taken_over(workspace):
+def test_a_claim_whose_run_died_on_this_machine_is_taken_over_by_the_next_run(workspace):
     """The one window exactly-once cannot close: a run killed after the receiver accepted and before
-    it recorded the send. Its claim blocks other runs until the lease ends; then it is sent again."""
+    it recorded the send. A run on the same machine sees that process gone and sends it again at
+    once, instead of waiting for the claim's lease."""
     with Receiver(hang=30) as slack:
-        env = {**secret_env({"slack": slack}), "MEDIA_PIPELINE_NOTIFY_LEASE": "3"}
+        env = {**secret_env({"slack": slack}), "MEDIA_PIPELINE_NOTIFY_LEASE": "600"}
         stage(workspace, ["e1"], toml=notify_toml(chats=("slack",)), env=env)
         run = start_cli(workspace.root, "release-due", "--now", (T0 + timedelta(hours=1)).isoformat(), env=env)
         deadline = time.monotonic() + 60
@@ -267,17 +272,48 @@ def test_a_claim_whose_run_died_is_left_alone_until_its_lease_ends_then_taken_ov
         os.kill(run.pid, signal.SIGKILL)
         run.communicate(timeout=30)
         slack.hang = 0
-        during = run_cli(workspace.root, "release-due", "--now", (T0 + timedelta(hours=2)).isoformat(), env=env)
-        assert during.code == 0 and len(slack.seen) == 1, "the claim still holds"
-        time.sleep(3)
         after = run_cli(workspace.root, "release-due", "--now", (T0 + timedelta(hours=2)).isoformat(), env=env)
         assert after.code == 0 and after.err == "" and len(slack.seen) == 2
-        record = json.loads((workspace.root / "public/_private/testi/notifications.json").read_bytes())
-        (item,) = next(iter(record["channels"].values()))["items"].values()
+        (item,) = next(iter(_record(workspace)["channels"].values()))["items"].values()
         assert (item["state"], item["attempts"]) == ("sent", 2)
 
 
-def test_a_notification_that_keeps_failing_leaves_the_feed_published_exit_0_one_warning_and_no_secret(workspace):
+def _record(workspace) -> dict:
+    return json.loads((workspace.root / "public/_private/testi/notifications.json").read_bytes())
+
+
+def _claim_elsewhere(workspace, lease_until: float) -> None:
+    """Rewrite the record as a run on another machine would have left it, stopped mid-send."""
+    path = workspace.root / "public/_private/testi/notifications.json"
+    record = _record(workspace)
+    (entry,) = record["channels"].values()
+    for key in entry["items"]:
+        entry["items"][key] = {"state": "claimed", "attempts": 1, "claim": "elsewhere:4242:abcd1234",
+                               "boot": "0ther000", "lease_until": lease_until}
+    path.write_text(json.dumps(record))
+
+
+def test_a_claim_of_another_machine_says_until_when_it_holds_then_is_taken_over(workspace):
+    with Receiver() as slack:
+        env = secret_env({"slack": slack})
+        stage(workspace, ["e1"], toml=notify_toml(chats=("slack",)), env=env)
+        assert run_cli(workspace.root, "release-due", "--now", (T0 + timedelta(hours=1)).isoformat(),
+                       env=env).code == 0
+        assert len(slack.seen) == 1
+        until = time.time() + 600
+        _claim_elsewhere(workspace, until)
+        during = run_cli(workspace.root, "release-due", "--now", (T0 + timedelta(hours=2)).isoformat(), env=env)
+        when = datetime.fromtimestamp(round(until, 3), timezone.utc).isoformat(timespec="seconds")
+        assert during.code == 0 and during.err.splitlines() == [
+            f"warning: testi: slack ($TEST_SLACK_URL): testi/e1 claimed by a run on elsewhere until {when}; "
+            "if that run stopped, the first run after then sends it"]
+        assert len(slack.seen) == 1, "the claim still holds"
+        _claim_elsewhere(workspace, time.time() - 1)
+        after = run_cli(workspace.root, "release-due", "--now", (T0 + timedelta(hours=2)).isoformat(), env=env)
+        assert after.code == 0 and after.err == "" and len(slack.seen) == 2
+
+
+def test_a_notification_that_keeps_failing_leaves_the_feed_published_exit_0_a_warning_per_channel_no_secret(workspace):
     with Receiver(status=503) as slack, Receiver(status=500) as podping:
         env = secret_env({"slack": slack})
         toml = notify_toml(podping_url=podping.url, chats=("slack",), attempts=2)
@@ -290,17 +326,21 @@ def test_a_notification_that_keeps_failing_leaves_the_feed_published_exit_0_one_
             assert run.code == 0, run.err
             warnings = [line for line in run.err.splitlines() if line.startswith("warning")]
             if i == 1:
-                assert len(warnings) == 1, run.err
-                assert warnings[0] == ("warning: testi: notifications not sent, retried on the next run: "
-                                       "podping ($TEST_PODPING_TOKEN) (HTTP 500, attempt 1 of 2); "
-                                       "slack ($TEST_SLACK_URL) (HTTP 503, attempt 1 of 2)")
+                assert warnings == [
+                    "warning: testi: podping ($TEST_PODPING_TOKEN): the feed change not sent (HTTP 500), attempt 1 "
+                    "of 2; the next run tries again",
+                    "warning: testi: slack ($TEST_SLACK_URL): testi/e1 not sent (HTTP 503), attempt 1 of 2; the next "
+                    "run tries again"], run.err
             elif i == 2:
-                assert warnings == ["warning: testi: notifications given up after 2 attempts: podping "
-                                    "($TEST_PODPING_TOKEN) (HTTP 500); slack ($TEST_SLACK_URL) (HTTP 503)"]
+                assert warnings == [
+                    "warning: testi: podping ($TEST_PODPING_TOKEN): gave up on the feed change after 2 attempts "
+                    "(HTTP 500); `media-pipeline notify --retry testi` sends it again",
+                    "warning: testi: slack ($TEST_SLACK_URL): gave up on testi/e1 after 2 attempts (HTTP 503); "
+                    "`media-pipeline notify --retry testi` sends it again"], run.err
             else:
                 assert warnings == [], "given up: not tried again"
         assert len(feed_guids(workspace.root)) == 1, "the release stands"
-        assert len(slack.seen) == len(podping.seen) == 2 * notify.TRIES
+        assert len(slack.seen) == len(podping.seen) == 2 * delivery.TRIES
         for output in outputs:
             for secret in secrets(env):
                 assert secret not in output
@@ -346,8 +386,8 @@ def test_a_missing_environment_variable_is_one_warning_and_the_message_waits_for
         without = run_cli(workspace.root, "release-due", "--now", (T0 + timedelta(hours=1)).isoformat(),
                           env={**env, "TEST_SLACK_URL": ""})
         assert without.code == 0
-        assert without.err.splitlines() == ["warning: testi: notifications not sent, retried on the next run: "
-                                            "$TEST_SLACK_URL is not set"]
+        assert without.err.splitlines() == ["warning: testi: slack ($TEST_SLACK_URL): not sent, $TEST_SLACK_URL is "
+                                            "not set; what it is owed waits for a run that has it"]
         assert slack.seen == []
         assert run_cli(workspace.root, "release-due", "--now", (T0 + timedelta(hours=2)).isoformat(),
                        env=env).code == 0
@@ -360,7 +400,7 @@ def test_a_redirect_is_a_failure_and_is_never_followed(workspace):
         placeholder.redirect = f"{target.url}/elsewhere"
         env = {**FAST}
         stage(workspace, ["e1"], toml=notify_toml(hubs=[hub.url + "/", placeholder.url + "/"]), env=env)
-        assert len(hub.seen) == len(placeholder.seen) == notify.TRIES
+        assert len(hub.seen) == len(placeholder.seen) == delivery.TRIES
         assert target.seen == []
 
 
@@ -399,22 +439,24 @@ def test_the_notification_record_is_private_and_the_manifest_unchanged_by_it(wor
     ("en", "New episode: T\nOhjelma · 1 h 2 min\nhttps://x.fi"),
 ])
 def test_messages_speak_the_show_language(language, expected):
-    words = notify.strings(language)
-    msg = notify.Message("Ohjelma", "T", notify.duration_text(3725, language), "https://x.fi", words["new"],
+    words = messages.strings(language)
+    msg = messages.Message("Ohjelma", "T", messages.duration_text(3725, language), "https://x.fi", words["new"],
                          words["listen"])
     assert msg.text == expected
 
 
 def test_redact_removes_a_secret_url_and_its_parts():
+    from media_pipeline.util.redact import redact
+
     secret = "https://hooks.slack.com/services/T0/B0/abcd"
-    assert notify.redact(f"URLError: cannot reach {secret} (hooks.slack.com)", [secret]) == \
-        "URLError: cannot reach *** (***)"
+    assert redact(f"URLError: cannot reach {secret} (hooks.slack.com) /services/T0/B0/abcd", [secret]) == \
+        "URLError: cannot reach … (…) …"
 
 
 def test_an_unreachable_receiver_fails_without_naming_its_secret_url():
     secret = "http://127.0.0.1:9/services/T0SECRET/B0/k3y"
-    request = notify.Request("POST", secret, b"{}", {}, (secret,))
-    error = notify.send(request, notify.Channel("slack", env="X"), tries=1, timeout=2)
+    request = delivery.Request("POST", secret, b"{}", {}, (secret,))
+    error = delivery.send(request, "slack ($X)", tries=1, timeout=2)
     assert error and "T0SECRET" not in error and "127.0.0.1:9" not in error
 
 

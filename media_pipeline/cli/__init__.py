@@ -93,8 +93,8 @@ def _check_ffmpeg_first(ctx: click.Context) -> None:
 
 # Every command, in one place: a command is a module of this package and one line here.
 from media_pipeline.cli import (  # noqa: E402  (the modules need the group's settings above)
-    check, feed, import_feed, loudness, new, process, publish, release_due, serve, stats, tags, transcribe,
-    unpublish,
+    check, feed, import_feed, loudness, new, notify, process, publish, release_due, serve, stats, tags,
+    transcribe, unpublish,
 )
 
 COMMANDS = [
@@ -103,6 +103,7 @@ COMMANDS = [
     import_feed.import_command,
     loudness.loudness_command,
     new.new,
+    notify.notify_cmd,
     process.process_command,
     publish.publish_cmd,
     release_due.release_due_cmd,

@@ -15,7 +15,7 @@ from media_pipeline.config.load import load_catalog
 from media_pipeline.config.times import localize
 from media_pipeline.errors import ValidationError
 from media_pipeline.model import Catalog, Workspace
-from media_pipeline.notify import notify as notifying
+from media_pipeline import notify as notifying
 
 log = logging.getLogger(__name__)
 

@@ -5,6 +5,7 @@ episodes unguessable. Everything the command line prints or logs passes through 
 from __future__ import annotations
 
 import re
+from typing import Iterable
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 HIDDEN = "…"
@@ -56,12 +57,29 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
-def redact(text: str) -> str:
-    """`text` with every URL's credentials and every staging token hidden."""
+def redact(text: str, known: Iterable[str] = ()) -> str:
+    """`text` with every URL's credentials and every staging token hidden, and every `known`
+    secret: a value (a token) or a URL that is secret as a whole (a chat webhook's URL carries its
+    key in the path), whose host, path and query are hidden wherever they appear."""
     if not text:
         return text
+    for secret in known:
+        for piece in _pieces(secret):
+            text = text.replace(piece, HIDDEN)
     text = _URL.sub(lambda m: redact_url(m.group(0)), text)
     return _STAGING.sub(lambda m: m.group(1) + HIDDEN, text)
+
+
+def _pieces(secret: str) -> list[str]:
+    """The secret and the parts of it that could be quoted alone, longest first."""
+    if not secret:
+        return []
+    try:
+        parts = urlsplit(secret)
+        pieces = [secret, parts.netloc, parts.path, parts.query]
+    except ValueError:
+        pieces = [secret]
+    return sorted({p for p in pieces if len(p) > 3 and p != "/"}, key=len, reverse=True)
 
 
 __all__ = ["HIDDEN", "credential_key", "redact", "redact_url", "url_credentials"]

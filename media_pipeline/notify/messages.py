@@ -1,0 +1,65 @@
+"""What a chat message says of a new episode, in the show's language, before any service's markup."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from media_pipeline import layout
+from media_pipeline.model import Catalog, Show, Workspace
+from media_pipeline.publishing.manifest import EpisodeRecord
+
+# Interface strings of the messages. They move to the one catalogue of interface strings (fi, sv,
+# en) once it exists; until then this is the only table the messages read.
+_STRINGS = {
+    "fi": {"new": "Uusi jakso", "listen": "Kuuntele", "h": "t", "min": "min", "s": "s"},
+    "sv": {"new": "Nytt avsnitt", "listen": "Lyssna", "h": "tim", "min": "min", "s": "s"},
+    "en": {"new": "New episode", "listen": "Listen", "h": "h", "min": "min", "s": "s"},
+}
+
+
+def strings(language: str) -> dict[str, str]:
+    return _STRINGS.get(language.split("-")[0].lower(), _STRINGS["en"])
+
+
+def duration_text(seconds: float, language: str) -> str:
+    words = strings(language)
+    total = max(0, round(seconds))
+    if total < 60:
+        return f"{total} {words['s']}"
+    hours, minutes = divmod(round(total / 60), 60)
+    return f"{hours} {words['h']} {minutes} {words['min']}" if hours else f"{minutes} {words['min']}"
+
+
+@dataclass(frozen=True)
+class Message:
+    """A new episode as the chat channels tell of it, in the show's language. Plain text: each
+    service's payload escapes it for its own markup."""
+
+    show: str
+    title: str
+    duration: str
+    link: str
+    heading: str  # "Uusi jakso" / "Nytt avsnitt" / "New episode"
+    listen: str
+
+    @property
+    def text(self) -> str:
+        return f"{self.heading}: {self.title}\n{self.show} · {self.duration}\n{self.link}"
+
+
+def episode_url(ws: Workspace, show: Show, record: EpisodeRecord) -> str:
+    """Where a message sends a listener: the episode's page on the listener site."""
+    return layout.episode_page_url(ws, show, record.slug)
+
+
+def episode_message(ws: Workspace, catalog: Catalog, show: Show, record: EpisodeRecord) -> Message:
+    """The message of `record`, titled as it was published (its `meta`), else as its file says."""
+    title = (record.meta or {}).get("title")
+    if not title:
+        episodes = catalog.episodes.get(show.slug, ())
+        episode = next((e for e in episodes if e.guid == record.guid), None) or \
+            next((e for e in episodes if e.slug == record.slug), None)
+        title = episode.title if episode else record.slug
+    words = strings(show.language)
+    return Message(show=show.title, title=title, duration=duration_text(record.duration, show.language),
+                   link=episode_url(ws, show, record), heading=words["new"], listen=words["listen"])
