@@ -25,6 +25,7 @@ from media_pipeline.model import FeedEntry, Show, StoredFile
 from media_pipeline.text.notes import render_notes
 from media_pipeline.transcripts.forms import SRT_MIME, TIMED_MIMES, VTT_MIME, draft_note, publishable
 from media_pipeline.transcripts.keys import language_of_key
+from media_pipeline.util.redact import public_url
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +140,10 @@ def _advertise_hubs(channel, hubs: Sequence[str]) -> None:
     only the self link into RSS, hence this."""
     self_link = channel.find(f"{{{ATOM_NS}}}link[@rel='self']")
     at = list(channel).index(self_link) + 1 if self_link is not None else len(channel)
-    for i, hub in enumerate(hubs):
+    # A hub URL may carry a credential for publishing to it (`user:password@`, `?token=`); the feed
+    # names the hub without it: subscribing needs none, and a feed is public.
+    advertised = [url for url in dict.fromkeys(public_url(hub) for hub in hubs) if url]
+    for i, hub in enumerate(advertised):
         channel.insert(at + i, channel.makeelement(f"{{{ATOM_NS}}}link", {"href": hub, "rel": "hub"}))
 
 

@@ -98,8 +98,9 @@ def mattermost_payload(msg: Message) -> dict:
 
 def text_run(text: str, **style) -> dict:
     """A TextRun: Adaptive Cards render its text as it is, with no Markdown (a TextBlock parses
-    links and emphasis) and no mentions (Teams mentions need an `<at>` entity)."""
-    return {"type": "TextRun", "text": text, **style}
+    links and emphasis). Teams mentions need an `<at>` entity, so plain `@all` is inert there; it
+    is neutralised all the same, as everywhere, for clients that guess."""
+    return {"type": "TextRun", "text": no_mentions(text), **style}
 
 
 def teams_payload(msg: Message) -> dict:

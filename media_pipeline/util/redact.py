@@ -57,6 +57,22 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
+def public_url(url: str) -> str:
+    """`url` as it may be published (a hub a feed advertises): without userinfo, and without the
+    query keys that carry a credential, dropped rather than hidden, so the URL still works for
+    what needs no credential (subscribing to a hub)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    netloc = parts.netloc.rsplit("@", 1)[1] if "@" in parts.netloc else parts.netloc
+    query = "&".join(piece for piece in parts.query.split("&")
+                     if piece and not credential_key(piece.split("=", 1)[0]))
+    if (netloc, query) == (parts.netloc, parts.query):
+        return url
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
 def redact(text: str, known: Iterable[str] = ()) -> str:
     """`text` with every URL's credentials and every staging token hidden, and every `known`
     secret: a value (a token) or a URL that is secret as a whole (a chat webhook's URL carries its
@@ -82,4 +98,4 @@ def _pieces(secret: str) -> list[str]:
     return sorted({p for p in pieces if len(p) > 3 and p != "/"}, key=len, reverse=True)
 
 
-__all__ = ["HIDDEN", "credential_key", "redact", "redact_url", "url_credentials"]
+__all__ = ["HIDDEN", "credential_key", "public_url", "redact", "redact_url", "url_credentials"]
