@@ -22,7 +22,7 @@ from media_pipeline.errors import StorageError
 from media_pipeline.layout import feed_url
 from media_pipeline.layout import notifications_key as record_key
 from media_pipeline.model import Show, Workspace
-from media_pipeline.notify.channels import FEED_ITEM, Channel, Notice, channels
+from media_pipeline.notify.channels import FEED_ITEM, Notice, channels
 from media_pipeline.publishing.manifest import Manifest
 
 FORMAT = 1
