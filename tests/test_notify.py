@@ -439,9 +439,11 @@ def test_the_notification_record_is_private_and_the_manifest_unchanged_by_it(wor
     ("en", "New episode: T\nOhjelma · 1 h 2 min\nhttps://x.fi"),
 ])
 def test_messages_speak_the_show_language(language, expected):
-    words = messages.strings(language)
-    msg = messages.Message("Ohjelma", "T", messages.duration_text(3725, language), "https://x.fi", words["new"],
-                         words["listen"])
+    from media_pipeline.text.strings import strings
+
+    words = strings(language)
+    msg = messages.Message("Ohjelma", "T", messages.duration_text(3725, language), "https://x.fi",
+                           words["new_episode"], words["listen"])
     assert msg.text == expected
 
 

@@ -1,4 +1,5 @@
-"""What a chat message says of a new episode, in the show's language, before any service's markup."""
+"""What a chat message says of a new episode, in the show's language (its words from the one catalogue,
+`text.strings`), before any service's markup."""
 
 from __future__ import annotations
 
@@ -7,27 +8,17 @@ from dataclasses import dataclass
 from media_pipeline import layout
 from media_pipeline.model import Catalog, Show, Workspace
 from media_pipeline.publishing.manifest import EpisodeRecord
-
-# Interface strings of the messages. They move to the one catalogue of interface strings (fi, sv,
-# en) once it exists; until then this is the only table the messages read.
-_STRINGS = {
-    "fi": {"new": "Uusi jakso", "listen": "Kuuntele", "h": "t", "min": "min", "s": "s"},
-    "sv": {"new": "Nytt avsnitt", "listen": "Lyssna", "h": "tim", "min": "min", "s": "s"},
-    "en": {"new": "New episode", "listen": "Listen", "h": "h", "min": "min", "s": "s"},
-}
-
-
-def strings(language: str) -> dict[str, str]:
-    return _STRINGS.get(language.split("-")[0].lower(), _STRINGS["en"])
+from media_pipeline.text.strings import strings
 
 
 def duration_text(seconds: float, language: str) -> str:
+    """24 min, 1 t 2 min, 45 s: a duration as a message says it."""
     words = strings(language)
     total = max(0, round(seconds))
     if total < 60:
-        return f"{total} {words['s']}"
+        return f"{total} {words['unit.s']}"
     hours, minutes = divmod(round(total / 60), 60)
-    return f"{hours} {words['h']} {minutes} {words['min']}" if hours else f"{minutes} {words['min']}"
+    return f"{hours} {words['unit.h']} {minutes} {words['unit.min']}" if hours else f"{minutes} {words['unit.min']}"
 
 
 @dataclass(frozen=True)
@@ -39,7 +30,7 @@ class Message:
     title: str
     duration: str
     link: str
-    heading: str  # "Uusi jakso" / "Nytt avsnitt" / "New episode"
+    heading: str  # the catalogue's `new_episode`
     listen: str
 
     @property
@@ -62,4 +53,4 @@ def episode_message(ws: Workspace, catalog: Catalog, show: Show, record: Episode
         title = episode.title if episode else record.slug
     words = strings(show.language)
     return Message(show=show.title, title=title, duration=duration_text(record.duration, show.language),
-                   link=episode_url(ws, show, record), heading=words["new"], listen=words["listen"])
+                   link=episode_url(ws, show, record), heading=words["new_episode"], listen=words["listen"])

@@ -54,6 +54,8 @@ STRINGS: dict[str, dict[str, str]] = {
         # published with a machine transcript, wherever its text appears
         "draft_note": "Tämä tekstitys on tehty puheentunnistuksella eikä ihminen ole tarkistanut sitä.",
         "draft_caption": "Konetekstitys: ihminen ei ole tarkistanut sitä.",
+        # chat messages of a new episode: "Uusi jakso: <title>", a duration "1 t 2 min"
+        "new_episode": "Uusi jakso", "unit.h": "t", "unit.min": "min", "unit.s": "s",
     },
     "sv": {
         "skip": "Hoppa till innehållet",
@@ -95,6 +97,7 @@ STRINGS: dict[str, dict[str, str]] = {
         # published with a machine transcript, wherever its text appears
         "draft_note": "Den här texten är gjord med taligenkänning och har inte granskats av en människa.",
         "draft_caption": "Maskintextning, inte granskad av en människa.",
+        "new_episode": "Nytt avsnitt", "unit.h": "tim", "unit.min": "min", "unit.s": "s",
     },
     "en": {
         "skip": "Skip to content",
@@ -136,6 +139,7 @@ STRINGS: dict[str, dict[str, str]] = {
         # published with a machine transcript, wherever its text appears
         "draft_note": "This transcript was made by speech recognition and has not been checked by a person.",
         "draft_caption": "Machine captions, not checked by a person.",
+        "new_episode": "New episode", "unit.h": "h", "unit.min": "min", "unit.s": "s",
     },
 }
 
