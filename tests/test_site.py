@@ -117,6 +117,17 @@ def test_an_audio_page_has_the_whole_transcript_with_speakers_beside_its_player(
     assert texts == ["0:00 Aino Lehtonen: Tervetuloa & hyvää päivää.", "0:02 Leena Koskinen: Kiitos kutsusta."]
     assert section.xpath(".//ol[@class='chapters']//a/@href") == [f"{BASE}/testi/001.mp3#t=0",
                                                                  f"{BASE}/testi/001.mp3#t=1.5"]
+    # each transcript time is a link that opens the media there without JavaScript (a media
+    # fragment), which the page's script turns into a seek of its own player
+    times = section.xpath(".//div[@class='transcript']/p/a[@class='time']")
+    assert [(a.get("href"), a.get("data-start"), a.get("aria-label")) for a in times] == [
+        (f"{BASE}/testi/001.mp3#t=0", "0", "Toista kohdasta 0:00"),
+        (f"{BASE}/testi/001.mp3#t=1.5", "1.5", "Toista kohdasta 0:02")]
+    assert section.xpath(".//div[@class='transcript']/p/@id") == ["t0", "t1"]
+    # the link to a moment is the page's own address with #t=, shown only where a script keeps it current
+    moment = page.get_element_by_id("moment")
+    assert moment.get("href").endswith("#t=0") and moment.get("href").startswith(f"{BASE}/testi/001")
+    assert moment.getparent().get("hidden") is not None
     assert "alert(1)" not in raw and "javascript:" not in raw
     # below the page's own h2, with no level skipped though the notes jump from ## to ####
     assert [(h.tag, h.text) for h in page.xpath("//div[@class='notes']/*[self::h3 or self::h4 or self::h5]")] == [
@@ -238,3 +249,41 @@ def test_a_transcript_broken_after_publishing_does_not_hold_up_taking_another_ep
     assert not (public / "testi" / "002" / "index.html").exists()
     page = html.fromstring((public / "testi" / "001" / "index.html").read_bytes())
     assert not page.xpath("//div[@class='transcript']")
+
+
+def test_episode_pages_link_the_previous_and_next_episode_and_the_index_the_opml_and_every_page_a_favicon(
+        workspace, capsys):
+    from urllib.parse import unquote
+
+    from lxml import etree
+
+    public = workspace.root / "public"
+    workspace.show()
+    for n, slug in enumerate(("001", "002", "003")):
+        workspace.episode(slug, title=f"Jakso {slug}", publish_at=(T - timedelta(days=3 - n)).isoformat(), seconds=2)
+    assert cli_here(capsys, workspace.root, "publish", "--all", "--now", T.isoformat()).code == 0
+
+    def pager(slug):
+        page = html.fromstring((public / "testi" / slug / "index.html").read_bytes())
+        return [(a.get("rel"), a.text, a.get("href")) for a in page.xpath("//nav[@class='pager']//a")]
+
+    assert [(rel, text) for rel, text, _ in pager("001")] == [("next", "Jakso 002")]
+    assert [(rel, text) for rel, text, _ in pager("002")] == [("prev", "Jakso 001"), ("next", "Jakso 003")]
+    assert [(rel, text) for rel, text, _ in pager("003")] == [("prev", "Jakso 002")]
+    for _, text, href in pager("002"):  # each link reaches the published page it names
+        key = href.removeprefix(BASE + "/")
+        target = public / key / "index.html" if not key.endswith(".html") else public / key
+        assert html.fromstring(target.read_bytes()).findtext(".//h1") == text
+
+    index = html.fromstring((public / "index.html").read_bytes())
+    opml = index.xpath("//a[@type='text/x-opml']/@href")
+    assert opml == [f"{BASE}/shows.opml"]
+    outlines = etree.fromstring((public / "shows.opml").read_bytes()).xpath("//outline/@xmlUrl")
+    assert outlines == [f"{BASE}/testi/feed.xml"]
+
+    for path in (public / "index.html", public / "testi" / "index.html", public / "testi" / "002" / "index.html",
+                 public / "saavutettavuus" / "index.html"):
+        icon = html.fromstring(path.read_bytes()).xpath("//link[@rel='icon']/@href")
+        assert len(icon) == 1 and icon[0].startswith("data:image/svg+xml,"), path
+        svg = etree.fromstring(unquote(icon[0].split(",", 1)[1]).encode())
+        assert svg.tag == "{http://www.w3.org/2000/svg}svg" and svg.get("viewBox") == "0 0 32 32"
