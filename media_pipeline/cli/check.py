@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -11,6 +12,7 @@ from media_pipeline.config.load import load_catalog, show_slugs
 from media_pipeline.errors import Problem
 from media_pipeline.layout import episode_file, episode_ref
 from media_pipeline.model import Workspace
+from media_pipeline.notify.channels import setting_problems
 from media_pipeline.publishing import gate
 from media_pipeline.storage import storage_problem
 from media_pipeline.util.fsutil import display_path
@@ -23,8 +25,9 @@ from media_pipeline.util.fsutil import display_path
 def check(ctx: click.Context, targets: tuple[str, ...], strict: bool) -> None:
     """Check show and episode files before publishing: unknown keys, wrong types, dates,
     Apple Podcasts rules (owner email, categories, description length, artwork, unique guids
-    and episode numbers, safe file names) and Podcasting 2.0 rules (transcripts, persons,
-    licence, funding). Each episode's recording is probed and decoded: missing, unreadable or
+    and episode numbers, safe file names), Podcasting 2.0 rules (transcripts, persons,
+    licence, funding) and the chat channels' environment variables (unset: a warning; not a
+    usable URL: an error). Each episode's recording is probed and decoded: missing, unreadable or
     damaged recordings, digital silence, one too short or too quiet to measure, and chapters
     or transcript cues past its end, are errors too (once a build cache exists, the result is
     kept there until the recording changes). Naming one episode checks what publishing it
@@ -47,6 +50,8 @@ def check(ctx: click.Context, targets: tuple[str, ...], strict: bool) -> None:
     shows, episode_files = _select(ws, targets)
     catalog, loaded = load_catalog(ws, shows or None)
     problems = gate.problems(ws, catalog, loaded)
+    for slug, show in catalog.shows.items():
+        problems += setting_problems(show, os.environ, display_path(ws, ws.feeds_dir / f"{slug}.toml"))
     if reason := storage_problem(ws.storage_url, ws.root):
         problems.append(Problem(display_path(ws, ws.root / "media-pipeline.toml"), None, reason))
     if episode_files:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping
+from urllib.parse import urlsplit
 
+from media_pipeline.errors import Problem
 from media_pipeline.model import Show
 from media_pipeline.util.redact import redact_url
 
@@ -52,3 +55,33 @@ class Notice:
     item: str  # FEED_ITEM or an episode guid
     subject: str  # what it is about, for logs: the feed URL or show/episode
     sha256: str | None = None  # of the feed, for pings
+
+
+def setting_problems(show: Show, environ: Mapping[str, str], path: str) -> list[Problem]:
+    """What `check` says of a show's channels before any run needs them: a secret's environment
+    variable that is not set (a warning: what the channel is owed waits for a run that has it), or
+    one that does not hold an http(s) URL with a host and a valid port (an error: every delivery
+    would fail). The secret itself is never repeated."""
+    found = []
+    for channel in channels(show):
+        if channel.env is None or channel.kind == "podping":
+            continue
+        field = f"notify.{channel.kind}"
+        value = environ.get(channel.env, "")
+        if not value:
+            found.append(Problem(path, field, f"${channel.env} is not set here: nothing is sent to this "
+                                              "channel until a run has it", severity="warning"))
+        elif reason := _url_reason(value):
+            found.append(Problem(path, field, f"${channel.env} {reason}; the channel's messages would all fail"))
+    return found
+
+
+def _url_reason(value: str) -> str | None:
+    try:
+        parts = urlsplit(value.strip())
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError as exc:
+        return f"holds a URL that cannot be used ({str(exc).split(':')[0].lower()})"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "does not hold an http(s) URL"
+    return None
