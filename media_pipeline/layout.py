@@ -10,6 +10,7 @@ and Cache-Control an object is stored with are publishing policy and are chosen 
 from __future__ import annotations
 
 import mimetypes
+import re
 from pathlib import Path
 
 from media_pipeline.model import Show, Workspace
@@ -60,9 +61,20 @@ def episode_key(show: str, slug: str) -> str:
     return f"{show}/{slug}"
 
 
-def media_key(show: str, slug: str, suffix: str) -> str:
-    """A rendition: `<show>/<episode>.mp3` (or .mp4, .m4a)."""
-    return f"{show}/{slug}{suffix}"
+def media_key(show: str, slug: str, suffix: str, size: tuple[int, int] | None = None) -> str:
+    """A rendition: `<show>/<episode>.mp3` (or .mp4, .m4a); a smaller video rendition names its
+    picture, `<show>/<episode>.1280x720.mp4`, so the feed and the page can say its size."""
+    return f"{show}/{slug}.{size[0]}x{size[1]}{suffix}" if size else f"{show}/{slug}{suffix}"
+
+
+_RENDITION_SIZE = re.compile(r"\.(\d{2,5})x(\d{2,5})(?:\.[0-9a-f]+)?\.mp4$")
+
+
+def rendition_size(key: str) -> tuple[int, int] | None:
+    """The picture a smaller video rendition's key (`media_key` with a size, or its versioned
+    form) names; None for any other key."""
+    m = _RENDITION_SIZE.search(key)
+    return (int(m.group(1)), int(m.group(2))) if m else None
 
 
 VERSION_CHARS = 10

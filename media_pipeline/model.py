@@ -74,6 +74,15 @@ class AudioSettings:
 
 
 @dataclass(frozen=True)
+class VideoSettings:
+    """A show's `[video]` table: the smaller renditions made of a video episode beside the
+    source-quality MP4, each named by the short side of its picture (720 for 1280x720 and for a
+    portrait 720x1280); none is larger than the source."""
+
+    renditions: tuple[int, ...] = (720, 360)
+
+
+@dataclass(frozen=True)
 class TranscriptSettings:
     """A show's `[transcripts]` table: speech recognition and the captioning norms `check` applies.
 
@@ -159,6 +168,7 @@ class Show:
     id3_version: int = 3
     feed_cache_seconds: int = 300
     audio: AudioSettings = field(default_factory=AudioSettings)
+    video: VideoSettings = field(default_factory=VideoSettings)
     notify: NotifySettings = field(default_factory=NotifySettings)
 
 
@@ -246,6 +256,9 @@ class Rendition:
     role: Literal["audio", "video"]
     duration: float
     loudness: Loudness | None = None
+    # a smaller video rendition's picture (width, height), which its storage key names; None for
+    # the source-quality MP4 and the audio
+    size: tuple[int, int] | None = None
 
     @property
     def suffix(self) -> str:
@@ -312,6 +325,7 @@ class StoredFile:
     length: int  # bytes, exact (Apple: enclosure length)
     mime_type: str
     sha256: str = ""
+    size: tuple[int, int] | None = None  # a smaller video rendition's picture, from its key
 
 
 @dataclass(frozen=True)

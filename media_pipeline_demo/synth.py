@@ -85,6 +85,58 @@ def webinar(path: str | os.PathLike, seconds: float = 20.0, *, level_lufs: float
     return path
 
 
+# Title-bar colours of successive slides, as a slide deck's section colours.
+_SLIDE_COLOURS = ("0x1f4e79", "0x7a1f5c", "0x2e6b30", "0x8a4b08", "0x3d3d8f", "0x006d6f")
+
+
+def slides_source(seconds: float, changes: tuple[float, ...], *, size: str = "1920x1080", rate: int = 25,
+                  inset: bool = True) -> str:
+    """A lavfi graph of a screen-shared slide deck: a new slide at each time in `changes` (each a
+    white page with a coloured title bar and lines of "text" laid out its own way) and, with
+    `inset`, a small moving picture of the speaker (a camera window of a meeting tool, a twelfth
+    of the width) that wanders along the bottom right."""
+    width, height = (int(v) for v in size.split("x"))
+    starts = (0.0, *changes)
+    ends = (*changes, seconds)
+    pieces, labels = [], []
+    for i, (start, end) in enumerate(zip(starts, ends)):
+        bar = _SLIDE_COLOURS[i % len(_SLIDE_COLOURS)]
+        boxes = [f"drawbox=x=0:y=0:w={width}:h={height // 6}:color={bar}:t=fill"]
+        lines = 4 + i % 3
+        for k in range(lines):  # lines of text: dark strokes of varying length, indented per slide
+            x = width // 12 + (i % 2) * width // 10
+            y = height // 4 + k * height // (lines + 3)
+            w = width * (5 + (k * 3 + i) % 5) // 12
+            boxes.append(f"drawbox=x={x}:y={y}:w={w}:h={height // 30}:color=0x333333:t=fill")
+        pieces.append(f"color=c=white:s={size}:r={rate}:d={end - start:.3f},{','.join(boxes)}[p{i}]")
+        labels.append(f"[p{i}]")
+    graph = ";".join(pieces) + ";" + "".join(labels) + f"concat=n={len(labels)}:v=1:a=0"
+    if not inset:
+        return graph
+    cam_w, cam_h = width // 12 * 2 // 2, width // 12 * 9 // 16 * 2 // 2
+    return (graph + "[deck];"
+            f"testsrc2=s={cam_w}x{cam_h}:r={rate}:d={seconds}[cam];"
+            f"[deck][cam]overlay=x='W-w-{width // 40}-{width // 30}*(1+sin(t*0.9))':"
+            f"y='H-h-{height // 30}-{height // 40}*(1+cos(t*0.7))':shortest=1")
+
+
+def slides_webinar(path: str | os.PathLike, seconds: float = 12.0, changes: tuple[float, ...] = (4.0, 8.0), *,
+                   size: str = "1920x1080", rate: int = 25, level_lufs: float | None = -26.0,
+                   video_seconds: float | None = None, seed: int = 1) -> Path:
+    """Write an MP4 like a 1080p meeting export of a webinar: slides that change at `changes`
+    with a small moving speaker inset (`slides_source`), and speech. `video_seconds` makes the
+    picture shorter or longer than the sound, as a recording cut badly."""
+    path = Path(path)
+    picture = seconds if video_seconds is None else video_seconds
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=".synth-") as tmp:
+        audio = speech(Path(tmp) / "audio.wav", seconds, level_lufs=level_lufs, seed=seed)
+        ffmpeg.run(["-f", "lavfi", "-i", slides_source(picture, changes, size=size, rate=rate),
+                    "-i", audio, "-map", "0:v", "-map", "1:a", "-c:v", "libx264", "-preset", "veryfast",
+                    "-pix_fmt", "yuv420p", "-g", str(rate * 2), "-c:a", "aac", "-b:a", "128k",
+                    "-movflags", "+faststart", "-y", path], what=path, writes=path)
+    return path
+
+
 def badly_levelled(path: str | os.PathLike, seconds: float = 120.0, *, level_lufs: float | None = -24.0,
                    quiet_db: float = 10.0, passage: float = 30.0, pause: float = 4.0, floor_db: float = -60.0,
                    channels: int = 2, sample_rate: int = 48000, seed: int = 1) -> Path:

@@ -71,6 +71,7 @@ _SECTIONS = {
     ("show", "funding"): "[funding]",
     ("show", "persons"): "[[persons]]",
     ("show", "audio"): "[audio]",
+    ("show", "video"): "[video]",
     ("show", "transcripts"): "[transcripts]",
     ("show", "notify"): "[notify]",
     ("episode", ""): "Episode files: episodes/&lt;show&gt;/&lt;episode&gt;.md",

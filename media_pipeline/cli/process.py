@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from media_pipeline.audio.process import process_episode
+from media_pipeline.video.renditions import add_renditions
 from media_pipeline.cli._common import CONTEXT_SETTINGS, progress_bar, quiet, workspace
 from media_pipeline.config.load import load_catalog
 from media_pipeline.errors import PipelineError
@@ -36,7 +37,7 @@ def process_command(ctx: click.Context, episodes: tuple[str, ...]) -> None:
             episode = catalog.find_episode(ref)
             show = catalog.shows[episode.show]
             with progress_bar(f"Processing {episode.key}", enabled=not quiet(ctx)) as progress:
-                result = process_episode(ws, show, episode, progress=progress)
+                result = add_renditions(ws, show, episode, process_episode(ws, show, episode, progress=progress))
         except PipelineError as exc:
             failures += 1
             click.echo(f"error: {exc}", err=True)

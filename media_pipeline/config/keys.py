@@ -293,6 +293,13 @@ AUDIO = Table("audio", (
              " a car or on a bus. See [audio.md](audio.md#speech-levelling).")),
 ))
 
+VIDEO = Table("video", (
+    Key("renditions", kind="texts", default=("720p", "360p"),
+        doc=("Smaller H.264 renditions of a video episode beside the source-quality MP4, each named by the short "
+             "side of its picture: `1080p`, `720p`, `480p`, `360p`, `240p`. None is made at or above the source's "
+             "size. `[]` makes none. See [audio.md](audio.md#video-renditions).")),
+))
+
 TRANSCRIPTS = Table("transcripts", (
     Key("engine", kind="text", default="faster-whisper", choices=("faster-whisper",),
         doc=("The speech recognition engine; `faster-whisper` (CTranslate2 Whisper models) is the one supported. "
@@ -415,7 +422,7 @@ CHAPTERS = Table("chapters", (
 # Every table, by the file and the heading docs/formats.md documents it under.
 TABLES: dict[str, Table] = {
     "workspace": WORKSPACE, "show": SHOW, "show.owner": OWNER, "show.funding": FUNDING, "show.persons": PERSONS,
-    "show.audio": AUDIO, "show.transcripts": TRANSCRIPTS, "show.notify": NOTIFY, "episode": EPISODE,
+    "show.audio": AUDIO, "show.video": VIDEO, "show.transcripts": TRANSCRIPTS, "show.notify": NOTIFY, "episode": EPISODE,
     "episode.transcript": TRANSCRIPT, "episode.chapters": CHAPTERS,
 }
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from media_pipeline.config.fields import Fields, read_toml
-from media_pipeline.config.keys import AUDIO, FUNDING, NOTIFY, OWNER, PERSONS, SHOW, TRANSCRIPTS, WEB_URL, read
+from media_pipeline.config.keys import AUDIO, FUNDING, NOTIFY, OWNER, PERSONS, SHOW, TRANSCRIPTS, VIDEO, WEB_URL, read
 from media_pipeline.errors import ConfigError, Problem, ValidationError
 from media_pipeline.model import (
     AudioSettings,
@@ -16,6 +16,7 @@ from media_pipeline.model import (
     Person,
     Show,
     TranscriptSettings,
+    VideoSettings,
     Workspace,
 )
 from media_pipeline.util.fsutil import display_path
@@ -57,6 +58,7 @@ def load_show(ws: Workspace, slug: str, problems: list[Problem] | None = None) -
         persons=f.table_list("persons", person),
         transcript_settings=_transcript_settings(f.table("transcripts")),
         audio=_audio(f.table("audio"), ws),
+        video=_video(f.table("video")),
         notify=_notify(f.table("notify")),
     )
     f.finish()
@@ -94,6 +96,26 @@ def _audio(f: Fields, ws: Workspace) -> AudioSettings:
         if fmt not in ("mp3", "m4a"):
             f.error("formats", f"unknown format {fmt!r}; use mp3 or m4a")
     return audio
+
+
+# The rungs a show may ask for, by the short side of the picture (PeerTube's ladder, without 4K).
+RENDITION_RUNGS = (1080, 720, 480, 360, 240)
+
+
+def _video(f: Fields) -> VideoSettings:
+    """`[video]`: the renditions, largest first; an explicit empty list turns them off."""
+    names = read(f, VIDEO)["renditions"]
+    if f.data.get("renditions") == []:
+        names = ()
+    f.finish()
+    rungs = []
+    for name in names:
+        height = int(name[:-1]) if name[:-1].isdigit() and name.endswith("p") else None
+        if height not in RENDITION_RUNGS:
+            f.error("renditions", f"unknown rendition {name!r}; use {', '.join(f'{r}p' for r in RENDITION_RUNGS)}")
+        elif height not in rungs:
+            rungs.append(height)
+    return VideoSettings(renditions=tuple(sorted(rungs, reverse=True)))
 
 
 def _transcript_settings(f: Fields) -> TranscriptSettings:

@@ -4,6 +4,7 @@ written through feedgen, byte-identical for the same input so an unchanged feed 
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import html
 import logging
@@ -208,8 +209,15 @@ def _alternate(f: StoredFile, entry: FeedEntry, show: Show) -> AlternateEnclosur
     kind = "video" if f.mime_type.startswith("video/") else "audio"
     titles = _RENDITION_TITLES.get(show.language.split("-")[0].lower(), {"video": "Video", "audio": "Audio"})
     bitrate = round(f.length * 8 / entry.duration) if entry.duration > 0 else None
-    return AlternateEnclosureTag(mime_type=f.mime_type, length=f.length, uri=f.url, title=titles[kind],
-                                 bitrate=bitrate, default=f.url == entry.enclosure.url)
+    title = titles[kind]
+    if f.size:  # a smaller rendition: named by the short side of its picture, as "720p"
+        title = f"{title} {min(f.size)}p"
+    integrity = None
+    if re.fullmatch(r"[0-9a-f]{64}", f.sha256 or ""):
+        integrity = "sha256-" + base64.b64encode(bytes.fromhex(f.sha256)).decode("ascii")
+    return AlternateEnclosureTag(mime_type=f.mime_type, length=f.length, uri=f.url, title=title,
+                                 bitrate=bitrate, default=f.url == entry.enclosure.url,
+                                 height=f.size[1] if f.size else None, integrity=integrity)
 
 
 # -- validation in our own model, before feedgen sees anything ------------------------------------

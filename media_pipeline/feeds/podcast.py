@@ -45,6 +45,8 @@ class AlternateEnclosureTag:
     title: str | None = None
     bitrate: int | None = None
     default: bool = False
+    height: int | None = None  # of a video's picture
+    integrity: str | None = None  # Subresource Integrity: "sha256-" and the base64 of the digest
 
 
 @dataclass(frozen=True)
@@ -200,10 +202,15 @@ class PodcastEntryExtension(BaseEntryExtension):
                 attrs["bitrate"] = str(alt.bitrate)
             if alt.title:
                 attrs["title"] = alt.title
+            if alt.height:
+                attrs["height"] = str(alt.height)
             if alt.default:
                 attrs["default"] = "true"
             element = xml_elem(_pc("alternateEnclosure"), item, **attrs)
             xml_elem(_pc("source"), element, uri=alt.uri)
+            if alt.integrity:
+                # Podcasting 2.0: lets an app check a download from any source against the feed
+                xml_elem(_pc("integrity"), element, type="sri", value=alt.integrity)
         return item
 
 

@@ -42,6 +42,7 @@ from media_pipeline.tags import artwork, chapters, tagging
 from media_pipeline.transcripts import forms as transcript_forms
 from media_pipeline.transcripts import mux as subtitles
 from media_pipeline.util.fsutil import atomic_copy, atomic_write
+from media_pipeline.video import renditions
 
 log = logging.getLogger(__name__)
 
@@ -210,6 +211,7 @@ def prepare_episode(run: ShowRun, episode: Episode, progress: Progress | None = 
     after process when nothing the episode is made from changed since it was stored (`reuse`)."""
     episode = replace(episode, guid=assign_guid(run, episode))
     processed = process.process_episode(run.ws, run.show, episode, progress=progress)
+    processed = renditions.add_renditions(run.ws, run.show, episode, processed)
     if (same := reuse.unchanged(run, episode, processed)) is not None:
         return same
     files = tag_copies(run, episode, processed)
@@ -389,7 +391,7 @@ def tag_copies(run: ShowRun, episode: Episode, processed: process.ProcessResult)
         cover = artwork.prepare_artwork(run.show.artwork, run.work / "show-art").embed
     files = []
     for rendition in processed.renditions:
-        key = layout.media_key(run.show.slug, episode.slug, rendition.suffix)
+        key = layout.media_key(run.show.slug, episode.slug, rendition.suffix, rendition.size)
         copy = folder / key.rsplit("/", 1)[-1]
         tracks = (subtitles.subtitle_tracks(run.show, episode, duration=rendition.duration, folder=folder)
                   if rendition.role == "video" else [])

@@ -129,7 +129,8 @@ def feed_entry(ws: Workspace, show: Show, episode: Episode, record: EpisodeRecor
     def stored(f: FileRecord) -> StoredFile:
         # the feed names media types; the stored Content-Type may carry parameters (charset)
         media_type = f.content_type.split(";", 1)[0].strip()
-        return StoredFile(f.key, layout.public_url(ws, show, f.key), f.size, media_type, f.sha256)
+        return StoredFile(f.key, layout.public_url(ws, show, f.key), f.size, media_type, f.sha256,
+                          layout.rendition_size(f.key))
 
     media = [stored(f) for f in record.media]
     if not media:

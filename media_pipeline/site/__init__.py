@@ -160,6 +160,8 @@ class _Text:
 @dataclass(frozen=True)
 class _Media:
     player: StoredFile  # what the <audio>/<video> element plays
+    # a video's <source> elements in order, each with its media query (None: any screen)
+    sources: tuple[tuple[StoredFile, str | None], ...]
     video: bool
     captions: tuple[_Text, ...]  # WebVTT for <track kind="captions">, the show's language first
     pages: tuple[_Text, ...]  # the HTML transcript of each language
@@ -187,8 +189,31 @@ def _media(entry: FeedEntry, show: Show) -> _Media:
     downloads = tuple(("video" if f.mime_type.startswith("video/") else "audio", f, None) for f in files)
     downloads += tuple(("captions", c.file, c.language) for c in captions)
     first = entry.episode.transcripts[0] if entry.episode.transcripts else None
-    return _Media(entry.enclosure, video, captions, texts("text/html"), downloads, bool(first and first.draft),
+    sources = _sources(entry) if video else ((entry.enclosure, None),)
+    return _Media(entry.enclosure, sources, video, captions, texts("text/html"), downloads, bool(first and first.draft),
                   (first.language if first else None) or show.language)
+
+
+# Where the smallest rendition is the better default: a phone's screen, in CSS pixels.
+SMALL_SCREEN = "(max-width: 40em)"
+DEFAULT_SHORT_SIDE = 720  # a laptop's player is about 1280 px wide at most
+
+
+def _sources(entry: FeedEntry) -> tuple[tuple[StoredFile, str | None], ...]:
+    """The video's sources without JavaScript: the smallest rendition on a phone's screen, else
+    the largest rendition up to 720p, else the source-quality MP4; the browser takes the first
+    whose media query matches, so the source-quality MP4 comes last, for a browser that can play
+    nothing else."""
+    smaller = sorted((f for f in entry.alternates if f.size and f.mime_type.startswith("video/")),
+                     key=lambda f: min(f.size))
+    if not smaller:
+        return ((entry.enclosure, None),)
+    default = max((f for f in smaller if min(f.size) <= DEFAULT_SHORT_SIDE), key=lambda f: min(f.size),
+                  default=smaller[0])
+    sources: list[tuple[StoredFile, str | None]] = []
+    if smaller[0] is not default:
+        sources.append((smaller[0], SMALL_SCREEN))
+    return (*sources, (default, None), (entry.enclosure, None))
 
 
 def _download_label(t: dict[str, str], lang: str, label: str, file: StoredFile, language: str | None,
@@ -197,6 +222,8 @@ def _download_label(t: dict[str, str], lang: str, label: str, file: StoredFile, 
     kind = _FORMAT_NAMES.get(file.mime_type.split(";")[0], file.key.rsplit(".", 1)[-1].upper())
     if language is not None:
         kind += ", " + S.LANGUAGE_NAMES.get(language.split("-")[0], language)
+    if file.size:
+        kind += f", {file.size[0]}×{file.size[1]}"
     words = f"{t[label]} ({kind}), {S.format_size(file.length, page_language)}"
     return words if language is not None else f"{words}, {S.format_clock(duration)}"
 
