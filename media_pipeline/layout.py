@@ -108,6 +108,11 @@ def _suffix(name: str) -> str:
     return next((s for s in COMPOUND_SUFFIXES if name.endswith(s)), Path(name).suffix)
 
 
+def poster_key(show: str, slug: str, suffix: str) -> str:
+    """A video's 16:9 poster, `<show>/<episode>.poster.jpg` (and `.poster.webp`)."""
+    return f"{show}/{slug}.poster{suffix}"
+
+
 def episode_image_key(show: str, slug: str, suffix: str) -> str:
     return f"{show}/{slug}{suffix.lower()}"
 
@@ -214,6 +219,7 @@ CONTENT_TYPES = {
     ".jpg": "image/jpeg",
     ".jpeg": "image/jpeg",
     ".png": "image/png",
+    ".webp": "image/webp",
     ".html": "text/html; charset=utf-8",
     ".css": "text/css; charset=utf-8",
 }
@@ -234,7 +240,7 @@ def content_type_for(key: str) -> str:
 
 # Media and the files published beside it: a long but bounded lifetime, never `immutable` (see
 # cache_control_for and docs/storage.md).
-MEDIA_SUFFIXES = (".mp3", ".mp4", ".m4a", ".jpg", ".jpeg", ".png", ".vtt", ".srt", CHAPTERS_SUFFIX,
+MEDIA_SUFFIXES = (".mp3", ".mp4", ".m4a", ".jpg", ".jpeg", ".png", ".webp", ".vtt", ".srt", CHAPTERS_SUFFIX,
                   ".transcript.html", ".transcript.json")
 FEED_SECONDS = 300
 MEDIA_SECONDS = 86400

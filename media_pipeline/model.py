@@ -193,6 +193,7 @@ class Episode:
     transcript: Path | None = None  # the first of `transcripts`, kept for callers that take one
     transcripts: tuple[TranscriptFile, ...] = ()
     artwork: Path | None = None
+    poster: Path | None = None  # a video's own 16:9 poster image; else a frame of the video
     guid: str | None = None
     keywords: tuple[str, ...] = ()
     accept_damaged_source: bool = False  # publish a recording that decodes only in part, knowingly
@@ -340,6 +341,7 @@ class FeedEntry:
     chapters: StoredFile | None = None  # JSON chapters (application/json+chapters)
     transcripts: tuple[StoredFile, ...] = ()  # text/vtt first, then others
     image_url: str | None = None  # episode artwork
+    poster_url: str | None = None  # a video's 16:9 poster (JPEG)
     page_url: str | None = None  # the episode's page on the listener site (the item's <link>)
 
 

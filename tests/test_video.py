@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import subprocess
 from pathlib import Path
 
 import feedparser
@@ -106,3 +107,23 @@ def test_a_show_turns_renditions_off_with_an_empty_list_and_an_unknown_one_is_an
     run = run_cli(workspace.root, "check", "webinaari")
     assert run.code == 1
     assert "feeds/webinaari.toml: video.renditions: unknown rendition '4k'" in run.out + run.err
+
+
+def test_the_poster_is_a_16_9_frame_of_the_slides_not_black_and_the_feed_artwork_stays_square(published):
+    public = published / "public" / "webinaari"
+    for name in ("01.poster.jpg", "01.poster.webp"):
+        info = ffprobe(public / name)
+        stream = info["streams"][0]
+        assert (stream["width"], stream["height"]) == (1280, 720), name
+        assert stream["codec_name"] == ("mjpeg" if name.endswith(".jpg") else "webp")
+    # the frame's mean luma, measured apart from the pipeline: a black frame is about 16
+    err = subprocess.run(["ffmpeg", "-hide_banner", "-i", str(public / "01.poster.jpg"), "-vf",
+                          "signalstats,metadata=mode=print", "-f", "null", "-"], capture_output=True, text=True).stderr
+    mean = float(re.search(r"lavfi\.signalstats\.YAVG=([\d.]+)", err).group(1))
+    assert mean > 100
+    page = html.fromstring((public / "01" / "index.html").read_bytes())
+    assert page.get_element_by_id("player").get("poster").endswith("/webinaari/01.poster.jpg")
+    tree = etree.fromstring((public / "feed.xml").read_bytes())
+    itunes = "http://www.itunes.com/dtds/podcast-1.0.dtd"
+    images = [e.get("href") for e in tree.iter(f"{{{itunes}}}image")]
+    assert images and not any("poster" in href for href in images)

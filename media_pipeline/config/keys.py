@@ -385,6 +385,9 @@ EPISODE = Table("", (
              "and a `-->` in the text is written `--&gt;`.")),
     Key("artwork", kind="path",
         doc="The episode's own cover, square JPEG or PNG, 1400 to 3000 px; else the show's."),
+    Key("poster", kind="path",
+        doc=("A video's poster on its page, any image (fitted into 16:9); else a representative frame of the video "
+             "is chosen. The feed's artwork stays the square `artwork`.")),
     Key("keywords", kind="texts",
         doc="Search words."),
     Key("accept_damaged_source", kind="bool", default=False,

@@ -151,6 +151,7 @@ episode_type: full  # full, trailer or bonus (Apple: itunes:episodeType)
 #     image: artwork/chapter.jpg  # optional: a picture shown with the chapter, a path in the workspace
 # transcript: transcripts/{show}/{slug}.vtt  # WebVTT (.vtt) or SubRip (.srt), a path in the workspace
 # artwork: artwork/{show}-{slug}.jpg  # episode cover, square JPEG or PNG, 1400 to 3000 px
+# poster: artwork/{show}-{slug}-poster.jpg  # a video's own poster, any image, fitted into 16:9; else a frame of the video
 # keywords: [keyword, another keyword]  # a list of text
 # accept_damaged_source: true  # publish a recording that decodes only in part (check says where); listen first
 # guid: publish assigns it at the first publish and writes it here; never change it afterwards

@@ -42,7 +42,7 @@ FEED_TYPE = content_type_for("feed.xml")
 class FileRecord:
     """One stored file. `key` is its public key; a staged file waits at its staging key instead."""
 
-    kind: Literal["media", "chapters", "transcript", "image", "artwork"]
+    kind: Literal["media", "chapters", "transcript", "image", "artwork", "poster"]
     key: str
     size: int
     sha256: str

@@ -42,7 +42,7 @@ from media_pipeline.tags import artwork, chapters, tagging
 from media_pipeline.transcripts import forms as transcript_forms
 from media_pipeline.transcripts import mux as subtitles
 from media_pipeline.util.fsutil import atomic_copy, atomic_write
-from media_pipeline.video import renditions
+from media_pipeline.video import picture, poster, renditions
 
 log = logging.getLogger(__name__)
 
@@ -217,6 +217,7 @@ def prepare_episode(run: ShowRun, episode: Episode, progress: Progress | None = 
     files = tag_copies(run, episode, processed)
     duration = processed.renditions[0].duration  # as published: trimming and intro/outro change it
     files += sidecars(run, episode, duration)
+    files += posters(run, episode, processed)
     prepared = prepare_files(run, episode, files, duration)
     reuse.remember(run, episode, processed, prepared)
     return prepared
@@ -404,6 +405,26 @@ def tag_copies(run: ShowRun, episode: Episode, processed: process.ProcessResult)
         tagging.tag_file(copy, data, id3_version=run.show.id3_version)
         files.append(Upload("media", copy, key))
     return files
+
+
+def posters(run: ShowRun, episode: Episode, processed: process.ProcessResult) -> list[Upload]:
+    """A video's 16:9 poster as JPEG and WebP: the episode's own `poster` image, else a
+    representative frame of the source-quality MP4 (`video.poster`)."""
+    primary = next((r for r in processed.renditions if r.role == "video" and r.size is None), None)
+    if primary is None:
+        return []
+    found = picture.read(primary.path)
+    if found is None:
+        return []
+    folder, slug, show = run.episode_work(episode), episode.slug, run.show.slug
+    folder.mkdir(parents=True, exist_ok=True)
+    jpeg, webp = folder / f"{slug}.poster.jpg", folder / f"{slug}.poster.webp"
+    if episode.poster:
+        poster.still_poster(episode.poster, poster.poster_size(found), jpeg, webp)
+    else:
+        poster.make_poster(primary.path, found, jpeg, webp)
+    return [Upload("poster", jpeg, layout.poster_key(show, slug, ".jpg")),
+            Upload("poster", webp, layout.poster_key(show, slug, ".webp"))]
 
 
 def sidecars(run: ShowRun, episode: Episode, duration: float) -> list[Upload]:

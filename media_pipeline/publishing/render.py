@@ -138,10 +138,12 @@ def feed_entry(ws: Workspace, show: Show, episode: Episode, record: EpisodeRecor
                            path=layout.episode_key(show.slug, record.slug))
     chapters_file = next((stored(f) for f in record.files if f.kind == "chapters"), None)
     image = next((f for f in record.files if f.kind == "image"), None)
+    poster = next((f for f in record.files if f.kind == "poster" and f.key.endswith(".jpg")), None)
     return FeedEntry(episode=episode, guid=record.guid, enclosure=media[0], duration=record.duration,
                      alternates=tuple(media), chapters=chapters_file,
                      transcripts=tuple(stored(f) for f in record.files if f.kind == "transcript"),
                      image_url=layout.public_url(ws, show, image.key) if image else None,
+                     poster_url=layout.public_url(ws, show, poster.key) if poster else None,
                      page_url=layout.episode_page_url(ws, show, record.slug))
 
 
