@@ -62,7 +62,8 @@ def test_publish_all_to_s3_then_an_identical_run_writes_nothing(workspace, s3, c
                 "testi/001.srt": "application/x-subrip", "testi/001.transcript.html": "text/html; charset=utf-8",
                 "testi/001.transcript.json": "application/json",
                 "webinaari/feed.xml": "application/rss+xml; charset=utf-8", "webinaari/w1.mp4": "video/mp4",
-                "webinaari/w1.mp3": "audio/mpeg", "shows.opml": "text/x-opml; charset=utf-8"}
+                "webinaari/w1.mp3": "audio/mpeg", "shows.opml": "text/x-opml; charset=utf-8",
+                "webinaari/w1.poster.jpg": "image/jpeg", "webinaari/w1.poster.webp": "image/webp"}
     html = "text/html; charset=utf-8"  # the listener site: docs/site.md
     expected |= {key: html for key in ("index.html", "saavutettavuus/index.html", "tillganglighet/index.html",
                                        "accessibility/index.html", "testi/index.html", "testi/001/index.html",
