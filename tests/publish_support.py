@@ -122,7 +122,11 @@ class RequestLog:
 
 
 def _operation(method: str, path: str) -> str:
-    """The S3 operation of a request, from its method and whether it names an object or a listing."""
+    """The S3 operation of a request, from its method and whether it names an object or a listing.
+    The question a run's first write asks about conditional writes (a probe object's PUTs and
+    DELETE below `_private/probe/`) is named apart, so counts of a run's own objects leave it out."""
+    if "/_private/probe/" in path:
+        return f"Probe{method.title()}"
     if "?" in path and method == "GET":
         return "ListObjects" if "list-type" in path or "prefix=" in path else "GetBucket"
     return {"GET": "GetObject", "HEAD": "HeadObject", "PUT": "PutObject", "DELETE": "DeleteObject",

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import uuid
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from media_pipeline.storage.s3.failures import PRECONDITION, REFUSED, code
 
@@ -57,8 +57,8 @@ def conditional_writes(client, bucket: str, prefix: str) -> bool:
     finally:
         try:
             client.delete_object(Bucket=bucket, Key=key)
-        except ClientError as exc:  # harmless: a few bytes below _private/
-            log.info("could not delete the probe object s3://%s/%s: %s", bucket, key, code(exc))
+        except (ClientError, BotoCoreError) as exc:  # harmless: a few bytes below _private/
+            log.info("could not delete the probe object s3://%s/%s: %s", bucket, key, exc)
 
 
 REFUSAL = (
