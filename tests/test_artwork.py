@@ -12,6 +12,7 @@ from PIL import Image
 
 from media_pipeline.errors import MediaError
 from media_pipeline.tags import artwork
+from media_pipeline.util import filememo
 
 from tagging_support import make_image
 
@@ -126,7 +127,7 @@ def test_embeddable_keeps_small_images_and_shrinks_large_ones(tmp_path):
 def _settle(path) -> None:
     """Wait until `path` was last changed longer ago than a stat can be trusted for (racy window)."""
     age = time.time_ns() - max(path.stat().st_mtime_ns, path.stat().st_ctime_ns)
-    time.sleep(max(0, artwork.RACY_NS - age) / 1e9 + 0.05)
+    time.sleep(max(0, filememo.RACY_SECONDS * 1e9 - age) / 1e9 + 0.05)
 
 
 def _work(caplog) -> tuple[int, int]:

@@ -88,13 +88,13 @@ def test_a_size_limit_while_the_analysis_keeps_its_sample_names_the_sample(tmp_p
     kept.mkdir()
     script = textwrap.dedent(f"""\
         from pathlib import Path
-        from media_pipeline.audio import normalise
+        from media_pipeline.audio import analysis
         from media_pipeline.errors import FFmpegError
         from media_pipeline.model import AudioSettings
         from media_pipeline.audio.probe import probe
         info = probe(Path({str(source)!r}))
         try:
-            normalise.analyse(info.path, AudioSettings(), duration=info.duration, sample_dir=Path({str(kept)!r}))
+            analysis.analyse(info.path, AudioSettings(), duration=info.duration, sample_dir=Path({str(kept)!r}))
         except FFmpegError as exc:
             print(exc)
         """)
@@ -385,3 +385,17 @@ def test_a_stop_signal_at_any_moment_of_a_publish_ends_the_run_promptly_and_lose
         stored = workspace.root / "public" / media.href.removeprefix("http://127.0.0.1:8000/")
         assert stored.stat().st_size == int(media.length), media.href
     assert temporary_folders(workspace.root, tmp) == []
+
+
+def test_a_run_keeps_only_the_ends_of_a_long_stderr_and_hands_every_line_to_who_asks():
+    """ffmpeg.run never keeps stderr whole: a frame log of 20 minutes (12,000 lines) comes back as
+    its first and last lines, while a caller that reads the middle gets every line as it arrives."""
+    seen: list[str] = []
+    result = ffmpeg.run(["-f", "lavfi", "-i", "anullsrc=r=8000,atrim=duration=1200", "-af", "ebur128=framelog=info",
+                         "-f", "null", "-"], what="long.wav", lines=seen.append)
+    kept = result.stderr.splitlines()
+    frames = [line for line in seen if " t: " in line]
+    assert len(frames) >= 11_900  # one every 100 ms
+    assert len(kept) <= ffmpeg.HEAD_LINES + ffmpeg.TAIL_LINES + 1
+    assert "lines not kept]" in result.stderr and "Summary:" in result.stderr  # the summary is in the tail
+    assert kept[:10] == seen[:10] and kept[-10:] == seen[-10:]

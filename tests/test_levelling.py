@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from media_pipeline.audio import ffmpeg, levelling, normalise
+from media_pipeline.audio import analysis, ffmpeg, levelling
 from media_pipeline.audio.encode import Output
 from media_pipeline.audio.probe import probe
 from media_pipeline.audio.process import render
@@ -82,7 +82,7 @@ def test_room_tone_in_pauses_is_never_raised_more_than_the_speech_around_it(badl
 
 def test_the_gain_never_moves_faster_than_three_decibels_a_second(badly_levelled: Path) -> None:
     settings = AudioSettings(max_loudness_range=8.0)
-    envelope = normalise.analyse(badly_levelled, settings, duration=SECONDS, level=True).levelling
+    envelope = analysis.analyse(badly_levelled, settings, duration=SECONDS, level=True).levelling
     assert envelope is not None and envelope.strength > 0
     points = envelope.points
     steepest = max(abs(g1 - g0) / (t1 - t0) for (t0, g0), (t1, g1) in zip(points, points[1:]))
@@ -94,12 +94,14 @@ def test_the_gain_never_moves_faster_than_three_decibels_a_second(badly_levelled
 def test_a_recording_within_the_range_is_left_as_it_is(tmp_path: Path) -> None:
     even = synth.speech(tmp_path / "even.wav", 30.0, level_lufs=-20.0)
     settings = AudioSettings(max_loudness_range=20.0)
-    assert normalise.analyse(even, settings, duration=30.0, level=True).levelling is None
+    assert analysis.analyse(even, settings, duration=30.0, level=True).levelling is None
 
 
 def test_integrated_loudness_and_range_from_the_frame_log_match_ebur128s_summary(badly_levelled: Path) -> None:
-    result = ffmpeg.run(["-i", badly_levelled, "-af", "ebur128=framelog=info", "-f", "null", "-"], what="test")
-    frames = levelling.parse_frames(result.stderr)
+    log: list[str] = []  # every line: the run keeps only the ends of its stderr
+    ffmpeg.run(["-i", badly_levelled, "-af", "ebur128=framelog=info", "-f", "null", "-"], what="test",
+               lines=log.append)
+    frames = levelling.parse_frames("\n".join(log))
     summary = independent_loudness(badly_levelled)
     assert levelling.integrated(frames.momentary) == pytest.approx(summary.integrated, abs=0.1)
     assert levelling.loudness_range(frames.short_term) == pytest.approx(summary.lra, abs=0.2)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from media_pipeline.audio import encode, ffmpeg, loudness, normalise
+from media_pipeline.audio import analysis, calibration, encode, ffmpeg, graph, loudness, planning
 from media_pipeline.audio.encode import Output
 from media_pipeline.audio.probe import probe
 from media_pipeline.audio.process import render
@@ -64,8 +64,8 @@ def test_limiter_only_when_the_gain_would_pass_the_ceiling(tmp_path: Path) -> No
     settings = AudioSettings()
     loud = probe(synth.speech(tmp_path / "loud.wav", SECONDS, level_lufs=-12.0))
     quiet = probe(synth.speech(tmp_path / "quiet.wav", SECONDS, level_lufs=-30.0))
-    assert normalise.plan(loud, settings).branch("mp3").limiter_db is None
-    assert normalise.plan(quiet, settings).branch("mp3").limiter_db is not None
+    assert planning.plan(loud, settings).branch("mp3").limiter_db is None
+    assert planning.plan(quiet, settings).branch("mp3").limiter_db is not None
 
 
 def test_mono_speech_show_at_minus_19_with_highpass_and_sample_rate(tmp_path: Path) -> None:
@@ -120,23 +120,23 @@ def test_result_outside_tolerance_is_an_error_not_a_pass(tmp_path: Path) -> None
 
 
 def test_the_calibration_measures_an_evenly_spread_tenth_of_a_long_programme() -> None:
-    assert normalise.calibration_sample(50.0) is None  # at least 30 s: a short clip is measured whole
-    assert normalise.calibration_sample(180.0) == "lt(mod(t\\,18.000)\\,3)"  # 30 s of 3 minutes
-    sample = normalise.calibration_sample(3600.0)
+    assert analysis.calibration_sample(50.0) is None  # at least 30 s: a short clip is measured whole
+    assert analysis.calibration_sample(180.0) == "lt(mod(t\\,18.000)\\,3)"  # 30 s of 3 minutes
+    sample = analysis.calibration_sample(3600.0)
     assert sample == "lt(mod(t\\,30.000)\\,3)"  # 3 s out of every 30 s
     settings = AudioSettings()
-    analysis = normalise.Analysis(Loudness(-28.0, 18.0, -9.0), start=2.0, end=3602.0)
-    the_plan = normalise.Plan((normalise.Segment(Path("long.wav"), analysis, 12.0),), 0, settings)
-    graph = normalise.filter_graph(the_plan, (the_plan.branch("mp3"),), 44100, sample=sample)
-    assert f"aselect={sample},atrim=start=2.000:end=3602.000" in graph
+    found = analysis.Analysis(Loudness(-28.0, 18.0, -9.0), start=2.0, end=3602.0)
+    the_plan = planning.Plan((planning.Segment(Path("long.wav"), found, 12.0),), 0, settings)
+    text = graph.filter_graph(the_plan, (the_plan.branch("mp3"),), 44100, sample=sample)
+    assert f"aselect={sample},atrim=start=2.000:end=3602.000" in text
 
 
 def test_the_calibrated_gain_balances_the_loss_it_causes() -> None:
     # (extra gain, loss at that gain): the limiter takes 0.45 LU when given 0.45 dB more
-    assert normalise._balance([(0.2, 0.4), (0.7, 0.5), (1.2, 0.6)]) == pytest.approx(0.45)
+    assert calibration._balance([(0.2, 0.4), (0.7, 0.5), (1.2, 0.6)]) == pytest.approx(0.45)
     # all measured gains too high, or too low: extrapolated from the nearest two
-    assert normalise._balance([(1.0, 0.6), (1.5, 0.7)]) == pytest.approx(0.5)
-    assert normalise._balance([(0.0, 0.9), (0.5, 1.2)]) == pytest.approx(2.25)
+    assert calibration._balance([(1.0, 0.6), (1.5, 0.7)]) == pytest.approx(0.5)
+    assert calibration._balance([(0.0, 0.9), (0.5, 1.2)]) == pytest.approx(2.25)
 
 
 @pytest.mark.slow
@@ -161,25 +161,25 @@ def test_the_sample_the_analysis_keeps_calibrates_as_reading_the_recording_would
     again; levelled, its envelope follows the input's timeline, so the kept sample must carry the
     input's own timestamps (the second half's too): then the limiter's loss is the same."""
     if halves:
-        monkeypatch.setattr(normalise, "PARALLEL_ANALYSIS_SECONDS", 60.0)
+        monkeypatch.setattr(analysis, "PARALLEL_ANALYSIS_SECONDS", 60.0)
     source = synth.badly_levelled(tmp_path / "interview.wav", 150.0, level_lufs=-26.0)
     settings = AudioSettings(max_loudness_range=8.0)
     info = probe(source)
-    kept = normalise.plan(info, settings, sample_dir=tmp_path)
+    kept = planning.plan(info, settings, sample_dir=tmp_path)
     parts = kept.main.analysis.sample
     assert parts == tuple(tmp_path / f"sample-{k}.nut" for k in range(2 if halves else 1))
     # 3 s out of every 15 s of the input's own timeline, the second half's from its middle on
     times = [t for part in parts for t in _frame_times(part)]
     assert times == sorted(times) and all(t % 15.0 < 3.0 for t in times)
     assert {int(t // 15.0) for t in times} == set(range(10))
-    read = normalise.plan(info, settings)
+    read = planning.plan(info, settings)
     assert read.main.analysis.sample == () and read.main.analysis.levelling is not None
     assert read.branch("mp3").limiter_db is not None
-    sample = normalise.calibration_sample(info.duration)
+    sample = analysis.calibration_sample(info.duration)
     # the levelled programme after the limiter, and before it (ebur128 prints tenths of an LU, and
     # the two halves are resampled apart: one tenth apart at most)
-    from_kept = normalise.measure_sample(kept, read.branch("mp3"), sample=sample, workdir=tmp_path)
-    from_source = normalise.measure_sample(read, read.branch("mp3"), sample=sample, workdir=tmp_path)
+    from_kept = calibration.measure_sample(kept, read.branch("mp3"), sample=sample, workdir=tmp_path)
+    from_source = calibration.measure_sample(read, read.branch("mp3"), sample=sample, workdir=tmp_path)
     for kept_loudness, source_loudness in zip(from_kept, from_source):
         assert kept_loudness.integrated == pytest.approx(source_loudness.integrated, abs=0.15)
 

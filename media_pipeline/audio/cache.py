@@ -24,28 +24,24 @@ from typing import Any, Callable, Iterator
 
 from media_pipeline.audio import stamps
 from media_pipeline.model import AudioSettings
+from media_pipeline.util import filememo
 
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
-_CHUNK = 1 << 20
 STALE_SECONDS = 24 * 3600
 IN_USE = ".in-use.lock"  # one per show folder: byte-range locks on it say which entries live runs use
 _KEY_CHARS = 20
 
 
-def file_digest(path: Path) -> str:
-    """SHA-256 of a file's content, read in 1 MiB chunks (never the whole file in memory)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+file_digest = filememo.sha256_file
 
 
 def key(source: Path, settings: AudioSettings, *, code_version: str, extra: dict[str, Any] | None = None,
-        digest: Callable[[Path], str] = file_digest) -> str:
-    """The cache key: source content, every audio setting (clips by content), code version.
+        digest: Callable[[Path], str] = file_digest, ffmpeg: str | None = None) -> str:
+    """The cache key: source content, every audio setting (clips by content), code version, and the
+    identity of the ffmpeg that encodes (`ffmpeg.identity()`: its version string; the encoders'
+    offsets were fitted on one build, and another encodes other bytes).
 
     `digest` gives a file's sha256; `stamps.Stamps.digest` hashes only files changed since last time."""
     fields = asdict(settings)
@@ -54,6 +50,8 @@ def key(source: Path, settings: AudioSettings, *, code_version: str, extra: dict
     for clip in ("intro", "outro"):
         fields[clip] = digest(Path(fields[clip])) if fields[clip] else None
     material = {"source": digest(source), "settings": fields, "code": code_version, **(extra or {})}
+    if ffmpeg is not None:
+        material["ffmpeg"] = ffmpeg
     return stamps.material_digest(material)
 
 

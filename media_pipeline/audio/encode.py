@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from media_pipeline.audio import ffmpeg, loudness
-from media_pipeline.audio.normalise import Branch, Plan, filter_graph, write_commands
+from media_pipeline.audio.graph import filter_graph, write_commands
+from media_pipeline.audio.planning import Branch, Plan
 from media_pipeline.errors import PipelineError
 from media_pipeline.model import Loudness
 

@@ -5,8 +5,6 @@ Bad input is refused here, before any audio work, with one line naming the file 
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
 import re
@@ -17,6 +15,7 @@ from pathlib import Path
 from media_pipeline.audio import ffmpeg
 from media_pipeline.errors import FFmpegError, MediaError
 from media_pipeline.model import MediaInfo, Stream
+from media_pipeline.util import filememo
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +59,13 @@ def probe(path: Path) -> MediaInfo:
     try:
         # A silent second input keeps ffmpeg's exit code 0 whatever the file holds, so the
         # streams it lists can be read; -t 0 stops before any decoding.
-        result = ffmpeg.run(["-i", path, "-f", "lavfi", "-i", "anullsrc", "-map", "1:a", "-t", "0", "-f", "null", "-"],
-                            what=path)
+        # every line: the listing of a file with many chapters or tags runs past the run's kept ends
+        listing: list[str] = []
+        ffmpeg.run(["-i", path, "-f", "lavfi", "-i", "anullsrc", "-map", "1:a", "-t", "0", "-f", "null", "-"],
+                   what=path, lines=listing.append)
     except FFmpegError as exc:
         raise _refusal(path, exc.reason) from None
-    info = parse(result.stderr, path)
+    info = parse("\n".join(listing), path)
     log.debug("probe: %s: %s, %.1f s, %d streams", path, info.container, info.duration, len(info.streams))
     return info
 
@@ -120,6 +121,24 @@ def decoder_damage(stderr: str) -> str | None:
             return f"{before.group('what').strip()} ({why})"
         return why
     return None
+
+
+class DamageWatch:
+    """Watches a decoding pass's stderr lines as they arrive (`ffmpeg.run(lines=...)`) and keeps
+    only the decoder's first failure with the line before it: `found` is `decoder_damage` of them."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self._previous = ""
+
+    def __call__(self, line: str) -> None:
+        if not self.lines and _DECODE_ERROR.search(line):
+            self.lines = [self._previous, line]
+        self._previous = line
+
+    @property
+    def found(self) -> str | None:
+        return decoder_damage("\n".join(self.lines))
 
 
 def header_damage(path: Path) -> str | None:
@@ -178,38 +197,18 @@ def scan(path: Path, *, memo_dir: Path | None = None) -> str | None:
     """
     if reason := header_damage(path):
         return reason
-    memo = _scan_memo(path, memo_dir)
-    if memo is not None and memo[0].is_file():
-        try:
-            known = json.loads(memo[0].read_text(encoding="utf-8"))
-            if known.get("stamp") == memo[1]:
-                return known.get("damage")
-        except (OSError, ValueError):
-            pass
-    result = ffmpeg.run(["-i", path, "-map", "0:a:0", "-vn", "-f", "null", "-"], what=path)
-    why = decoder_damage(result.stderr)
+    memo = filememo.Memo(memo_dir / filememo.memo_name(os.path.abspath(path)) if memo_dir else None)
+    before = filememo.stamp(path)
+    known = memo.get(before)
+    if known is not None:
+        return known.get("damage")
+    watch = DamageWatch()
+    ffmpeg.run(["-i", path, "-map", "0:a:0", "-vn", "-f", "null", "-"], what=path, lines=watch)
+    why = watch.found
     damage = describe_damage(path, why) if why else None
-    if memo is not None:
-        try:
-            memo[0].parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{memo[0].name}.", suffix=".part", dir=memo[0].parent)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump({"path": str(path), "stamp": memo[1], "damage": damage}, fh)
-            os.replace(tmp, memo[0])
-        except OSError as exc:  # a memo is a saving, never a failure
-            log.debug("could not keep the scan of %s: %s", path, exc)
+    if filememo.stamp(path) == before:  # unchanged while read
+        memo.put(before, {"path": str(path), "damage": damage})
     return damage
-
-
-def _scan_memo(path: Path, memo_dir: Path | None) -> tuple[Path, list[int]] | None:
-    if memo_dir is None:
-        return None
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    name = hashlib.sha256(os.fsencode(os.path.abspath(path))).hexdigest()[:32]
-    return memo_dir / f"{name}.json", [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
 
 
 def describe_damage(path: Path, why: str) -> str:

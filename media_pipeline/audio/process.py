@@ -1,6 +1,9 @@
-"""Process one episode into the build cache: probe, normalise, encode, verify (untagged renditions).
+"""The audio path as one flow: an episode's recording is probed once, then measured, planned,
+calibrated, encoded and verified (`render`), into the build cache (untagged renditions).
 
-Reads top to bottom as the stages it runs; an unchanged episode is a cache hit and does no audio work.
+Reads top to bottom as the stages it runs; an unchanged episode is a cache hit and does no audio
+work. What the probe found travels down with the work (`render` takes the `MediaInfo`, and a clip
+is probed through the same memo), so no step probes the recording again.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from media_pipeline.audio import cache, normalise, stamps
+from media_pipeline.audio import cache, calibration, ffmpeg, planning, stamps
 from media_pipeline.audio.encode import COPY_VIDEO_CODECS, Output, encode
 from media_pipeline.audio.probe import damaged, describe_damage, probe
 from media_pipeline.errors import MediaError
@@ -50,8 +53,9 @@ def process_episode(ws: Workspace, show: Show, episode: Episode, *,
     extra = {"video": video}
     if video and video_codec not in COPY_VIDEO_CODECS:
         extra["video_codec"] = "h264"  # re-encoded (encode.video_args); copied video keeps its old keys
-    version = normalise.VIDEO_CODE_VERSION if video else normalise.CODE_VERSION
-    key = cache.key(episode.source, settings, code_version=version, extra=extra, digest=known.digest)
+    version = planning.VIDEO_CODE_VERSION if video else planning.CODE_VERSION
+    key = cache.key(episode.source, settings, code_version=version, extra=extra, digest=known.digest,
+                    ffmpeg=ffmpeg.identity())
     entry = cache.folder(ws.build_dir, show.slug, episode.slug, key)
     manifest = cache.use(entry)
     if manifest is not None:
@@ -64,7 +68,7 @@ def process_episode(ws: Workspace, show: Show, episode: Episode, *,
     with cache.building(entry) as staging:
         outputs = _outputs(staging, episode.slug, settings, video, video_codec)
         measured, durations = render(info, settings, outputs, video=video, progress=progress,
-                                     accept_damage=accept_damage, shown=shown)
+                                     accept_damage=accept_damage, shown=shown, probe_clip=known.probe)
         cache.write_manifest(staging, {
             "episode": episode.key,
             "source": str(episode.source),
@@ -94,36 +98,38 @@ def _outputs(folder: Path, slug: str, settings: AudioSettings, video: bool,
 
 def render(info: MediaInfo, settings: AudioSettings, outputs: tuple[Output, ...], *, video: bool = False,
            progress: Callable[[float], None] | None = None,
-           accept_damage: bool = False, shown: Path | None = None) -> tuple[tuple[Loudness, ...], tuple[float, ...]]:
+           accept_damage: bool = False, shown: Path | None = None,
+           probe_clip: Callable[[Path], MediaInfo] = probe) -> tuple[tuple[Loudness, ...], tuple[float, ...]]:
     """Measure, then encode every output in one pass with its loudness verified; correct once if needed.
 
     A recording the analysis pass could not decode in full is refused before encoding, unless
     `accept_damage` (the episode's accept_damaged_source) says to publish it as it is.
 
-    Returns each output's measured loudness and duration. Outside the show's tolerance after the
+    `probe_clip` is how an intro or outro clip is probed (the episode's stamps: unchanged clips
+    are not read again). Returns each output's measured loudness and duration. Outside the show's tolerance after the
     correction it is an error: a file that misses the target is never passed on silently.
     """
     # the calibration's sample, kept by the analysis pass beside the outputs (a cache staging
     # folder, so a killed run's is swept with it) and removed once the limiter is calibrated
     with tempfile.TemporaryDirectory(prefix=".sample-", dir=outputs[0].path.parent) as sample_dir:
-        the_plan = normalise.plan(info, settings, video=video, progress=_scaled(progress, 0.0, 0.15),
+        the_plan = planning.plan(info, settings, video=video, progress=_scaled(progress, 0.0, 0.15),
                                   sample_dir=Path(sample_dir))
         if the_plan.main.analysis.damage:
             reason = describe_damage(info.path, the_plan.main.analysis.damage)
             if not accept_damage:
                 raise damaged(shown or info.path, reason)
             log.warning("%s: %s; published anyway (accept_damaged_source)", shown or info.path, reason)
-        clip_durations = tuple(probe(s.path).duration for i, s in enumerate(the_plan.segments)
+        clip_durations = tuple(probe_clip(s.path).duration for i, s in enumerate(the_plan.segments)
                                if i != the_plan.main_index)
         duration = the_plan.duration(info, clip_durations)
-        branches = normalise.calibrate(the_plan, tuple(the_plan.branch(o.codec) for o in outputs), duration=duration,
+        branches = calibration.calibrate(the_plan, tuple(the_plan.branch(o.codec) for o in outputs), duration=duration,
                                        progress=_scaled(progress, 0.15, 0.3), workdir=outputs[0].path.parent)
     measured = list(encode(the_plan, outputs, branches, duration=duration, progress=_scaled(progress, 0.3, 1.0)))
     # Aim tighter than the tolerance: one more encode is cheaper than a programme that drifts.
-    aim = min(normalise.RETRY_LU, settings.tolerance_lu)
-    retry = [i for i, m in enumerate(measured) if not normalise.within(m, settings, aim)]
+    aim = min(planning.RETRY_LU, settings.tolerance_lu)
+    retry = [i for i, m in enumerate(measured) if not planning.within(m, settings, aim)]
     if retry:
-        again = tuple(normalise.corrected(branches[i], measured[i], settings) for i in retry)
+        again = tuple(planning.corrected(branches[i], measured[i], settings) for i in retry)
         for i, branch in zip(retry, again):
             log.info("correcting %s: measured %.1f LUFS, %.1f dBTP; gain now %+.2f dB, limiter %s",
                      outputs[i].path.name, measured[i].integrated, measured[i].true_peak, branch.trim_db,
@@ -132,7 +138,7 @@ def render(info: MediaInfo, settings: AudioSettings, outputs: tuple[Output, ...]
         for i, m in zip(retry, fixed):
             measured[i] = m
     for output, m in zip(outputs, measured):
-        if not normalise.within(m, settings):
+        if not planning.within(m, settings):
             raise MediaError(
                 f"{output.path.name} measured {m.integrated:.1f} LUFS and {m.true_peak:.1f} dBTP after encoding, "
                 f"outside {settings.target_lufs:g} ± {settings.tolerance_lu:g} LU with a {settings.true_peak_db:g} "

@@ -1,11 +1,9 @@
 """What is known about a local file while it stays unchanged: its sha256 and what probe found in it.
 
-Kept in the build cache (`_stamps.json`) by the file's stat stamp: size, modification and change
-times in nanoseconds, inode and device, the data git's index trusts instead of reading a file again.
-A fact is used only while the stamp is the same; a file modified within `RACY_SECONDS` of being
-read is never recorded (a write in the same timestamp tick would leave its stamp unchanged, git's
-"racy" rule), so it is read again next time. A memo is a saving, never a failure: an unreadable or
-unwritable index only means the files are read again.
+Kept in the build cache (`_stamps.json`) by the file's stat stamp (`util.filememo.stamp`). A
+fact is used only while the stamp is the same; a file modified within `RACY_SECONDS` of being
+read is never recorded (`util.filememo.settled`), so it is read again next time. A memo is a
+saving, never a failure: an unreadable or unwritable index only means the files are read again.
 """
 
 from __future__ import annotations
@@ -16,39 +14,28 @@ import json
 import logging
 import os
 import threading
-import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Callable
 
 from media_pipeline.model import MediaInfo, Stream
+from media_pipeline.util import filememo
 from media_pipeline.util.fsutil import atomic_write
 
 log = logging.getLogger(__name__)
 
 INDEX = "_stamps.json"  # in the build cache; "_": no show's folder can have that name (lint.SAFE_NAME)
 FORMAT = 1  # bump when a fact's meaning changes (e.g. what probe reads from ffmpeg): every fact is dropped
-RACY_SECONDS = 2.0
-_CHUNK = 1 << 20
+RACY_SECONDS = filememo.RACY_SECONDS
 
 
-def stamp(path: Path) -> list[int] | None:
-    """The file's stat stamp [size, mtime_ns, ctime_ns, inode, device], or None when it cannot be stat'ed."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
+stamp = filememo.stamp
 
 
 def sha256_of(path: Path) -> str:
-    """SHA-256 of a file's content, read in 1 MiB chunks (never the whole file in memory)."""
+    """SHA-256 of a file's content (`util.filememo.sha256_file`), logged: tests count the reads."""
     log.debug("stamps: hashing %s", path)
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return filememo.sha256_file(path)
 
 
 class Stamps:
@@ -92,7 +79,7 @@ class Stamps:
                 return decode(entry["facts"][name])
         value = compute()
         after = stamp(path)
-        if self.folder is None or after is None or after != before or time.time_ns() - after[1] < RACY_SECONDS * 1e9:
+        if self.folder is None or after is None or after != before or not filememo.settled(after):
             return value  # not kept: changed while read, or too recent to trust its stamp
         with self._lock:
             entry = self._entries.get(where)

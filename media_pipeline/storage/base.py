@@ -14,11 +14,7 @@ from pathlib import Path
 from typing import Callable, Protocol
 
 from media_pipeline.errors import StorageError
-
-
-def sha256_file(path: Path) -> str:
-    with path.open("rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
+from media_pipeline.util.filememo import sha256_file  # noqa: F401  (the storage API's name for it)
 
 
 def sha256_bytes(data: bytes) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from media_pipeline.errors import MediaError, Problem
+from media_pipeline.util import filememo
 from media_pipeline.util.fsutil import atomic_write
 
 log = logging.getLogger(__name__)
@@ -30,10 +31,6 @@ EMBED_PX = 1400
 EMBED_MAX_BYTES = 500_000
 _QUALITIES = (90, 85, 80, 75, 70, 60, 50, 40)
 _RECIPE = "artwork-v1"  # part of the cache key: change it when the derivation changes
-# A file changed less than this long ago may change again without its timestamps moving (they are
-# only as fine as the file system keeps them: a clock tick on Linux, 2 s on FAT), so its stat does
-# not yet prove it unchanged (git's "racy clean" rule).
-RACY_NS = 2_000_000_000
 
 
 @dataclass(frozen=True)
@@ -46,7 +43,7 @@ class PreparedArtwork:
 
 # (source, out_dir) -> (the source's stat when it was prepared, the result): publish asks for the
 # same image in several stages, and reading and hashing it each time would be wasted work.
-_prepared: dict[tuple[str, str], tuple[tuple[int, ...], PreparedArtwork]] = {}
+_prepared: dict[tuple[str, str], tuple[filememo.Stamp, PreparedArtwork]] = {}
 
 
 # Pillow refuses images of more than about 179 million pixels (a "decompression bomb"); Apple's
@@ -110,7 +107,7 @@ def prepare_artwork(path: Path, out_dir: Path) -> PreparedArtwork:
     """
     memo = (os.path.abspath(path), os.path.abspath(out_dir))
     now = time.time_ns()
-    stamp = _stamp(path)
+    stamp = filememo.stamp(path)
     known = _prepared.get(memo)
     if known and stamp and known[0] == stamp and known[1].feed.exists() and known[1].embed.exists():
         return known[1]
@@ -124,8 +121,8 @@ def prepare_artwork(path: Path, out_dir: Path) -> PreparedArtwork:
     else:
         log.debug("artwork %s: reusing %s", path, digest)
     # Remembered under the stat taken before reading, when that stat is old enough to be trusted
-    # (RACY_NS): any later change, even one during the read, then shows in the stat and is prepared anew.
-    if stamp and now - max(stamp[-2:]) > RACY_NS:
+    # (`filememo.settled`): any later change, even one during the read, then shows in the stat and is prepared anew.
+    if filememo.settled(stamp, now):
         _prepared[memo] = (stamp, prepared)
     return prepared
 
@@ -147,16 +144,6 @@ def _derive(path: Path, data: bytes, prepared: PreparedArtwork) -> None:
     atomic_write(prepared.feed, feed)
     atomic_write(prepared.embed, embeddable(prepared.feed)[1])
     log.debug("artwork %s: wrote %s and %s", path, prepared.feed.name, prepared.embed.name)
-
-
-def _stamp(path: Path) -> tuple[int, ...] | None:
-    """What changes whenever the file's content does: device, inode, size, mtime and ctime (an
-    edit in place moves mtime and ctime, a replacement the inode; ctime cannot be set back)."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def embeddable(path: Path, *, max_px: int = EMBED_PX, max_bytes: int = EMBED_MAX_BYTES) -> tuple[str, bytes]:

@@ -1,0 +1,152 @@
+"""Step 3 of the audio path, the plan's arithmetic: each segment's gain to the target, each
+codec's compensation, whether a limiter is needed and where it sits, and the correction after a
+verified encode. No I/O but the analysis it asks for.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from media_pipeline.audio import ffmpeg
+from media_pipeline.audio.analysis import Analysis, analyse
+from media_pipeline.model import AudioSettings, Loudness, MediaInfo
+
+log = logging.getLogger(__name__)
+
+# Part of every cache key: bump it when a change here alters the audio produced. Webinars have
+# their own (see VIDEO_LIMITER_MARGIN_DB), so a change to them alone leaves audio episodes cached.
+CODE_VERSION = "normalise-1"
+VIDEO_CODE_VERSION = "normalise-video-2"
+
+# Lossy encoders move the numbers (measured on speech, 2-core machine, ffmpeg 9): LAME at 128k
+# lowers integrated loudness by about 0.4 LU, ffmpeg's AAC by about 0.2 LU. Aim that much higher.
+CODEC_COMPENSATION_LU = {"mp3": 0.4, "aac": 0.2}
+# Encoders also raise the true peak above the limiter's sample-peak ceiling (AAC most), so the
+# limiter is set this far below the show's true-peak ceiling.
+LIMITER_MARGIN_DB = {"mp3": 1.5, "aac": 1.8}
+# A webinar's sound has been through a lossy codec once already, and its encoded true peaks
+# overshoot more (60 minutes measured -1.0 dBTP with the margins above): 0.3 dB more, and the two
+# chosen so that trim minus limit is the same for both codecs, which lets one limiter serve the
+# MP4's AAC and the MP3 (they differ by a linear gain after it: half the limiting work).
+VIDEO_LIMITER_MARGIN_DB = {"mp3": 1.8, "aac": 2.0}
+# The analysis pass reads sample peaks (a third of the cost of 4x oversampled true peak); between
+# samples speech peaks rise up to about this much, so the limiter is engaged this early.
+INTERSAMPLE_MARGIN_DB = 1.0
+# limiter_loss(): a first guess of the loudness lost to limiting, which grows with the square of
+# the excess (fitted on speech); calibrate() then measures the real loss.
+LIMITER_LOSS_PER_DB2 = 0.025
+LIMITER_LOSS_CAP_LU = 2.0
+# A verified result further than this from the target is encoded once more with the correction.
+RETRY_LU = 0.3
+# The lowest limit ffmpeg's alimiter accepts (0.0625 linear).
+LIMITER_FLOOR_DB = -24.0
+
+@dataclass(frozen=True)
+class Segment:
+    """One input of the published programme: the recording, or an intro/outro clip."""
+
+    path: Path
+    analysis: Analysis
+    gain_db: float  # brings this segment to the target on its own
+    prepared: bool = False  # `path` is a kept sample: already prefiltered and sampled
+
+
+@dataclass(frozen=True)
+class Branch:
+    """One encoded output of the graph: its codec and its final gain and limiter settings."""
+
+    codec: str  # "mp3" or "aac"
+    trim_db: float  # added to every segment's gain: codec compensation plus any correction
+    limiter_db: float | None  # sample-peak ceiling of the limiter, or None: no limiter needed
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything the encode pass needs to turn the inputs into the published programme."""
+
+    segments: tuple[Segment, ...]  # intro?, main, outro?
+    main_index: int
+    settings: AudioSettings
+    video: bool = False  # a webinar: its own limiter margins
+
+    @property
+    def main(self) -> Segment:
+        return self.segments[self.main_index]
+
+    def branch(self, codec: str) -> Branch:
+        """The gain and limiter for one codec, before any verification."""
+        trim = CODEC_COMPENSATION_LU[codec]
+        ceiling = self.settings.true_peak_db
+        loudest_peak = max(s.gain_db + s.analysis.sample_peak for s in self.segments) + trim
+        if loudest_peak <= ceiling - INTERSAMPLE_MARGIN_DB:
+            return Branch(codec, trim, None)
+        # EBU R128: true peak at most the ceiling; alimiter limits sample peaks, so it sits lower.
+        limit = max(ceiling - self.limiter_margin(codec), LIMITER_FLOOR_DB)
+        return Branch(codec, trim + limiter_loss(loudest_peak - limit), limit)
+
+    def limiter_margin(self, codec: str) -> float:
+        return (VIDEO_LIMITER_MARGIN_DB if self.video else LIMITER_MARGIN_DB)[codec]
+
+    def duration(self, info: MediaInfo, clip_durations: tuple[float, ...] = ()) -> float:
+        end = self.main.analysis.end if self.main.analysis.end is not None else info.duration
+        return max(0.0, end - self.main.analysis.start) + sum(clip_durations)
+
+
+def plan(info: MediaInfo, settings: AudioSettings, *, video: bool = False,
+         progress: ffmpeg.Progress | None = None, sample_dir: Path | None = None) -> Plan:
+    """Analyse the recording and the intro/outro clips and decide each one's gain.
+
+    Video keeps its timing: no silence trim and no clips, so the copied picture stays in sync.
+    `sample_dir`: where the analysis keeps the calibration's sample of the recording (see `analyse`).
+    """
+    main = analyse(info.path, settings, trim=settings.trim_silence and not video, duration=info.duration,
+                   level=True, progress=progress, sample_dir=sample_dir)
+    segments = [Segment(info.path, main, settings.target_lufs - main.integrated)]
+    main_index = 0
+    if not video:
+        for role, clip in (("intro", settings.intro), ("outro", settings.outro)):
+            if clip is None:
+                continue
+            found = analyse(clip, settings)
+            segment = Segment(Path(clip), found, settings.target_lufs - found.loudness.integrated)
+            if role == "intro":
+                segments.insert(0, segment)
+                main_index = 1
+            else:
+                segments.append(segment)
+    result = Plan(tuple(segments), main_index, settings, video)
+    log.info("plan for %s: gain %+.1f dB to reach %.1f LUFS", info.path, result.main.gain_db, settings.target_lufs)
+    return result
+
+
+def limiter_loss(excess_db: float) -> float:
+    """Integrated loudness (LU) the limiter takes away when peaks exceed its limit by `excess_db`.
+
+    Fitted on speech (ffmpeg's alimiter, 5 ms attack, 50 ms release): about 0.3 LU at 3.7 dB of
+    excess, 0.9 at 5.7, 1.8 at 7.7. The make-up gain raises the peaks again, so it is iterated.
+    Real recordings differ; the verification measurement catches what this misses.
+    """
+    loss = 0.0
+    for _ in range(6):
+        loss = min(LIMITER_LOSS_CAP_LU, LIMITER_LOSS_PER_DB2 * max(0.0, excess_db + loss) ** 2)
+    return loss
+
+
+def corrected(branch: Branch, measured: Loudness, settings: AudioSettings) -> Branch:
+    """The branch for a second encode, from what the first one measured on its encoded output."""
+    correction = settings.target_lufs - measured.integrated
+    over = measured.true_peak - settings.true_peak_db
+    limit = branch.limiter_db
+    if over > 0:
+        start = limit if limit is not None else settings.true_peak_db - LIMITER_MARGIN_DB[branch.codec]
+        limit = max(start - over - 0.3, LIMITER_FLOOR_DB)
+    return Branch(branch.codec, branch.trim_db + correction, limit)
+
+
+def within(measured: Loudness, settings: AudioSettings, tolerance: float | None = None) -> bool:
+    """EBU R128 compliance as the show sets it: integrated within tolerance, true peak at the ceiling."""
+    tolerance = settings.tolerance_lu if tolerance is None else tolerance
+    return (abs(measured.integrated - settings.target_lufs) <= tolerance
+            and measured.true_peak <= settings.true_peak_db)
