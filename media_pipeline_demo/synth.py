@@ -160,3 +160,50 @@ def badly_levelled(path: str | os.PathLike, seconds: float = 120.0, *, level_luf
                     f"[0:a]volume={gain:.3f}dB[v];[v][1:a]amerge=inputs=2,pan=mono|c0=c0+c1",
                     "-ac", str(channels), "-c:a", "pcm_s16le", "-y", path], what=path)
     return path
+
+
+def adversarial(path: str | os.PathLike, seconds: float = 180.0, *, loop: float | None = None,
+                level_lufs: float = -28.0, channels: int = 2, sample_rate: int = 48000, seed: int = 3) -> Path:
+    """Badly levelled speech that no even sample represents: two voices (the second darker and
+    6 dB down, taking turns at uneven lengths), a passage 8 dB loud at 15-22 % of the programme and
+    one 10 dB quiet at 45-58 %, over a noise floor at -62 dBFS with mains hum (50 Hz and its
+    harmonics), at `level_lufs` (loudness range about 20 LU).
+
+    With `loop`, the programme is `loop` seconds long and repeats until `seconds` (a file made by
+    looping a shorter one: its level changes repeat with that period). A `.wav` is 16-bit PCM; an
+    `.mp4` is a webinar (slides as H.264 at 10 fps, the sound as AAC at 128k).
+    """
+    path = Path(path)
+    _require()
+    period = loop or seconds
+    # who speaks when: turns of 11, 17, 7 and 23 s (a 58 s cycle that no round period divides)
+    turns = "if(lt(mod(t,58),11),0,if(lt(mod(t,58),28),1,if(lt(mod(t,58),35),0,1)))"
+    level = (f"if(between(t,{0.15 * period:.3f},{0.22 * period:.3f}),{10 ** (8 / 20):.4f},"
+             f"if(between(t,{0.45 * period:.3f},{0.58 * period:.3f}),{10 ** (-10 / 20):.4f},1))")
+    first = f"{speech_source(period, sample_rate=sample_rate, seed=seed)},volume='(1-{turns})*{level}':eval=frame"
+    second = (f"{speech_source(period, sample_rate=sample_rate, seed=seed + 1)},lowpass=f=2400,"
+              f"volume='{turns}*0.5*{level}':eval=frame")
+    floor = (f"anoisesrc=color=pink:sample_rate={sample_rate}:amplitude=1:seed={seed + 2}:duration={period},"
+             "volume=-62dB")
+    hum = (f"sine=f=50:sample_rate={sample_rate}:duration={period},volume=-64dB[h1];"
+           f"sine=f=150:sample_rate={sample_rate}:duration={period},volume=-70dB[h3];"
+           "[h1][h3]amix=inputs=2:normalize=0")
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=".synth-") as tmp:
+        voices = Path(tmp) / "voices.wav"
+        ffmpeg.run(["-f", "lavfi", "-i", first, "-f", "lavfi", "-i", second, "-filter_complex",
+                    "[0:a][1:a]amix=inputs=2:normalize=0", "-c:a", "pcm_f32le", "-y", voices], what=path, writes=voices)
+        gain = level_lufs - loudness.measure(voices).integrated
+        once = Path(tmp) / "once.wav"
+        ffmpeg.run(["-i", voices, "-f", "lavfi", "-i", floor, "-filter_complex",
+                    f"[0:a]volume={gain:.3f}dB[v];{hum}[hum];[v][1:a][hum]amix=inputs=3:normalize=0",
+                    "-ac", str(channels), "-c:a", "pcm_s16le", "-y", once], what=path, writes=once)
+        looped = ["-stream_loop", "-1", "-i", once, "-t", f"{seconds:.3f}"]
+        with replacing(path) as out:
+            if path.suffix.lower() == ".wav":
+                ffmpeg.run([*looped, "-c:a", "copy", "-y", "-f", "wav", out], what=path, writes=out)
+            else:
+                ffmpeg.run(["-f", "lavfi", "-i", f"testsrc2=size=640x360:rate=10:duration={seconds:.3f}", *looped,
+                            "-map", "0:v", "-map", "1:a", "-c:v", "libx264", "-preset", "ultrafast",
+                            "-pix_fmt", "yuv420p", "-g", "20", "-c:a", "aac", "-b:a", "128k", "-shortest",
+                            "-movflags", "+faststart", "-y", "-f", "mp4", out], what=path, writes=out)
+    return path

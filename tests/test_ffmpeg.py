@@ -81,32 +81,6 @@ def test_a_failure_that_is_not_the_writing_names_what_was_worked_on(tmp_path):
     assert str(caught.value).startswith(f"{source}: ffmpeg failed: ") and "No such file" in str(caught.value)
 
 
-def test_a_size_limit_while_the_analysis_keeps_its_sample_names_the_sample(tmp_path):
-    source = tmp_path / "speech.wav"
-    synth.speech(source, 200.0, level_lufs=-28.0)  # 200 s: a 30 s sample of 23 MB, past the limit below
-    kept = tmp_path / "kept"
-    kept.mkdir()
-    script = textwrap.dedent(f"""\
-        from pathlib import Path
-        from media_pipeline.audio import analysis
-        from media_pipeline.errors import FFmpegError
-        from media_pipeline.model import AudioSettings
-        from media_pipeline.audio.probe import probe
-        info = probe(Path({str(source)!r}))
-        try:
-            analysis.analyse(info.path, AudioSettings(), duration=info.duration, sample_dir=Path({str(kept)!r}))
-        except FFmpegError as exc:
-            print(exc)
-        """)
-
-    def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (4 * 1024 * 1024, resource.RLIM_INFINITY))
-
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=child_env(),
-                          preexec_fn=limit, timeout=120)
-    assert proc.stdout.strip().startswith(f"{kept / 'sample-0.nut'}: file too large"), (proc.stdout, proc.stderr)
-
-
 def test_a_file_size_limit_says_file_too_large_with_the_path(tmp_path):
     out = tmp_path / "big.wav"
     script = textwrap.dedent(f"""\

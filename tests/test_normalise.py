@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
+import logging
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from media_pipeline.audio import analysis, calibration, encode, ffmpeg, graph, loudness, planning
+from media_pipeline.audio import calibration, encode, ffmpeg, loudness, planning
 from media_pipeline.audio.encode import Output
 from media_pipeline.audio.probe import probe
 from media_pipeline.audio.process import render
@@ -115,20 +115,8 @@ def test_result_outside_tolerance_is_an_error_not_a_pass(tmp_path: Path) -> None
     """A ceiling no limiter can reach under this target: the verification must refuse it."""
     source = synth.speech(tmp_path / "speech.wav", SECONDS, level_lufs=-20.0)
     settings = replace(AudioSettings(), target_lufs=-10.0, true_peak_db=-30.0)
-    with pytest.raises(MediaError, match=r"speech\.wav: result\.mp3 measured .* outside -10 ± 0\.5 LU"):
+    with pytest.raises(MediaError, match=r"speech\.wav: result\.mp3 measured .* outside -10 ± 0\.5 LU.*out of reach"):
         _render(source, tmp_path / "out", settings, kinds=("mp3",))
-
-
-def test_the_calibration_measures_an_evenly_spread_tenth_of_a_long_programme() -> None:
-    assert analysis.calibration_sample(50.0) is None  # at least 30 s: a short clip is measured whole
-    assert analysis.calibration_sample(180.0) == "lt(mod(t\\,18.000)\\,3)"  # 30 s of 3 minutes
-    sample = analysis.calibration_sample(3600.0)
-    assert sample == "lt(mod(t\\,30.000)\\,3)"  # 3 s out of every 30 s
-    settings = AudioSettings()
-    found = analysis.Analysis(Loudness(-28.0, 18.0, -9.0), start=2.0, end=3602.0)
-    the_plan = planning.Plan((planning.Segment(Path("long.wav"), found, 12.0),), 0, settings)
-    text = graph.filter_graph(the_plan, (the_plan.branch("mp3"),), 44100, sample=sample)
-    assert f"aselect={sample},atrim=start=2.000:end=3602.000" in text
 
 
 def test_the_calibrated_gain_balances_the_loss_it_causes() -> None:
@@ -148,40 +136,48 @@ def test_eleven_minutes_reach_the_target_through_the_two_half_calibration(tmp_pa
     assert durations[0] == pytest.approx(660.0, abs=0.2)
 
 
-def _frame_times(path: Path) -> list[float]:
-    """The start time of every audio frame stored in `path`, as stored."""
-    found = ffmpeg.run(["-copyts", "-i", path, "-af", "ashowinfo", "-f", "null", "-"], what=path).stderr
-    return [float(t) for t in re.findall(r"pts_time:(-?[\d.]+)", found)]
+def test_the_calibration_reads_the_whole_programme_so_repeating_level_changes_cannot_hide_from_it(
+        tmp_path: Path, caplog) -> None:
+    """A 30 s recording with a loud passage, looped to 5 minutes: its level changes repeat every
+    30 s, the period a sample of 3 s in every 30 s would have read at the same place of every loop.
+    The calibration measures every second of it, so the first encode lands (no correction)."""
+    source = synth.adversarial(tmp_path / "looped.wav", 300.0, loop=30.0)
+    settings = replace(AudioSettings(), target_lufs=-19.0, channels=1, bitrate_kbps=96)
+    caplog.set_level(logging.INFO, logger="media_pipeline")
+    outputs, measured, _ = _render(source, tmp_path / "out", settings, kinds=("mp3",))
+    calibrations = [r.getMessage() for r in caplog.records if r.getMessage().startswith("limiter calibration")]
+    assert calibrations, "the limiter was not engaged: the recording does not test the calibration"
+    assert not [r for r in caplog.records if r.getMessage().startswith("correcting")]
+    assert abs(measured[0].integrated + 19.0) <= 0.3 and measured[0].true_peak <= -1.0
+    assert independent_loudness(outputs[0].path).integrated == pytest.approx(measured[0].integrated, abs=0.1)
 
 
-@pytest.mark.parametrize("halves", [False, True], ids=["one pass", "two halves"])
-def test_the_sample_the_analysis_keeps_calibrates_as_reading_the_recording_would(tmp_path: Path, monkeypatch,
-                                                                                 halves: bool) -> None:
-    """The calibration reads the sample the analysis pass kept instead of decoding the recording
-    again; levelled, its envelope follows the input's timeline, so the kept sample must carry the
-    input's own timestamps (the second half's too): then the limiter's loss is the same."""
-    if halves:
-        monkeypatch.setattr(analysis, "PARALLEL_ANALYSIS_SECONDS", 60.0)
-    source = synth.badly_levelled(tmp_path / "interview.wav", 150.0, level_lufs=-26.0)
-    settings = AudioSettings(max_loudness_range=8.0)
-    info = probe(source)
-    kept = planning.plan(info, settings, sample_dir=tmp_path)
-    parts = kept.main.analysis.sample
-    assert parts == tuple(tmp_path / f"sample-{k}.nut" for k in range(2 if halves else 1))
-    # 3 s out of every 15 s of the input's own timeline, the second half's from its middle on
-    times = [t for part in parts for t in _frame_times(part)]
-    assert times == sorted(times) and all(t % 15.0 < 3.0 for t in times)
-    assert {int(t // 15.0) for t in times} == set(range(10))
-    read = planning.plan(info, settings)
-    assert read.main.analysis.sample == () and read.main.analysis.levelling is not None
-    assert read.branch("mp3").limiter_db is not None
-    sample = analysis.calibration_sample(info.duration)
-    # the levelled programme after the limiter, and before it (ebur128 prints tenths of an LU, and
-    # the two halves are resampled apart: one tenth apart at most)
-    from_kept = calibration.measure_sample(kept, read.branch("mp3"), sample=sample, workdir=tmp_path)
-    from_source = calibration.measure_sample(read, read.branch("mp3"), sample=sample, workdir=tmp_path)
-    for kept_loudness, source_loudness in zip(from_kept, from_source):
-        assert kept_loudness.integrated == pytest.approx(source_loudness.integrated, abs=0.15)
+def _tries(*steps: tuple[float, float | None, float, float]) -> list:
+    """(trim, limit, measured LUFS, measured dBTP) as the (branch, result) pairs render keeps."""
+    return [(planning.Branch("mp3", trim, limit), Loudness(lufs, 5.0, peak)) for trim, limit, lufs, peak in steps]
+
+
+def test_corrections_take_the_measured_slope_and_stop_where_the_target_is_out_of_reach() -> None:
+    settings = AudioSettings()  # -16 LUFS, -1 dBTP
+    # below the limiter's reach the loudness follows the gain: the error is the step
+    first = planning.corrected(_tries((0.4, -2.5, -16.8, -2.0)), settings)
+    assert first.trim_db == pytest.approx(1.2) and first.limiter_db == -2.5
+    # where the limiter took half of the last step, the next step is twice the error (a secant step)
+    second = planning.corrected(_tries((0.4, -2.5, -16.8, -2.0), (1.2, -2.5, -16.4, -1.8)), settings)
+    assert second.trim_db == pytest.approx(1.2 + 0.4 / 0.5)
+    # over the ceiling the limiter goes down by the overshoot and 0.3 dB more
+    assert planning.corrected(_tries((0.4, -2.5, -16.0, -0.6)), settings).limiter_db == pytest.approx(-3.2)
+    # 2 dB more gain that raised the loudness by 0.1 LU: the limiter takes it all, no gain reaches -16
+    hopeless = _tries((2.0, -2.5, -17.5, -1.2), (4.0, -2.5, -17.4, -1.1))
+    assert not planning.reachable(hopeless, settings) and planning.reachable(hopeless[:1], settings)
+    reason = planning.out_of_reach(hopeless, settings)
+    assert reason.startswith("measured -17.4 LUFS and -1.1 dBTP after encoding, outside -16 ± 0.5 LU")
+    assert "the target is out of reach: +2.0 dB more gain raised the loudness by +0.1 LU" in reason
+    # a result over the ceiling is worse than a quiet one, and then the nearer one wins
+    assert planning.distance(Loudness(-16.0, 5.0, -0.5), settings) > planning.distance(Loudness(-16.4, 5.0, -1.2),
+                                                                                       settings)
+    assert planning.distance(Loudness(-16.1, 5.0, -1.2), settings) < planning.distance(Loudness(-16.4, 5.0, -1.2),
+                                                                                       settings)
 
 
 @pytest.fixture
@@ -236,23 +232,22 @@ def test_an_ffmpeg_that_encodes_on_one_thread_gets_a_run_per_output_with_the_sam
     assert written[True] == written[False]
 
 
-def test_render_calibrates_on_the_kept_sample_and_verifies_at_a_lower_priority(tmp_path: Path, started) -> None:
-    """What `render` starts after the analysis: the calibration reads only the sample the analysis
-    kept (never the recording again) and measures the loudness before the limiter once, and the
-    verifiers run below the encoder's priority."""
+def test_render_calibrates_on_the_whole_programme_and_verifies_at_a_lower_priority(tmp_path: Path, started) -> None:
+    """What `render` starts after the analysis: two calibration runs over the whole recording, at
+    once, measuring the loudness before the limiter once; one encode; the verifiers run below the
+    encoder's priority."""
     source = synth.speech(tmp_path / "speech.wav", 90.0, level_lufs=-28.0)  # quiet: the gain needs the limiter
     outputs, measured, _ = _render(source, tmp_path / "out", AudioSettings(), kinds=("mp3",))
     inputs = [[argv[i + 1] for i, a in enumerate(argv) if a == "-i"] for argv, _ in started]
-    analysis = [k for k, ins in enumerate(inputs) if ins == [str(source)] and "ebur128" in " ".join(started[k][0])]
-    calibration = [k for k, ins in enumerate(inputs) if any(i.endswith(".nut") for i in ins)]
+    metering = [k for k, ins in enumerate(inputs) if ins == [str(source)] and "-filter_complex" not in started[k][0]
+                and "ebur128" in " ".join(started[k][0])]
+    calibration = [k for k, (argv, _) in enumerate(started) if "alimiter" in " ".join(argv) and "libmp3lame" not in argv]
     encode = [k for k, (argv, _) in enumerate(started) if "libmp3lame" in argv]
     verifiers = [k for k, ins in enumerate(inputs) if any("verify" in i for i in ins)]
-    assert len(analysis) == 1 and len(calibration) == 2 and len(encode) == 1 and len(verifiers) == 1
-    assert analysis[0] < min(calibration) and max(calibration) < encode[0]
-    assert all(inputs[k] == [inputs[calibration[0]][0]] and "-copyts" in started[k][0] for k in calibration)
+    assert len(metering) == 1 and len(calibration) == 2 and len(encode) == 1 and len(verifiers) == 1
+    assert metering[0] < min(calibration) and max(calibration) < encode[0]
+    assert all(inputs[k] == [str(source)] and "-copyts" not in started[k][0] for k in calibration)
     # the loudness before the limiter is the same at every gain tried: measured by one run only
     assert sum("ebur128@before" in " ".join(started[k][0]) for k in calibration) == 1
-    # after the analysis, only the encode reads the recording
-    assert [k for k, ins in enumerate(inputs) if str(source) in ins and k > analysis[0]] == encode
     assert [started[k][1] for k in verifiers] == [ffmpeg.BACKGROUND_NICE] and started[encode[0]][1] == 0
     assert abs(measured[0].integrated + 16.0) <= 0.5

@@ -21,14 +21,6 @@ log = logging.getLogger(__name__)
 # Recordings at least this long are analysed as two halves at once, one per core (shorter ones:
 # a second process start-up costs more than the half pass saves).
 PARALLEL_ANALYSIS_SECONDS = 600.0
-# The calibration measures the limiter on a sample of the programme: CALIBRATION_CHUNK_SECONDS out of
-# every period, a tenth of the programme but at least CALIBRATION_MIN_SECONDS of it (speech is
-# uniform enough that the loss on an evenly spread tenth is the loss on the whole; the verification
-# after encoding is exact whatever this estimate misses). Short programmes are measured whole.
-CALIBRATION_CHUNK_SECONDS = 3.0
-CALIBRATION_FRACTION = 0.1
-CALIBRATION_MIN_SECONDS = 30.0
-
 
 @dataclass(frozen=True)
 class Analysis:
@@ -39,9 +31,6 @@ class Analysis:
     end: float | None = None  # where trailing silence starts (None: keep to the end)
     damage: str | None = None  # the decoder's reason when a packet could not be decoded (probe.decoder_damage)
     levelling: levelling.Levelling | None = None  # the speech-levelling envelope, when one is needed
-    # the calibration's sample of this input, kept by the analysis pass (see `analyse`): files of
-    # the prefiltered audio on the input's own timeline, in order; empty: the calibration reads it
-    sample: tuple[Path, ...] = ()
 
     @property
     def sample_peak(self) -> float:
@@ -65,16 +54,11 @@ def prefilter(settings: AudioSettings) -> str:
 
 
 def analyse(path: Path, settings: AudioSettings, *, trim: bool = False, duration: float | None = None,
-            level: bool = False, progress: ffmpeg.Progress | None = None, sample_dir: Path | None = None) -> Analysis:
+            level: bool = False, progress: ffmpeg.Progress | None = None) -> Analysis:
     """One streaming pass: integrated loudness, range and sample peak; leading/trailing silence.
 
     With `level` (and the show's `max_loudness_range`), ebur128 also logs its loudness every
     100 ms, from which the levelling envelope is planned: no extra pass over the audio.
-
-    With `sample_dir`, the same pass also keeps the limiter calibration's sample of the programme
-    there (`calibration_sample`; 32-bit float in NUT, which keeps the input's timestamps for the
-    levelling envelope and the silence trim), so the calibration does not decode the recording a
-    second time: for a webinar's AAC that decode was most of the calibration's time.
     """
     # The encode graph follows the prefilter with `volume`, and how ffmpeg negotiates the stereo to
     # mono downmix depends on the filters after `aformat`: measured on ffmpeg 5.1, a stereo source
@@ -84,20 +68,16 @@ def analyse(path: Path, settings: AudioSettings, *, trim: bool = False, duration
     if trim:
         chain += f",silencedetect=n={settings.silence_threshold_db:g}dB:d={settings.silence_min_seconds:g}"
     level = level and settings.max_loudness_range is not None
-    sample = calibration_sample(duration) if sample_dir is not None else None
-    kept: tuple[Path, ...] = ()
     halves = None if trim or not duration or duration < PARALLEL_ANALYSIS_SECONDS else \
-        _analyse_halves(path, chain, duration, progress, sample, sample_dir)
+        _analyse_halves(path, chain, duration, progress)
     if halves is not None:
-        measured, frames, damage, kept = halves
+        measured, frames, damage = halves
         start, end = 0.0, None
     else:
         framelog = "framelog=info" if level else ffmpeg.ebur128_log()
-        part = sample_dir / "sample-0.nut" if sample and sample_dir else None
         read = _Read()
-        result = ffmpeg.run(["-i", path, *_measuring(chain, f"ebur128=peak=sample:{framelog}", sample, part)],
-                            what=path, duration=duration, progress=progress, writes=part, lines=read)
-        kept = (part,) if part else ()
+        result = ffmpeg.run(["-i", path, *_measuring(chain, f"ebur128=peak=sample:{framelog}")],
+                            what=path, duration=duration, progress=progress, lines=read)
         measured = loudness.parse_summary(result.stderr, path)
         frames = read.frames() if level else None
         start, end = _silence_bounds(read.text(), duration) if trim else (0.0, None)
@@ -111,7 +91,7 @@ def analyse(path: Path, settings: AudioSettings, *, trim: bool = False, duration
         assert settings.max_loudness_range is not None and frames is not None
         envelope = levelling.plan_levelling(frames, measured.integrated, settings.max_loudness_range)
     # The analysis pass decodes every packet anyway: damage is found here at no extra cost.
-    return Analysis(measured, start, end, damage=damage, levelling=envelope, sample=kept)
+    return Analysis(measured, start, end, damage=damage, levelling=envelope)
 
 
 # What an analysis pass reads from the middle of ffmpeg's stderr (the run keeps only its ends):
@@ -139,21 +119,13 @@ class _Read:
         return levelling.parse_frames(self.text())
 
 
-def _measuring(chain: str, meter: str, sample: str | None, part: Path | None, offset: float = 0.0) -> list:
-    """The analysis pass's filters and outputs: `chain` into `meter`; with `part`, also the
-    `sample` of the chain's output into that file, its timestamps moved by `offset` seconds (the
-    second half starts at its seek point) so that they are the input's own."""
-    if part is None or sample is None:
-        return ["-map", "0:a:0", "-vn", "-sn", "-dn", "-af", f"{chain},{meter}", "-f", "null", "-"]
-    shift = f"asetpts=PTS+{offset:.6f}/TB," if offset else ""
-    graph = f"[0:a:0]{chain},asplit=2[m][s];[m]{meter}[measured];[s]{shift}aselect={sample}[sample]"
-    return ["-filter_complex", graph, "-map", "[measured]", "-f", "null", "-",
-            "-map", "[sample]", "-c:a", "pcm_f32le", "-y", "-f", "nut", part]
+def _measuring(chain: str, meter: str) -> list:
+    """The analysis pass's filters and output: `chain` into `meter`, nothing written."""
+    return ["-map", "0:a:0", "-vn", "-sn", "-dn", "-af", f"{chain},{meter}", "-f", "null", "-"]
 
 
 def _analyse_halves(path: Path, chain: str, duration: float, progress: ffmpeg.Progress | None,
-                    sample: str | None = None, sample_dir: Path | None = None,
-                    ) -> tuple[Loudness, levelling.Frames, str | None, tuple[Path, ...]] | None:
+                    ) -> tuple[Loudness, levelling.Frames, str | None] | None:
     """The analysis of a long recording as two halves at once, one per core.
 
     Integrated loudness and range are gated over the whole programme, so they cannot be combined
@@ -163,23 +135,18 @@ def _analyse_halves(path: Path, chain: str, duration: float, progress: ffmpeg.Pr
     example it is all silence); the caller then measures the whole in one pass.
     """
     middle = duration / 2
-    parts = tuple(sample_dir / f"sample-{k}.nut" for k in range(2)) if sample and sample_dir else (None, None)
 
-    def half(seek: float | None, length: float | None, report: ffmpeg.Progress | None,
-             part: Path | None) -> tuple[Loudness, _Read]:
+    def half(seek: float | None, length: float | None, report: ffmpeg.Progress | None) -> tuple[Loudness, _Read]:
         where = ["-ss", f"{seek:.3f}"] if seek else []
         until = ["-t", f"{length:.3f}"] if length else []
         read = _Read()
-        # the seek is exact (audio is decoded from before it), so the offset is the seek point
-        result = ffmpeg.run([*where, *until, "-i", path,
-                             *_measuring(chain, "ebur128=peak=sample:framelog=info", sample, part, seek or 0.0)],
-                            what=path, duration=middle, progress=report, writes=part, lines=read)
+        result = ffmpeg.run([*where, *until, "-i", path, *_measuring(chain, "ebur128=peak=sample:framelog=info")],
+                            what=path, duration=middle, progress=report, lines=read)
         return loudness.parse_summary(result.stderr, path), read
 
     try:
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="analyse") as pool:
-            runs = [pool.submit(half, None, middle, progress, parts[0]),
-                    pool.submit(half, middle, None, None, parts[1])]
+            runs = [pool.submit(half, None, middle, progress), pool.submit(half, middle, None, None)]
             (first, first_read), (second, second_read) = [run.result() for run in runs]
     except MediaError:
         return None
@@ -192,7 +159,7 @@ def _analyse_halves(path: Path, chain: str, duration: float, progress: ffmpeg.Pr
                         true_peak=max(first.true_peak, second.true_peak),
                         threshold=round(levelling.integrated_gate(frames.momentary), 1))
     damage = first_read.damage.found or second_read.damage.found
-    return measured, frames, damage, tuple(p for p in parts if p is not None)
+    return measured, frames, damage
 
 
 _SILENCE_START = re.compile(r"silence_start: (-?[\d.]+)")
@@ -217,14 +184,3 @@ def _silence_bounds(stderr: str, duration: float | None) -> tuple[float, float |
         last_start = max(t for t, kind in events if kind == "start")
         end = last_start + pad
     return start, end
-
-
-def calibration_sample(duration: float | None) -> str | None:
-    """The `aselect` expression for the calibration's sample of a programme, or None: all of it."""
-    if not duration:
-        return None
-    seconds = max(CALIBRATION_MIN_SECONDS, CALIBRATION_FRACTION * duration)
-    if seconds >= duration / 2:
-        return None
-    period = CALIBRATION_CHUNK_SECONDS * duration / seconds
-    return f"lt(mod(t\\,{period:.3f})\\,{CALIBRATION_CHUNK_SECONDS:g})"

@@ -11,14 +11,12 @@ from media_pipeline.audio import ffmpeg, levelling
 from media_pipeline.audio.analysis import prefilter
 from media_pipeline.audio.planning import Branch, Plan
 
-def filter_graph(the_plan: Plan, branches: tuple[Branch, ...], sample_rate: int, *, sample: str | None = None,
+def filter_graph(the_plan: Plan, branches: tuple[Branch, ...], sample_rate: int, *,
                  commands: Mapping[int, Path] | None = None, keep: tuple[int, ...] | None = None) -> str:
     """The -filter_complex text: segments in, gains, concat, split, limiter per branch, `[outN]` out.
 
     Gain is linear (`volume`), so the speech keeps its natural loudness range; the limiter only
-    touches the few peaks the gain would push over the ceiling. `sample` (an `aselect` expression)
-    keeps only part of each input that is not a prepared sample already (for the calibration).
-    `commands` holds the levelling command file of each levelled segment (from `write_commands`):
+    touches the few peaks the gain would push over the ceiling. `commands` holds the levelling command file of each levelled segment (from `write_commands`):
     its envelope runs on the input's own timeline. `keep`: only these branches get an output,
     `[out0]` on in that order, each computed as the graph of all would (a run of its own per
     output gives the very samples one run for all gives).
@@ -28,12 +26,7 @@ def filter_graph(the_plan: Plan, branches: tuple[Branch, ...], sample_rate: int,
     layout = "mono" if the_plan.settings.channels == 1 else "stereo"
     lines, labels = [], []
     for i, segment in enumerate(the_plan.segments):
-        chain = [] if segment.prepared else [pre]
-        if sample and not segment.prepared:
-            # first, so the rest of the chain (the levelling envelope too) runs on the sample
-            # alone; aselect keeps the timestamps, so the envelope's commands and its ramps still
-            # follow the input's own timeline (measured: the same loudness either way, in half the time)
-            chain.append(f"aselect={sample}")
+        chain = [pre]
         if segment.analysis.levelling is not None:
             if not commands or i not in commands:
                 raise ValueError(f"segment {i} is levelled: filter_graph needs its command file")

@@ -17,8 +17,8 @@ log = logging.getLogger(__name__)
 
 # Part of every cache key: bump it when a change here alters the audio produced. Webinars have
 # their own (see VIDEO_LIMITER_MARGIN_DB), so a change to them alone leaves audio episodes cached.
-CODE_VERSION = "normalise-1"
-VIDEO_CODE_VERSION = "normalise-video-2"
+CODE_VERSION = "normalise-2"
+VIDEO_CODE_VERSION = "normalise-video-3"
 
 # Lossy encoders move the numbers (measured on speech, 2-core machine, ffmpeg 9): LAME at 128k
 # lowers integrated loudness by about 0.4 LU, ffmpeg's AAC by about 0.2 LU. Aim that much higher.
@@ -38,8 +38,14 @@ INTERSAMPLE_MARGIN_DB = 1.0
 # the excess (fitted on speech); calibrate() then measures the real loss.
 LIMITER_LOSS_PER_DB2 = 0.025
 LIMITER_LOSS_CAP_LU = 2.0
-# A verified result further than this from the target is encoded once more with the correction.
+# A verified result further than this from the target is encoded once more with the correction,
+# at most MAX_CORRECTIONS times (each keeps the better of its result and the one before), each step
+# at most MAX_STEP_DB; a limiter that gives back less than MIN_SLOPE LU per dB of gain has the
+# target out of reach.
 RETRY_LU = 0.3
+MAX_CORRECTIONS = 2
+MAX_STEP_DB = 6.0
+MIN_SLOPE = 0.1
 # The lowest limit ffmpeg's alimiter accepts (0.0625 linear).
 LIMITER_FLOOR_DB = -24.0
 
@@ -50,7 +56,6 @@ class Segment:
     path: Path
     analysis: Analysis
     gain_db: float  # brings this segment to the target on its own
-    prepared: bool = False  # `path` is a kept sample: already prefiltered and sampled
 
 
 @dataclass(frozen=True)
@@ -95,14 +100,13 @@ class Plan:
 
 
 def plan(info: MediaInfo, settings: AudioSettings, *, video: bool = False,
-         progress: ffmpeg.Progress | None = None, sample_dir: Path | None = None) -> Plan:
+         progress: ffmpeg.Progress | None = None) -> Plan:
     """Analyse the recording and the intro/outro clips and decide each one's gain.
 
     Video keeps its timing: no silence trim and no clips, so the copied picture stays in sync.
-    `sample_dir`: where the analysis keeps the calibration's sample of the recording (see `analyse`).
     """
     main = analyse(info.path, settings, trim=settings.trim_silence and not video, duration=info.duration,
-                   level=True, progress=progress, sample_dir=sample_dir)
+                   level=True, progress=progress)
     segments = [Segment(info.path, main, settings.target_lufs - main.integrated)]
     main_index = 0
     if not video:
@@ -134,15 +138,75 @@ def limiter_loss(excess_db: float) -> float:
     return loss
 
 
-def corrected(branch: Branch, measured: Loudness, settings: AudioSettings) -> Branch:
-    """The branch for a second encode, from what the first one measured on its encoded output."""
-    correction = settings.target_lufs - measured.integrated
+def corrected(tries: list[tuple[Branch, Loudness]], settings: AudioSettings) -> Branch:
+    """The branch for one more encode, from every (branch, measured result) tried so far.
+
+    The first correction adds the measured error to the gain (below the limiter's reach the
+    loudness follows the gain dB for dB). From two tries on, the step is the error divided by the
+    slope the tries measured (a secant step: where the limiter takes part of each extra dB, the
+    loudness rises less than the gain), so the corrections converge. Over the ceiling, the limiter
+    goes down by the overshoot plus 0.3 dB."""
+    branch, measured = tries[-1]
+    error = settings.target_lufs - measured.integrated
+    slope = _slope(tries)
+    step = error / slope if slope is not None else error
     over = measured.true_peak - settings.true_peak_db
     limit = branch.limiter_db
     if over > 0:
         start = limit if limit is not None else settings.true_peak_db - LIMITER_MARGIN_DB[branch.codec]
         limit = max(start - over - 0.3, LIMITER_FLOOR_DB)
-    return Branch(branch.codec, branch.trim_db + correction, limit)
+    return Branch(branch.codec, branch.trim_db + max(-MAX_STEP_DB, min(MAX_STEP_DB, step)), limit)
+
+
+def _slope(tries: list[tuple[Branch, Loudness]]) -> float | None:
+    """LU of loudness per dB of gain between the last two tries at one limit, or None (unknown)."""
+    if len(tries) < 2:
+        return None
+    (b0, m0), (b1, m1) = tries[-2], tries[-1]
+    if b0.limiter_db != b1.limiter_db or abs(b1.trim_db - b0.trim_db) < 0.05:
+        return None
+    return max(MIN_SLOPE, min(1.0, (m1.integrated - m0.integrated) / (b1.trim_db - b0.trim_db)))
+
+
+def reachable(tries: list[tuple[Branch, Loudness]], settings: AudioSettings) -> bool:
+    """False when the target is physically out of reach: under the true-peak ceiling, the limiter
+    takes back (nearly) every further dB of gain, so no gain brings the loudness up to the target
+    (the programme's peaks stand too far above its loudness), or the limiter is at its floor and
+    the peaks are still over the ceiling."""
+    branch, measured = tries[-1]
+    if measured.true_peak > settings.true_peak_db and branch.limiter_db is not None \
+            and branch.limiter_db <= LIMITER_FLOOR_DB:
+        return False
+    if len(tries) >= 2 and measured.integrated < settings.target_lufs:
+        (b0, m0), (b1, m1) = tries[-2], tries[-1]
+        raised = b1.trim_db - b0.trim_db
+        if raised >= 0.5 and (m1.integrated - m0.integrated) / raised < MIN_SLOPE:
+            return False
+    return True
+
+
+def distance(measured: Loudness, settings: AudioSettings) -> tuple[float, float]:
+    """How far a result is from compliance, to compare two encodes of one output: peaks over the
+    ceiling first (a clipped file is worse than a quiet one), then the distance from the target."""
+    return (max(0.0, round(measured.true_peak - settings.true_peak_db, 2)),
+            abs(measured.integrated - settings.target_lufs))
+
+
+def out_of_reach(tries: list[tuple[Branch, Loudness]], settings: AudioSettings) -> str:
+    """Why an output is refused, in words, after every try (the best result first)."""
+    best = min((m for _, m in tries), key=lambda m: distance(m, settings))
+    text = (f"measured {best.integrated:.1f} LUFS and {best.true_peak:.1f} dBTP after encoding, outside "
+            f"{settings.target_lufs:g} ± {settings.tolerance_lu:g} LU with a {settings.true_peak_db:g} dBTP ceiling")
+    if reachable(tries, settings):
+        return f"{text} after {len(tries)} encodes"
+    (b0, m0), (b1, m1) = (tries[-2], tries[-1]) if len(tries) >= 2 else (tries[-1], tries[-1])
+    if len(tries) >= 2 and m1.integrated < settings.target_lufs:
+        return (f"{text}: the target is out of reach: {b1.trim_db - b0.trim_db:+.1f} dB more gain raised the "
+                f"loudness by {m1.integrated - m0.integrated:+.1f} LU, the limiter that keeps the true peaks under "
+                f"the ceiling takes back the rest (the recording's peaks stand too far above its loudness: "
+                f"{best.true_peak - best.integrated:.1f} dB from its peak to its loudness after limiting)")
+    return (f"{text}: the target is out of reach: with the limiter at its floor ({LIMITER_FLOOR_DB:g} dBFS) the "
+            "true peaks are still over the ceiling")
 
 
 def within(measured: Loudness, settings: AudioSettings, tolerance: float | None = None) -> bool:

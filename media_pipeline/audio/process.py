@@ -9,13 +9,14 @@ is probed through the same memo), so no step probes the recording again.
 from __future__ import annotations
 
 import logging
-import tempfile
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
 from media_pipeline.audio import cache, calibration, ffmpeg, planning, stamps
 from media_pipeline.audio.encode import COPY_VIDEO_CODECS, Output, encode
+from media_pipeline.audio.planning import Branch
 from media_pipeline.audio.probe import damaged, describe_damage, probe
 from media_pipeline.errors import MediaError
 from media_pipeline.layout import content_type_for
@@ -109,40 +110,45 @@ def render(info: MediaInfo, settings: AudioSettings, outputs: tuple[Output, ...]
     are not read again). Returns each output's measured loudness and duration. Outside the show's tolerance after the
     correction it is an error: a file that misses the target is never passed on silently.
     """
-    # the calibration's sample, kept by the analysis pass beside the outputs (a cache staging
-    # folder, so a killed run's is swept with it) and removed once the limiter is calibrated
-    with tempfile.TemporaryDirectory(prefix=".sample-", dir=outputs[0].path.parent) as sample_dir:
-        the_plan = planning.plan(info, settings, video=video, progress=_scaled(progress, 0.0, 0.15),
-                                  sample_dir=Path(sample_dir))
-        if the_plan.main.analysis.damage:
-            reason = describe_damage(info.path, the_plan.main.analysis.damage)
-            if not accept_damage:
-                raise damaged(shown or info.path, reason)
-            log.warning("%s: %s; published anyway (accept_damaged_source)", shown or info.path, reason)
-        clip_durations = tuple(probe_clip(s.path).duration for i, s in enumerate(the_plan.segments)
-                               if i != the_plan.main_index)
-        duration = the_plan.duration(info, clip_durations)
-        branches = calibration.calibrate(the_plan, tuple(the_plan.branch(o.codec) for o in outputs), duration=duration,
-                                       progress=_scaled(progress, 0.15, 0.3), workdir=outputs[0].path.parent)
+    the_plan = planning.plan(info, settings, video=video, progress=_scaled(progress, 0.0, 0.15))
+    if the_plan.main.analysis.damage:
+        reason = describe_damage(info.path, the_plan.main.analysis.damage)
+        if not accept_damage:
+            raise damaged(shown or info.path, reason)
+        log.warning("%s: %s; published anyway (accept_damaged_source)", shown or info.path, reason)
+    clip_durations = tuple(probe_clip(s.path).duration for i, s in enumerate(the_plan.segments)
+                           if i != the_plan.main_index)
+    duration = the_plan.duration(info, clip_durations)
+    branches = calibration.calibrate(the_plan, tuple(the_plan.branch(o.codec) for o in outputs), duration=duration,
+                                     progress=_scaled(progress, 0.15, 0.3), workdir=outputs[0].path.parent)
     measured = list(encode(the_plan, outputs, branches, duration=duration, progress=_scaled(progress, 0.3, 1.0)))
     # Aim tighter than the tolerance: one more encode is cheaper than a programme that drifts.
     aim = min(planning.RETRY_LU, settings.tolerance_lu)
-    retry = [i for i, m in enumerate(measured) if not planning.within(m, settings, aim)]
-    if retry:
-        again = tuple(planning.corrected(branches[i], measured[i], settings) for i in retry)
+    tries: dict[int, list[tuple[Branch, Loudness]]] = {i: [(branches[i], m)] for i, m in enumerate(measured)}
+    for _ in range(planning.MAX_CORRECTIONS):
+        retry = [i for i, m in enumerate(measured) if not planning.within(m, settings, aim)
+                 and planning.reachable(tries[i], settings)]
+        if not retry:
+            break
+        again = tuple(planning.corrected(tries[i], settings) for i in retry)
         for i, branch in zip(retry, again):
             log.info("correcting %s: measured %.1f LUFS, %.1f dBTP; gain now %+.2f dB, limiter %s",
                      outputs[i].path.name, measured[i].integrated, measured[i].true_peak, branch.trim_db,
                      "off" if branch.limiter_db is None else f"{branch.limiter_db:.1f} dBFS")
-        fixed = encode(the_plan, tuple(outputs[i] for i in retry), again, duration=duration)
-        for i, m in zip(retry, fixed):
-            measured[i] = m
-    for output, m in zip(outputs, measured):
+        # encoded beside the first, and kept only when it is closer: a correction never makes it worse
+        trial = tuple(replace(outputs[i], path=outputs[i].path.with_name(".retry-" + outputs[i].path.name))
+                      for i in retry)
+        fixed = encode(the_plan, trial, again, duration=duration)
+        for i, branch, out, m in zip(retry, again, trial, fixed):
+            tries[i].append((branch, m))
+            if planning.distance(m, settings) < planning.distance(measured[i], settings):
+                os.replace(out.path, outputs[i].path)
+                measured[i] = m
+            else:
+                out.path.unlink(missing_ok=True)
+    for i, (output, m) in enumerate(zip(outputs, measured)):
         if not planning.within(m, settings):
-            raise MediaError(
-                f"{output.path.name} measured {m.integrated:.1f} LUFS and {m.true_peak:.1f} dBTP after encoding, "
-                f"outside {settings.target_lufs:g} ± {settings.tolerance_lu:g} LU with a {settings.true_peak_db:g} "
-                "dBTP ceiling", path=info.path)
+            raise MediaError(f"{output.path.name} {planning.out_of_reach(tries[i], settings)}", path=info.path)
         log.info("%s: %.1f LUFS, range %.1f LU, true peak %.1f dBTP", output.path.name, m.integrated, m.lra,
                  m.true_peak)
     durations = tuple(probe(o.path).duration for o in outputs)
