@@ -8,6 +8,11 @@ ffmpeg binary, target (-16 LUFS, -1 dBTP), bitrate (128k) and sample rate (48 kH
   webinar    an MP4 (H.264 slides, AAC speech at -27 LUFS) to an MP4 (video copied, AAC) and an MP3:
              media-pipeline (both in one run), ffmpeg-normalize (two runs: MP4, then MP3),
              bare AAC re-encode with the video copied (the floor: one encode, no normalising)
+  podcast    `synth.adversarial` (repeating level changes, loud and quiet passages, noise and hum,
+             -28 LUFS; looped from 3 minutes up to 20) to a mono -19 LUFS MP3 at 96k, against one
+             bare ffmpeg run writing the same (`-ac 1 -ar 44100 -c:a libmp3lame -b:a 96k`)
+  hard-webinar  the same sound as a webinar, -16 LUFS, to an MP4 (video copied, AAC 128k) and an MP3
+             128k, against one bare run writing both; each reports its encodes per rendition
   levelling  a badly levelled recording (every other 30 s passage 10 dB down, pauses of room tone)
              to MP3 with `max_loudness_range` (default 8 LU): media-pipeline levelled, and the bare
              WAV to MP3 transcode
@@ -45,22 +50,40 @@ sys.path.insert(0, str(ROOT))
 from media_pipeline.audio import ffmpeg, loudness  # noqa: E402
 from media_pipeline_demo import synth  # noqa: E402
 
-SCENARIOS = ("wav", "webinar", "levelling")
+SCENARIOS = ("wav", "webinar", "levelling", "podcast", "hard-webinar")
+# The adversarial scenarios (`synth.adversarial`: repeating level changes, a long loud and a long
+# quiet passage, noise floor and hum, -28 LUFS), as the issue's table: a mono podcast show at
+# -19 LUFS (MP3 96k, 44.1 kHz) and a webinar at -16 LUFS (AAC 128k in MP4 plus MP3 128k). Up to 20
+# minutes the recording is a 3-minute programme looped; longer ones are one programme.
+ADVERSARIAL = {"podcast": {"target": -19.0, "channels": 1, "bitrate": 96, "rate": 44100},
+               "hard-webinar": {"target": -16.0, "channels": 2, "bitrate": 128, "rate": 44100}}
 
 
 def run_pipeline(source: Path, out: Path, target: float, ceiling: float, bitrate: int, sample_rate: int,
-                 max_range: float | None) -> None:
+                 max_range: float | None, channels: int = 2) -> None:
     """The media-pipeline contender: what `process` does to an episode, without the cache.
 
-    An MP4 output path means a webinar: the MP4 (video copied) and an MP3 beside it.
+    An MP4 output path means a webinar: the MP4 (video copied) and an MP3 beside it. The encode
+    runs per rendition are counted at the ffmpeg runner and written beside the output
+    (`OUT.encodes.json`).
     """
     from media_pipeline.audio.encode import Output
     from media_pipeline.audio.probe import probe
     from media_pipeline.audio.process import render
     from media_pipeline.model import AudioSettings
 
+    encodes = {"aac": 0, "libmp3lame": 0}
+    popen = ffmpeg.popen
+
+    def counting(argv, **kwargs):
+        for a, b in zip(argv, argv[1:]):
+            if a == "-c:a" and b in encodes:
+                encodes[b] += 1
+        return popen(argv, **kwargs)
+
+    ffmpeg.popen = counting
     settings = AudioSettings(target_lufs=target, true_peak_db=ceiling, bitrate_kbps=bitrate, sample_rate=sample_rate,
-                             video_audio_bitrate_kbps=bitrate, max_loudness_range=max_range)
+                             video_audio_bitrate_kbps=bitrate, max_loudness_range=max_range, channels=channels)
     info = probe(source)
     if out.suffix == ".mp4":
         # the source's video codec, as `process` passes it: H.264 is copied, anything else re-encoded
@@ -69,6 +92,7 @@ def run_pipeline(source: Path, out: Path, target: float, ceiling: float, bitrate
     else:
         outputs = (Output(out, "mp3", bitrate),)
     render(info, settings, outputs, video=info.has_video)
+    out.with_suffix(".encodes.json").write_text(json.dumps(encodes))
 
 
 def _wrapped(argvs: list[list[str]], env: dict[str, str] | None = None) -> dict:
@@ -129,6 +153,41 @@ def _contenders(scenario: str, source: Path, work: Path, args: argparse.Namespac
                                           *rate, "-y", str(work / f"{tag}-bare.mp3")]],
                                "outputs": [work / f"{tag}-bare.mp3"], "floor": True},
         }
+    if scenario in ADVERSARIAL:
+        a = ADVERSARIAL[scenario]
+        ours = ["--target", str(a["target"]), "--ceiling", str(args.ceiling), "--bitrate", str(a["bitrate"]),
+                "--channels", str(a["channels"]), "--rate", str(a["rate"])]
+        fn_common = ["-t", str(a["target"]), "-tp", str(args.ceiling), "-ar", str(a["rate"]), "-f", "-q"]
+        if scenario == "podcast":
+            out = work / f"{tag}-mp.mp3"
+            mono = ["-ac", "1", "-ar", str(a["rate"]), "-c:a", "libmp3lame", "-b:a", f"{a['bitrate']}k"]
+            return {
+                "media-pipeline": {"argvs": [[sys.executable, __file__, *ours, "--run-pipeline", str(source), str(out)]],
+                                   "outputs": [out], "target": a["target"]},
+                "ffmpeg-normalize": {"argvs": [[fn, str(source), "-o", str(work / f"{tag}-fn.mp3"), "-c:a", "libmp3lame",
+                                                "-b:a", f"{a['bitrate']}k", "-e=-ac 1", *fn_common]],
+                                     "env": fn_env, "outputs": [work / f"{tag}-fn.mp3"], "normalize": True,
+                                     "target": a["target"]},
+                "bare": {"argvs": [[*quiet, "-i", str(source), *mono, "-y", str(work / f"{tag}-bare.mp3")]],
+                         "outputs": [work / f"{tag}-bare.mp3"], "floor": True},
+            }
+        mp4, mp3 = work / f"{tag}-mp.mp4", work / f"{tag}-mp.mp3"
+        bare4, bare3 = work / f"{tag}-bare.mp4", work / f"{tag}-bare.mp3"
+        return {
+            "media-pipeline": {"argvs": [[sys.executable, __file__, *ours, "--run-pipeline", str(source), str(mp4)]],
+                               "outputs": [mp4, mp3], "target": a["target"]},
+            "ffmpeg-normalize": {"argvs": [[fn, str(source), "-o", str(work / f"{tag}-fn.mp4"), "-c:a", "aac",
+                                            "-b:a", "128k", *fn_common],
+                                           [fn, str(source), "-o", str(work / f"{tag}-fn.mp3"), "-vn", "-c:a",
+                                            "libmp3lame", "-b:a", "128k", *fn_common]],
+                                 "env": fn_env, "outputs": [work / f"{tag}-fn.mp4", work / f"{tag}-fn.mp3"],
+                                 "normalize": True, "target": a["target"]},
+            # one run writing the same outputs: the MP4 (video copied, AAC) and the MP3
+            "bare": {"argvs": [[*quiet, "-i", str(source), "-map", "0:v:0", "-map", "0:a:0", "-c:v", "copy",
+                                "-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart", "-y", str(bare4),
+                                "-map", "0:a:0", "-c:a", "libmp3lame", "-b:a", "128k", "-y", str(bare3)]],
+                     "outputs": [bare4, bare3], "floor": True},
+        }
     if scenario == "webinar":
         mp4, mp3 = work / f"{tag}-mp.mp4", work / f"{tag}-mp.mp3"
         return {
@@ -158,10 +217,14 @@ def _contenders(scenario: str, source: Path, work: Path, args: argparse.Namespac
 def _source(scenario: str, minutes: float, folder: Path) -> Path:
     """The generated recording for a scenario, reused when `folder` (--media) has it already."""
     seconds = minutes * 60
-    name = {"wav": "speech", "webinar": "webinar", "levelling": "levelling"}[scenario]
-    path = folder / f"{name}-{minutes:g}.{'mp4' if scenario == 'webinar' else 'wav'}"
+    name = {"wav": "speech", "webinar": "webinar", "levelling": "levelling", "podcast": "adversarial",
+            "hard-webinar": "adversarial"}[scenario]
+    video = scenario in ("webinar", "hard-webinar")
+    path = folder / f"{name}-{minutes:g}.{'mp4' if video else 'wav'}"
     if path.exists():
         return path
+    if scenario in ADVERSARIAL:
+        return synth.adversarial(path, seconds, loop=180.0 if 3 < minutes <= 20 else None)
     if scenario == "wav":
         return synth.speech(path, seconds, level_lufs=-28.0, channels=2, sample_rate=48000)
     if scenario == "webinar":
@@ -195,8 +258,11 @@ def bench(work: Path, args: argparse.Namespace) -> dict:
                 if not runs[name]:  # ffmpeg-normalize with --normalize-rounds 0
                     continue
                 walls = [r["wall"] for r in runs[name]]
-                outputs = [_check(p, args, levelled=c.get("levelled", False), floor=c.get("floor", False))
-                           for p in c["outputs"]]
+                outputs = [_check(p, args, levelled=c.get("levelled", False), floor=c.get("floor", False),
+                                  target=c.get("target", args.target)) for p in c["outputs"]]
+                counted = c["outputs"][0].with_suffix(".encodes.json")
+                if counted.exists():  # media-pipeline's encode runs per rendition, from its last round
+                    outputs[0]["encodes"] = json.loads(counted.read_text())
                 results[name] = {"walls": walls, "median": statistics.median(walls),
                                  "tree_mb": max(r["tree_mb"] for r in runs[name]),
                                  "tree_pss_mb": max((r["tree_pss_mb"] or 0.0) for r in runs[name]) or None,
@@ -215,9 +281,9 @@ def bench(work: Path, args: argparse.Namespace) -> dict:
     return report
 
 
-def _check(path: Path, args: argparse.Namespace, *, levelled: bool, floor: bool) -> dict:
+def _check(path: Path, args: argparse.Namespace, *, levelled: bool, floor: bool, target: float) -> dict:
     measured = loudness.measure(path)
-    ok = abs(measured.integrated - args.target) <= 0.5 and measured.true_peak <= args.ceiling
+    ok = abs(measured.integrated - target) <= 0.5 and measured.true_peak <= args.ceiling
     if levelled:
         ok = ok and measured.lra <= args.max_range
     return {"file": path.name, **loudness.as_dict(measured), "margin_db": args.ceiling - measured.true_peak,
@@ -232,7 +298,8 @@ def _print(scenario: str, minutes: float, results: dict, ratios: dict, args: arg
         for o in r["outputs"]:
             verdict = {None: "(not normalised)", True: "ok", False: "OUTSIDE"}[o["ok"]]
             print(f"    {o['file']:32s} {o['integrated']:6.1f} LUFS  LRA {o['lra']:4.1f} LU  {o['true_peak']:5.1f} dBTP"
-                  f"  margin {o['margin_db']:+.1f} dB  {verdict}")
+                  f"  margin {o['margin_db']:+.1f} dB  {verdict}"
+                  + (f"  encodes {o['encodes']}" if "encodes" in o else ""))
     print(f"ratios of medians ({scenario}, {minutes:g} min): " + ", ".join(f"{k} {v:.2f}" for k, v in ratios.items()))
 
 
@@ -251,11 +318,13 @@ def main() -> None:
     parser.add_argument("--media", type=Path, help="keep the generated recordings here and reuse them")
     parser.add_argument("--json", type=Path, help="also write the results as JSON to this file")
     parser.add_argument("--run-pipeline", nargs=2, metavar=("SOURCE", "OUT"), help=argparse.SUPPRESS)
+    parser.add_argument("--channels", type=int, default=2, help=argparse.SUPPRESS)
+    parser.add_argument("--rate", type=int, default=48000, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run_pipeline:
         max_range = args.max_range if "--max-range" in sys.argv else None
         run_pipeline(Path(args.run_pipeline[0]), Path(args.run_pipeline[1]), args.target, args.ceiling, args.bitrate,
-                     48000, max_range)
+                     args.rate, max_range, args.channels)
         return
     if args.normalize_rounds is None:
         args.normalize_rounds = args.rounds
