@@ -91,12 +91,12 @@ def audibility(ws: Workspace, show: Show, episode: Episode, duration: float | No
     below the absolute gate (-70 LUFS) through the show's own analysis chain (high-pass, channels)
     as publishing's analysis pass measures it. Decoded once per recording and settings: the answer
     is kept in the build cache's stamps until the file changes."""
-    from media_pipeline.audio import ffmpeg, loudness, normalise, stamps
+    from media_pipeline.audio import analysis, ffmpeg, loudness, stamps
 
     if duration is not None and duration < MEASURABLE_SECONDS:
         return (f"is {duration:.3f} s long, too short to measure its loudness: EBU R128 measures 400 ms "
                 f"blocks, so a recording needs at least {MEASURABLE_SECONDS:g} s")
-    chain = normalise.prefilter(show.audio) + ",volume=0dB:precision=float"
+    chain = analysis.prefilter(show.audio) + ",volume=0dB:precision=float"
 
     def measure() -> str | None:
         result = ffmpeg.run(["-i", episode.source, "-map", "0:a:0", "-vn", "-sn", "-dn", "-af",
