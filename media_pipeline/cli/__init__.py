@@ -15,7 +15,11 @@ import click
 
 from media_pipeline import __version__
 from media_pipeline.audio import ffmpeg
-from media_pipeline.cli._common import CONTEXT_SETTINGS, setup_logging
+from media_pipeline.cli import (
+    check, completion, feed, import_feed, loudness, new, notify, process, publish, release_due, serve, stats, tags,
+    transcribe, unpublish,
+)
+from media_pipeline.cli._common import CONTEXT_SETTINGS, Group, error_lines, remember_settings
 from media_pipeline.errors import PipelineError
 from media_pipeline.util.redact import redact
 
@@ -54,51 +58,29 @@ def _quiet_stdout() -> None:
         pass
 
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+@click.group(cls=Group, context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, prog_name="media-pipeline")
-@click.option("--root", type=click.Path(file_okay=False, exists=True), default=None,
-              help="Workspace folder (holds media-pipeline.toml). Default: found from here upwards.")
-@click.option("-v", "--verbose", count=True, help="More detail on stderr; twice shows every ffmpeg command.")
-@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
-@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="json writes one JSON object per log line, for log collectors.")
 @click.pass_context
-def cli(ctx: click.Context, root: str | None, verbose: int, quiet: bool, log_format: str) -> None:
+def cli(ctx: click.Context, root: str | None, verbose: int, quiet: bool, log_format: str, json_: bool) -> None:
     """Publish podcast episodes and webinar recordings: loudness-normalise, encode, tag,
     upload, and rebuild the shows' RSS feeds.
 
     Run the commands inside a workspace, a folder with media-pipeline.toml, feeds/ and
-    episodes/. Each command's --help shows an example.
+    episodes/. Each command's --help shows an example. The options below are accepted after
+    the command's name too.
 
     \b
     Example:
         media-pipeline check
         media-pipeline publish --all
     """
-    setup_logging(verbose, quiet, log_format)
-    ctx.ensure_object(dict)
-    ctx.obj.update(root=root, verbose=verbose, quiet=quiet)
-
-
-# The commands that run ffmpeg: the chosen binary is checked before they start (once per process),
-# so one that lacks what the pipeline uses is refused before any work.
-NEEDS_FFMPEG = {"publish", "process", "loudness", "tags", "import"}
-
-
-def _check_ffmpeg_first(ctx: click.Context) -> None:
-    rest = [*getattr(ctx, "_protected_args", ()), *ctx.args]  # the command and its arguments
-    if rest and rest[0] in NEEDS_FFMPEG and not set(rest) & set(CONTEXT_SETTINGS["help_option_names"]):
-        ffmpeg.binary()
+    remember_settings(ctx, root, verbose, quiet, log_format, json_)
 
 
 # Every command, in one place: a command is a module of this package and one line here.
-from media_pipeline.cli import (  # noqa: E402  (the modules need the group's settings above)
-    check, feed, import_feed, loudness, new, notify, process, publish, release_due, serve, stats, tags,
-    transcribe, unpublish,
-)
-
 COMMANDS = [
     check.check,
+    completion.completion,
     feed.feed_cmd,
     import_feed.import_command,
     loudness.loudness_command,
@@ -136,10 +118,11 @@ def run(args: list[str] | None = None, *, handle_signals: bool = True) -> int:
 
 
 def _run(args: list[str] | None) -> int:
+    if instruction := os.environ.get(completion.COMPLETE_VAR):  # the shell asks (`completion --help`)
+        return completion.answer(cli, instruction)
     try:
         # what cli.main does, without its handler that turns a closed stdout into exit 1
-        with cli.make_context("media-pipeline", sys.argv[1:] if args is None else list(args)) as ctx:
-            _check_ffmpeg_first(ctx)
+        with cli.make_context(completion.PROG_NAME, sys.argv[1:] if args is None else list(args)) as ctx:
             code = cli.invoke(ctx)
         sys.stdout.flush()
     except click.exceptions.Exit as exc:  # --help, --version
@@ -159,7 +142,7 @@ def _run(args: list[str] | None) -> int:
         exc.show()
         return exc.exit_code
     except PipelineError as exc:
-        for line in str(exc).splitlines():
+        for line in error_lines(exc):
             click.echo(redact(f"error: {line}"), err=True)
         return 1
     except SystemExit:
@@ -174,10 +157,9 @@ def _unexpected(exc: Exception) -> None:
     """One line for an exception outside the error family (a failure nobody foresaw); the
     traceback only with --verbose: no traceback ever reaches a user unasked."""
     log.info("the traceback of the unexpected error:", exc_info=exc)  # with --verbose, redacted like every log line
-    text = " ".join(str(exc).split()) or "no details"
     shown = logging.getLogger("media_pipeline").isEnabledFor(logging.INFO)
     hint = "" if shown else "; run again with --verbose to see the traceback"
-    click.echo(redact(f"error: unexpected {type(exc).__name__}: {text[:300]}{hint}"), err=True)
+    click.echo(redact(f"error: {error_lines(exc)[0]}{hint}"), err=True)
 
 
 def main() -> None:

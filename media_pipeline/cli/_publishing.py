@@ -3,14 +3,13 @@ that follow a run, and the failure list a batch ends with."""
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import click
 
-from media_pipeline.cli._common import echo
+from media_pipeline.cli._common import report
 from media_pipeline.config.load import load_catalog
 from media_pipeline.config.times import localize
 from media_pipeline.errors import ValidationError
@@ -44,25 +43,24 @@ def now(ws: Workspace, given: datetime | None) -> datetime:
     return localize(given, ZoneInfo(ws.timezone)) if given else datetime.now(timezone.utc)
 
 
-def emit(ctx: click.Context, message: str, **fields) -> None:
-    """One result line on stdout: text, or a JSON object with --log-format json."""
-    if ctx.find_root().params.get("log_format") == "json":
-        echo(json.dumps({"message": message, **fields}, ensure_ascii=False, default=str))
-    else:
-        echo(message)
+def emit(ctx: click.Context, message: str, *, into: str | None, **fields) -> None:
+    """One result: a line on stdout (a JSON object per line with --log-format json, as these
+    commands always printed it), or an entry of the document's list `into` with --json."""
+    report(ctx, json_lines=True).line(message, into=into, **fields)
 
 
 def notify(ctx: click.Context, ws: Workspace, catalog: Catalog, shows: list[str] | None, *, now: datetime,
            dry_run: bool, enabled: bool, upcoming: list[str] = ()) -> None:
     """After the library call: what the run's shows owe their hubs, podping and chat channels
     (docs/notifications.md). A failed notification is one warning line, never a failed command."""
+    report(ctx).lists("notifications")
     if not enabled:
         return
-    report = notifying.after_run(ws, catalog, shows, now=now, dry_run=dry_run, upcoming=upcoming)
-    for line in report.planned:
-        emit(ctx, f"would notify {line}", notify=line, dry_run=True)
-    for line in report.sent:
-        emit(ctx, f"notified {line}", notify=line)
+    done = notifying.after_run(ws, catalog, shows, now=now, dry_run=dry_run, upcoming=upcoming)
+    for line in done.planned:
+        emit(ctx, f"would notify {line}", into="notifications", notify=line, dry_run=True)
+    for line in done.sent:
+        emit(ctx, f"notified {line}", into="notifications", notify=line)
 
 
 def load_checked(ws: Workspace, shows: list[str] | None = None, strict: bool = True) -> tuple[Catalog, list]:
@@ -81,4 +79,5 @@ def fail_if(ctx: click.Context, failures: list[tuple[str, str]]) -> None:
     for what, reason in failures:
         line = reason if reason.startswith(what) else f"{what}: {reason}"
         log.error("error: %s", line)
+        report(ctx).fail(line)
     ctx.exit(1)

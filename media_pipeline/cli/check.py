@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from media_pipeline.cli._common import CONTEXT_SETTINGS, echo, quiet, workspace
+from media_pipeline.cli._common import Command, quiet, report, workspace
 from media_pipeline.config.load import load_catalog, show_slugs
 from media_pipeline.errors import Problem
 from media_pipeline.layout import episode_file, episode_ref
@@ -18,7 +18,7 @@ from media_pipeline.storage import storage_problem
 from media_pipeline.util.fsutil import display_path
 
 
-@click.command("check", context_settings=CONTEXT_SETTINGS)
+@click.command("check", cls=Command)
 @click.argument("targets", nargs=-1, metavar="[SHOW|EPISODE]...")
 @click.option("--strict", is_flag=True, help="Fail on warnings too (for CI and cron).")
 @click.pass_context
@@ -66,10 +66,14 @@ def check(ctx: click.Context, targets: tuple[str, ...], strict: bool) -> None:
         problems = list(dict.fromkeys(chosen))
     errors = [p for p in problems if p.severity == "error"]
     warnings = [p for p in problems if p.severity != "error"]
+    out = report(ctx)
+    out.lists("problems")
     for problem in sorted(problems, key=lambda p: p.path):
-        echo(f"warning: {problem}" if problem.severity != "error" else str(problem))
+        out.line(f"warning: {problem}" if problem.severity != "error" else str(problem), into="problems",
+                 file=problem.path, field=problem.field, reason=problem.reason, severity=problem.severity)
+    checked = sum(len(catalog.episodes.get(s, ())) for s in catalog.shows)
+    out.set(shows=len(catalog.shows), episodes=checked, errors=len(errors), warnings=len(warnings), strict=strict)
     if not quiet(ctx):
-        checked = sum(len(catalog.episodes.get(s, ())) for s in catalog.shows)
         click.echo(f"{len(catalog.shows)} show(s), {checked} valid episode(s) checked: "
                    f"{len(errors)} error(s), {len(warnings)} warning(s)", err=True)
     if errors or (strict and warnings):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from media_pipeline.cli._common import CONTEXT_SETTINGS, workspace
+from media_pipeline.cli._common import Command, workspace
 from media_pipeline.config.load import load_show
 from media_pipeline.errors import ConfigError
 from media_pipeline.layout import feed_key, feed_url
@@ -12,7 +12,7 @@ from media_pipeline.storage import open_storage
 from media_pipeline.util.fsutil import display_path
 
 
-@click.command("feed", context_settings=CONTEXT_SETTINGS)
+@click.command("feed", cls=Command, json_output=False)
 @click.argument("show")
 @click.pass_context
 def feed_cmd(ctx: click.Context, show: str) -> None:

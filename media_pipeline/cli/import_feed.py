@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
-from media_pipeline.cli._common import echo, quiet, workspace
+from media_pipeline.cli._common import Command, echo, quiet, workspace
 from media_pipeline.importing.run import ItemResult, import_feed
 
 
-@click.command("import")
+@click.command("import", cls=Command, needs_ffmpeg=True, json_output=False)
 @click.argument("feed", metavar="FEED_URL_OR_FILE")
 @click.option("--show", "show", default=None, metavar="SLUG",
               help="The show's name in the workspace (feeds/SLUG.toml); default: from the feed's title.")

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
 from media_pipeline.audio import loudness as measuring
 from media_pipeline.audio.probe import probe
-from media_pipeline.cli._common import CONTEXT_SETTINGS, progress_bar, quiet
+from media_pipeline.cli._common import Command, progress_bar, quiet, report
 
 
-@click.command("loudness", context_settings=CONTEXT_SETTINGS)
+@click.command("loudness", cls=Command, needs_ffmpeg=True)
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @click.pass_context
-def loudness_command(ctx: click.Context, file: Path, as_json: bool) -> None:
+def loudness_command(ctx: click.Context, file: Path) -> None:
     """Measure FILE per ITU-R BS.1770-4 / EBU R128: integrated loudness (LUFS), loudness range
     (LU) and true peak (dBTP, oversampled), as podcast apps and broadcasters count them.
 
@@ -30,8 +28,7 @@ def loudness_command(ctx: click.Context, file: Path, as_json: bool) -> None:
     info = probe(file)
     with progress_bar(f"Measuring {file.name}", enabled=not quiet(ctx)) as progress:
         result = measuring.measure(file, duration=info.duration, progress=progress)
-    if as_json:
-        click.echo(json.dumps({"file": str(file), "duration": info.duration, **measuring.as_dict(result)}))
-    else:
-        click.echo(f"{file}: {result.integrated:.1f} LUFS integrated, {result.lra:.1f} LU range, "
-                   f"{result.true_peak:.1f} dBTP true peak")
+    out = report(ctx)
+    out.set(file=str(file), duration=info.duration, **measuring.as_dict(result))
+    out.line(f"{file}: {result.integrated:.1f} LUFS integrated, {result.lra:.1f} LU range, "
+             f"{result.true_peak:.1f} dBTP true peak")

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import click
 
-from media_pipeline.cli._common import workspace
+from media_pipeline.cli._common import Command, report, workspace
 from media_pipeline.config.scaffold import new_episode
 
 
-@click.command("new")
+@click.command("new", cls=Command)
 @click.argument("show")
 @click.option("--title", default=None, help="The episode's title (else left for you to fill in).")
 @click.option("--slug", default=None, metavar="SLUG",
@@ -31,7 +31,8 @@ def new(ctx: click.Context, show: str, title: str | None, slug: str | None) -> N
         media-pipeline check episodes/ihmiskeskeisyys/004.md
     """
     path = new_episode(workspace(ctx), show, title=title, slug=slug)
-    click.echo(_shown(path))
+    report(ctx).set(path=_shown(path))
+    report(ctx).line(_shown(path))
 
 
 def _shown(path: Path) -> str:

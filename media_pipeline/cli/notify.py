@@ -8,12 +8,12 @@ from datetime import datetime, timezone
 import click
 
 from media_pipeline import notify as notifying
-from media_pipeline.cli._common import CONTEXT_SETTINGS, echo, workspace
+from media_pipeline.cli._common import Command, echo, workspace
 from media_pipeline.config.load import load_catalog
 from media_pipeline.errors import ConfigError
 
 
-@click.command("notify", context_settings=CONTEXT_SETTINGS)
+@click.command("notify", cls=Command, json_output=False)
 @click.argument("shows", nargs=-1, metavar="[SHOW...]")
 @click.option("--retry", is_flag=True,
               help="Make the notifications given up after the show's `attempts` runs owed again, then send.")

@@ -5,14 +5,14 @@ from __future__ import annotations
 import click
 
 from media_pipeline.audio.process import process_episode
-from media_pipeline.video.renditions import add_renditions
-from media_pipeline.cli._common import CONTEXT_SETTINGS, progress_bar, quiet, workspace
+from media_pipeline.cli._common import Command, progress_bar, quiet, report, workspace
 from media_pipeline.config.load import load_catalog
 from media_pipeline.errors import PipelineError
 from media_pipeline.publishing import gate
+from media_pipeline.video.renditions import add_renditions
 
 
-@click.command("process", context_settings=CONTEXT_SETTINGS)
+@click.command("process", cls=Command, needs_ffmpeg=True)
 @click.argument("episodes", nargs=-1, required=True, metavar="EPISODE...")
 @click.pass_context
 def process_command(ctx: click.Context, episodes: tuple[str, ...]) -> None:
@@ -32,6 +32,8 @@ def process_command(ctx: click.Context, episodes: tuple[str, ...]) -> None:
     catalog, loaded = load_catalog(ws)
     gate.require(ws, catalog, loaded, feed_rules=False)  # the files must load; feed rules wait for publish
     failures = 0
+    out = report(ctx)
+    out.lists("episodes")
     for ref in episodes:
         try:
             episode = catalog.find_episode(ref)
@@ -41,6 +43,7 @@ def process_command(ctx: click.Context, episodes: tuple[str, ...]) -> None:
         except PipelineError as exc:
             failures += 1
             click.echo(f"error: {exc}", err=True)
+            out.fail(str(exc))
             continue
         parts = [f"{r.path.name} {r.loudness.integrated:.1f} LUFS {r.loudness.true_peak:.1f} dBTP"
                  for r in result.renditions if r.loudness]
@@ -48,6 +51,9 @@ def process_command(ctx: click.Context, episodes: tuple[str, ...]) -> None:
         folder = result.renditions[0].path.parent
         if folder.is_relative_to(ws.root):
             folder = folder.relative_to(ws.root)
-        click.echo(f"{episode.key}: {state}: {', '.join(parts)} in {folder}")
+        renditions = [{"file": r.path.name, "integrated": r.loudness.integrated, "true_peak": r.loudness.true_peak,
+                       "lra": r.loudness.lra} for r in result.renditions if r.loudness]
+        out.line(f"{episode.key}: {state}: {', '.join(parts)} in {folder}", into="episodes", episode=episode.key,
+                 state=state, folder=folder.as_posix(), renditions=renditions)
     if failures:
         ctx.exit(1)

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import click
 
-from media_pipeline.cli._common import CONTEXT_SETTINGS, progress_bar, quiet, workspace
+from media_pipeline.cli._common import Command, progress_bar, quiet, report, workspace
 from media_pipeline.cli._publishing import NO_NOTIFY, NOW, emit, fail_if, notify
 from media_pipeline.cli._publishing import now as current_time
 from media_pipeline.config.load import episode_paths, load_catalog, show_slugs
@@ -17,7 +17,7 @@ from media_pipeline.publishing import publish as publishing
 from media_pipeline.publishing import shard
 
 
-@click.command("publish", context_settings=CONTEXT_SETTINGS)
+@click.command("publish", cls=Command, needs_ffmpeg=True)
 @click.argument("episodes", nargs=-1, metavar="[EPISODE...]")
 @click.option("--show", "shows", multiple=True, metavar="SHOW", help="Every episode of this show (repeatable).")
 @click.option("--all", "all_", is_flag=True, help="Every episode of every show.")
@@ -69,22 +69,24 @@ def publish_cmd(ctx: click.Context, episodes: tuple[str, ...], shows: tuple[str,
     elif (share := shard.from_environment(workers, worker_index)) is not None:
         selected = share.select(selected)
     moment = current_time(ws, now)
+    report(ctx).lists("episodes", "feeds")
+    report(ctx).set(dry_run=dry_run, now=moment.isoformat())
     with progress_bar("publishing", enabled=not dry_run and not quiet(ctx)) as progress:
-        report = publishing.publish(ws, catalog, selected, now=moment, dry_run=dry_run, progress=progress,
-                                    loaded=loaded, unloaded=unloaded, final=final)
-    for outcome in report.outcomes:
+        done = publishing.publish(ws, catalog, selected, now=moment, dry_run=dry_run, progress=progress,
+                                  loaded=loaded, unloaded=unloaded, final=final)
+    for outcome in done.outcomes:
         if outcome.state == "failed":
             continue
         detail = {"live": "live", "staged": f"staged until {outcome.publish_at.isoformat()}"}.get(
             outcome.state, outcome.state)
         uploads = f", {len(outcome.uploaded)} file(s) uploaded" if outcome.state in ("live", "staged") else ""
-        emit(ctx, f"{outcome.key}: {detail}{uploads}", episode=outcome.key, state=outcome.state, guid=outcome.guid,
-             uploaded=list(outcome.uploaded))
-    for url in report.feeds:
-        emit(ctx, f"feed: {url}", feed=url)
+        emit(ctx, f"{outcome.key}: {detail}{uploads}", into="episodes", episode=outcome.key, state=outcome.state,
+             guid=outcome.guid, uploaded=list(outcome.uploaded))
+    for url in done.feeds:
+        emit(ctx, f"feed: {url}", into="feeds", feed=url)
     notify(ctx, ws, catalog, sorted({e.show for e in selected}), now=moment, dry_run=dry_run, enabled=not no_notify,
-           upcoming=[o.key for o in report.outcomes if o.state == "would go live"])
-    fail_if(ctx, report.failures)
+           upcoming=[o.key for o in done.outcomes if o.state == "would go live"])
+    fail_if(ctx, done.failures)
 
 
 def _find(ws: Workspace, catalog: Catalog, loaded: list, ref: str) -> Episode | str:

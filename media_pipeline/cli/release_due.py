@@ -6,13 +6,13 @@ from datetime import datetime
 
 import click
 
-from media_pipeline.cli._common import CONTEXT_SETTINGS, quiet, workspace
+from media_pipeline.cli._common import Command, quiet, report, workspace
 from media_pipeline.cli._publishing import NO_NOTIFY, NOW, emit, fail_if, load_checked, notify
 from media_pipeline.cli._publishing import now as current_time
 from media_pipeline.publishing import release as releasing
 
 
-@click.command("release-due", context_settings=CONTEXT_SETTINGS)
+@click.command("release-due", cls=Command)
 @NOW
 @click.option("--dry-run", is_flag=True, help="List what would be released; change nothing.")
 @NO_NOTIFY
@@ -35,15 +35,17 @@ def release_due_cmd(ctx: click.Context, now: datetime | None, dry_run: bool, no_
     ws = workspace(ctx)
     catalog, problems = load_checked(ws, strict=False)
     moment = current_time(ws, now)
-    report = releasing.release_due(ws, catalog, now=moment, dry_run=dry_run, loaded=problems)
-    for release in report.due:
-        emit(ctx, f"would release {release.key} (due {release.publish_at.isoformat()})", episode=release.key,
-             guid=release.guid, due=release.publish_at.isoformat(), dry_run=True)
-    for release in report.released:
-        emit(ctx, f"released {release.key} (due {release.publish_at.isoformat()})", episode=release.key,
-             guid=release.guid, due=release.publish_at.isoformat())
-    if not (report.due or report.released or report.failures or problems) and not quiet(ctx):
-        emit(ctx, f"nothing due at {moment.isoformat(timespec='seconds')}", due=0)
+    report(ctx).lists("released", "due")
+    report(ctx).set(dry_run=dry_run, now=moment.isoformat(timespec="seconds"))
+    done = releasing.release_due(ws, catalog, now=moment, dry_run=dry_run, loaded=problems)
+    for release in done.due:
+        emit(ctx, f"would release {release.key} (due {release.publish_at.isoformat()})", into="due",
+             episode=release.key, guid=release.guid, due=release.publish_at.isoformat(), dry_run=True)
+    for release in done.released:
+        emit(ctx, f"released {release.key} (due {release.publish_at.isoformat()})", into="released",
+             episode=release.key, guid=release.guid, due=release.publish_at.isoformat())
+    if not (done.due or done.released or done.failures or problems) and not quiet(ctx):
+        emit(ctx, f"nothing due at {moment.isoformat(timespec='seconds')}", into=None, due=0)
     notify(ctx, ws, catalog, None, now=moment, dry_run=dry_run, enabled=not no_notify,
-           upcoming=[r.key for r in report.due])
-    fail_if(ctx, [(p.path, str(p)) for p in problems] + report.failures)
+           upcoming=[r.key for r in done.due])
+    fail_if(ctx, [(p.path, str(p)) for p in problems] + done.failures)

@@ -7,14 +7,14 @@ from pathlib import Path
 import click
 
 from media_pipeline import storage as storage_module
-from media_pipeline.cli._common import workspace
+from media_pipeline.cli._common import Command, workspace
 from media_pipeline.errors import ConfigError
 from media_pipeline.layout import feed_key
 from media_pipeline.preview.server import DEFAULT_HOST, DEFAULT_PORT, make_server
 from media_pipeline.storage.local import LocalStorage
 
 
-@click.command()
+@click.command("serve", cls=Command, json_output=False)
 @click.option("--port", type=click.IntRange(0, 65535), default=DEFAULT_PORT, show_default=True,
               help="TCP port; 0 picks a free one.")
 @click.option("--host", default=DEFAULT_HOST, show_default=True,

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
-from media_pipeline.cli._common import CONTEXT_SETTINGS
+from media_pipeline.cli._common import Command, report, settings
 from media_pipeline.tags import tagging
 
 
-@click.command("tags", context_settings=CONTEXT_SETTINGS)
+@click.command("tags", cls=Command, needs_ffmpeg=True)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
-def tags(file: Path, as_json: bool) -> None:
+@click.pass_context
+def tags(ctx: click.Context, file: Path) -> None:
     """Show the tags, chapters and cover art inside an MP3 (ID3v2) or MP4/M4A file.
 
     Fields have the pipeline's names (title, artist, album, guid, feed_url, ...) whichever ID3
@@ -26,8 +25,8 @@ def tags(file: Path, as_json: bool) -> None:
         media-pipeline tags --json public/tekoalywebinaarit/02.mp4
     """
     info = tagging.read_tags(file)
-    if as_json:
-        click.echo(json.dumps(info, ensure_ascii=False, indent=2))
+    if settings(ctx).json:
+        report(ctx).set(**info)
         return
     click.echo(f"{info['path']}: {info['format']}")
     width = max((len(name) for name in info["fields"]), default=0)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from media_pipeline.cli._common import CONTEXT_SETTINGS, progress_bar, quiet, workspace
+from media_pipeline.cli._common import Command, progress_bar, quiet, report, workspace
 from media_pipeline.config.load import load_catalog
 from media_pipeline.errors import ValidationError
 
 
-@click.command("transcribe", context_settings=CONTEXT_SETTINGS)
+@click.command("transcribe", cls=Command)
 @click.argument("episode", metavar="EPISODE")
 @click.option("--language", default=None, help="Language of the speech (fi, sv, en). Default: the show's.")
 @click.option("--force", is_flag=True, help="Draft even when a checked transcript in that language exists.")
@@ -39,4 +41,5 @@ def transcribe_command(ctx: click.Context, episode: str, language: str | None, f
     with progress_bar(f"Transcribing {found.key}", enabled=not quiet(ctx)) as progress:
         target = transcribe_episode(ws.root, show, found, language=language, force=force, progress=progress)
     shown = target.relative_to(ws.root) if target.is_relative_to(ws.root) else target
-    click.echo(f"{found.key}: draft transcript {shown}; check it, then remove draft: true from {found.path.name}")
+    report(ctx).set(episode=found.key, draft=Path(shown).as_posix())
+    report(ctx).line(f"{found.key}: draft transcript {shown}; check it, then remove draft: true from {found.path.name}")
