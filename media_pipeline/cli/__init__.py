@@ -138,8 +138,11 @@ def _run(args: list[str] | None) -> int:
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         return 1
-    except click.ClickException as exc:
+    except click.UsageError as exc:
         exc.show()
+        return exc.exit_code
+    except click.ClickException as exc:  # a failure, not a usage error: one line like the others
+        click.echo(redact(f"error: {exc.format_message()}"), err=True)
         return exc.exit_code
     except PipelineError as exc:
         for line in error_lines(exc):

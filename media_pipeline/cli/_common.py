@@ -24,10 +24,14 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 
 
 class _TextFormatter(logging.Formatter):
-    """The message alone, without credentials or staging tokens (redact.py)."""
+    """The message alone, without credentials or staging tokens (redact.py); an error's line
+    starts with `error: `, as every failure line on stderr does."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record))
+        text = super().format(record)
+        if record.levelno >= logging.ERROR and not text.startswith("error: "):
+            text = f"error: {text}"
+        return redact(text)
 
 
 class _JsonFormatter(logging.Formatter):

@@ -8,10 +8,10 @@ from pathlib import Path
 import click
 
 from media_pipeline.cli._common import Command, quiet, report, workspace
-from media_pipeline.config.load import load_catalog, show_slugs
+from media_pipeline.cli._select import completer, select
+from media_pipeline.config.load import load_catalog
 from media_pipeline.errors import Problem
-from media_pipeline.layout import episode_file, episode_ref
-from media_pipeline.model import Workspace
+from media_pipeline.layout import episode_file
 from media_pipeline.notify.channels import setting_problems
 from media_pipeline.publishing import gate
 from media_pipeline.storage import storage_problem
@@ -19,10 +19,13 @@ from media_pipeline.util.fsutil import display_path
 
 
 @click.command("check", cls=Command)
-@click.argument("targets", nargs=-1, metavar="[SHOW|EPISODE]...")
+@click.argument("targets", nargs=-1, metavar="[SHOW|EPISODE]...", shell_complete=completer(shows=True))
+@click.option("--show", "shows", multiple=True, metavar="SHOW", shell_complete=completer(episodes=False, shows=True),
+              help="Every episode of this show (repeatable).")
+@click.option("--all", "all_", is_flag=True, help="Every show and episode (the default).")
 @click.option("--strict", is_flag=True, help="Fail on warnings too (for CI and cron).")
 @click.pass_context
-def check(ctx: click.Context, targets: tuple[str, ...], strict: bool) -> None:
+def check(ctx: click.Context, targets: tuple[str, ...], shows: tuple[str, ...], all_: bool, strict: bool) -> None:
     """Check show and episode files before publishing: unknown keys, wrong types, dates,
     Apple Podcasts rules (owner email, categories, description length, artwork, unique guids
     and episode numbers, safe file names), Podcasting 2.0 rules (transcripts, persons,
@@ -37,8 +40,8 @@ def check(ctx: click.Context, targets: tuple[str, ...], strict: bool) -> None:
     Each problem is one line, "file: field: reason", warnings prefixed with "warning:".
     Exits 1 when there is an error (or, with --strict, a warning), 0 otherwise.
 
-    SHOW is a show's name (its file in feeds/); EPISODE is SHOW/EPISODE or the episode
-    file's path. Without arguments every show and episode is checked.
+    SHOW is a show's name (its file in feeds/, or --show SHOW); EPISODE is SHOW/SLUG or the
+    episode file's path. Without arguments (or with --all) every show and episode is checked.
 
     \b
     Example:
@@ -47,7 +50,9 @@ def check(ctx: click.Context, targets: tuple[str, ...], strict: bool) -> None:
         media-pipeline check episodes/ihmiskeskeisyys/003.md
     """
     ws = workspace(ctx)
-    shows, episode_files = _select(ws, targets)
+    chosen = select(ws, targets, shows, all_, show_names=True, default_all=True, param_hint="SHOW|EPISODE")
+    shows = chosen.shows if (targets or shows) else []
+    episode_files = _episode_files(ws, chosen)
     catalog, loaded = load_catalog(ws, shows or None)
     problems = gate.problems(ws, catalog, loaded)
     for slug, show in catalog.shows.items():
@@ -80,30 +85,17 @@ def check(ctx: click.Context, targets: tuple[str, ...], strict: bool) -> None:
         ctx.exit(1)
 
 
-def _select(ws: Workspace, targets: tuple[str, ...]) -> tuple[list[str], set[str]]:
-    """The shows to load and, when episodes were named, the episode files (relative paths) to report."""
-    known = show_slugs(ws)
-    shows: list[str] = []
-    episodes: set[str] = set()
-    whole_shows: set[str] = set()
-    for target in targets:
-        path = Path(target)
-        if target in known:
-            show, episode = target, None
-        elif path.suffix == ".toml" and path.resolve().parent == ws.feeds_dir.resolve() and path.stem in known:
-            show, episode = path.stem, None
-        elif (named := episode_ref(ws, target)) and episode_file(ws, *named).is_file():
-            show, episode = named[0], episode_file(ws, *named).resolve()
-        else:
-            raise click.BadParameter(f"{target!r} is neither a show ({', '.join(known) or 'none'}) nor an "
-                                     "episode (SHOW/EPISODE or an episode file's path)", param_hint="SHOW|EPISODE")
-        if show not in shows:
-            shows.append(show)
-        if episode is None:
-            whole_shows.add(show)
-        else:
-            episodes.add(display_path(ws, episode))
-    if whole_shows and episodes:
-        # a whole show was asked for as well: report all of its files
-        episodes |= {display_path(ws, p) for s in whole_shows for p in (ws.episodes_dir / s).glob("*.md")}
-    return shows, episodes
+def _episode_files(ws, chosen) -> set[str]:
+    """When episodes were named, the files (relative paths) to report: theirs, their shows' files,
+    and every file of a show named whole too."""
+    files: set[str] = set()
+    for ref, (show, slug) in chosen.named:
+        path = episode_file(ws, show, slug)
+        if not path.is_file():
+            raise click.BadParameter(f"{ref!r} is not an episode: {display_path(ws, path)} does not exist",
+                                     param_hint="SHOW|EPISODE")
+        files.add(display_path(ws, path.resolve()))
+    if files:
+        files |= {display_path(ws, ws.feeds_dir / f"{slug}.toml") for slug in chosen.shows}
+        files |= {display_path(ws, p) for s in chosen.whole for p in (ws.episodes_dir / s).glob("*.md")}
+    return files

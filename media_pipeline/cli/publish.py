@@ -9,7 +9,8 @@ import click
 from media_pipeline.cli._common import Command, progress_bar, quiet, report, workspace
 from media_pipeline.cli._publishing import NO_NOTIFY, NOW, emit, fail_if, notify
 from media_pipeline.cli._publishing import now as current_time
-from media_pipeline.config.load import episode_paths, load_catalog, show_slugs
+from media_pipeline.cli._select import completer, select
+from media_pipeline.config.load import episode_paths, load_catalog
 from media_pipeline.errors import ConfigError, ValidationError
 from media_pipeline.layout import episode_file, episode_key, episode_ref
 from media_pipeline.model import Catalog, Episode, Workspace
@@ -18,8 +19,9 @@ from media_pipeline.publishing import shard
 
 
 @click.command("publish", cls=Command, needs_ffmpeg=True)
-@click.argument("episodes", nargs=-1, metavar="[EPISODE...]")
-@click.option("--show", "shows", multiple=True, metavar="SHOW", help="Every episode of this show (repeatable).")
+@click.argument("episodes", nargs=-1, metavar="[EPISODE...]", shell_complete=completer())
+@click.option("--show", "shows", multiple=True, metavar="SHOW", shell_complete=completer(episodes=False, shows=True),
+              help="Every episode of this show (repeatable).")
 @click.option("--all", "all_", is_flag=True, help="Every episode of every show.")
 @click.option("--dry-run", is_flag=True, help="Say what would go live or be staged; change nothing.")
 @click.option("--workers", type=int, metavar="N",
@@ -51,19 +53,19 @@ def publish_cmd(ctx: click.Context, episodes: tuple[str, ...], shows: tuple[str,
         media-pipeline publish --all --workers 4     # in each of 4 pods of an Indexed Job
         media-pipeline publish --all --final         # after them
     """
-    if sum(map(bool, (episodes, shows, all_))) != 1:
-        raise click.UsageError("name episodes, or use --show SHOW, or --all (exactly one of them)")
     if final and not all_:
         raise click.UsageError("--final goes with --all: it writes the site of every show")
     ws = workspace(ctx)
-    catalog, loaded = load_catalog(ws, list(shows) or None)
-    if all_ or shows:
-        selected = [e for slug in (shows or catalog.shows) for e in catalog.episodes.get(slug, ())]
-        unloaded = _unloaded(ws, catalog, list(shows) or show_slugs(ws))
-    else:
-        found = [_find(ws, catalog, loaded, ref) for ref in episodes]
-        selected = [e for e in found if not isinstance(e, str)]
-        unloaded = [e for e in found if isinstance(e, str)]
+    chosen = select(ws, episodes, shows, all_)
+    # A show's run rebuilds the site index across shows, so named episodes load every show
+    catalog, loaded = load_catalog(ws, list(shows) if shows and not episodes else None)
+    selected = [e for slug in chosen.whole for e in catalog.episodes.get(slug, ())]
+    unloaded = _unloaded(ws, catalog, chosen.whole)
+    for ref, (show, _) in chosen.named:
+        if show not in chosen.whole:
+            found = _find(ws, catalog, loaded, ref)
+            (unloaded if isinstance(found, str) else selected).append(found)
+    selected = list(dict.fromkeys(selected))
     if final:
         selected, unloaded = [], []  # the workers published them
     elif (share := shard.from_environment(workers, worker_index)) is not None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 
 from media_pipeline import storage as storage_module
-from media_pipeline.cli._common import Command, workspace
+from media_pipeline.cli._common import Command, echo, workspace
 from media_pipeline.errors import ConfigError
 from media_pipeline.layout import feed_key
 from media_pipeline.preview.server import DEFAULT_HOST, DEFAULT_PORT, make_server
@@ -51,6 +52,12 @@ def serve(ctx: click.Context, port: int, host: str, access_log: Path | None) -> 
     bound_host, bound_port = server.server_address[:2]
     base = f"http://{bound_host}:{bound_port}"
     click.echo(f"Serving {store.root} at {base}/ (Ctrl+C to stop)", err=True)
+    if not _same_place(ws.public_url, bound_host, bound_port):
+        # The feeds and pages were written with public_url's links: a player that reads a feed
+        # from here still fetches the media from there.
+        echo(f"warning: the feeds link to {ws.public_url} (public_url), not to {base}; to preview them "
+             f"here, set MEDIA_PIPELINE_PUBLIC_URL={base} or public_url, publish again, then serve on "
+             f"port {bound_port}", err=True)
     if store.root.is_dir():
         for feed in sorted(store.root.glob(feed_key("*"))):
             click.echo(f"{base}/{feed_key(feed.parent.name)}")
@@ -60,3 +67,19 @@ def serve(ctx: click.Context, port: int, host: str, access_log: Path | None) -> 
         click.echo("Stopped.", err=True)
     finally:
         server.server_close()
+
+
+_LOCAL = {"127.0.0.1", "localhost", "::1", "0.0.0.0", "::"}
+
+
+def _same_place(public_url: str, host: str, port: int) -> bool:
+    """Whether links to `public_url` reach this server: the same port, and the same host or both
+    this machine."""
+    try:
+        parts = urlsplit(public_url)
+        public_port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:
+        return False
+    public_host = (parts.hostname or "").lower()
+    same_host = public_host == host.lower() or (public_host in _LOCAL and host in _LOCAL)
+    return same_host and public_port == port and parts.scheme == "http"

@@ -7,12 +7,13 @@ from pathlib import Path
 import click
 
 from media_pipeline.cli._common import Command, progress_bar, quiet, report, workspace
+from media_pipeline.cli._select import completer, file_errors, find_episode, select
 from media_pipeline.config.load import load_catalog
 from media_pipeline.errors import ValidationError
 
 
 @click.command("transcribe", cls=Command)
-@click.argument("episode", metavar="EPISODE")
+@click.argument("episode", metavar="EPISODE", shell_complete=completer())
 @click.option("--language", default=None, help="Language of the speech (fi, sv, en). Default: the show's.")
 @click.option("--force", is_flag=True, help="Draft even when a checked transcript in that language exists.")
 @click.pass_context
@@ -33,10 +34,11 @@ def transcribe_command(ctx: click.Context, episode: str, language: str | None, f
     from media_pipeline.transcripts.asr import transcribe_episode
 
     ws = workspace(ctx)
-    catalog, problems = load_catalog(ws)
-    if any(p.severity == "error" for p in problems):
-        raise ValidationError(problems)
-    found = catalog.find_episode(episode)
+    ((ref, (show_slug, slug)),) = select(ws, [episode]).named
+    catalog, problems = load_catalog(ws, [show_slug])
+    if errors := file_errors(ws, problems, show_slug, slug):  # its own file and its show's, no other
+        raise ValidationError(errors)
+    found = find_episode(ws, catalog, problems, ref, show_slug, slug)
     show = catalog.shows[found.show]
     with progress_bar(f"Transcribing {found.key}", enabled=not quiet(ctx)) as progress:
         target = transcribe_episode(ws.root, show, found, language=language, force=force, progress=progress)
