@@ -63,6 +63,8 @@ def three_hosts(workspace, tmp_path, s3, rounds: int) -> None:
                 assert code == 1 and "ignores conditional writes" in err and "single_publisher=true" in err, err
             # refused before any public change: no key outside _private/ (the probe deletes its object)
             assert [k for k in objects(s3) if not k.startswith("podcasts/_private/")] == [], f"round {r}"
+            # and before the audio work: a new episode is never encoded for a write that cannot happen
+            assert not any((root / ".media-pipeline").rglob("*.mp3")), f"round {r}: encoded, then refused"
             continue
         for code, out, err in results:
             assert code == 0, f"round {r}: {out}\n{err}"

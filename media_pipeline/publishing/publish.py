@@ -210,6 +210,8 @@ def prepare_episode(run: ShowRun, episode: Episode, progress: Progress | None = 
     """One episode's stages up to its would-be record: guid, process, copy and tag, sidecars; none
     after process when nothing the episode is made from changed since it was stored (`reuse`)."""
     episode = replace(episode, guid=assign_guid(run, episode))
+    if run.current.by_slug(episode.slug) is None:
+        run.storage.check_writable()  # a new episode will be written: a refusing server says so before the audio work
     processed = process.process_episode(run.ws, run.show, episode, progress=progress)
     processed = renditions.add_renditions(run.ws, run.show, episode, processed)
     if (same := reuse.unchanged(run, episode, processed)) is not None:

@@ -70,3 +70,7 @@ class Storage(Protocol):
 
     def delete(self, key: str) -> None:
         """Remove the object; a missing object is not an error."""
+
+    def check_writable(self) -> None:
+        """Raise StorageError when nothing may be written here (a server that ignores conditional
+        writes, without `single_publisher`), so a run can refuse before its audio work."""

@@ -115,6 +115,9 @@ class LocalStorage:
         stat = self._atomic_write(target, lambda fh: _copy(src, fh, info.size, None), expect_sha256=sha256)
         return self._finish(dest, stat, content_type, cache_control, sha256)
 
+    def check_writable(self) -> None:
+        """A local folder takes conditional writes under its lock file: always writable."""
+
     def delete(self, key: str) -> None:
         try:
             for path in (self._path(key), self._meta_path(key)):

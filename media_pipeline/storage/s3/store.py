@@ -268,6 +268,9 @@ class S3Storage:
                              "; single publisher, as the storage URL says" if self.options.single_publisher else "")
             return self._conditional
 
+    def check_writable(self) -> None:
+        self._writable()
+
     def _writable(self) -> None:
         """Before any write: refuse on a server that ignores conditional writes, unless the
         storage URL says only one machine publishes here (`single_publisher=true`)."""
