@@ -287,3 +287,18 @@ def test_episode_pages_link_the_previous_and_next_episode_and_the_index_the_opml
         assert len(icon) == 1 and icon[0].startswith("data:image/svg+xml,"), path
         svg = etree.fromstring(unquote(icon[0].split(",", 1)[1]).encode())
         assert svg.tag == "{http://www.w3.org/2000/svg}svg" and svg.get("viewBox") == "0 0 32 32"
+
+
+def test_publishing_one_show_keeps_every_other_show_in_the_index_and_sitemap(workspace, capsys):
+    workspace.show()
+    workspace.show("toinen")
+    workspace.episode("001", publish_at=(T - timedelta(days=1)).isoformat(), seconds=2)
+    workspace.episode("001", show="toinen", publish_at=(T - timedelta(days=1)).isoformat(), seconds=2)
+    assert cli_here(capsys, workspace.root, "publish", "--all", "--no-notify", "--now", T.isoformat()).code == 0
+    public = workspace.root / "public"
+    index = (public / "index.html").read_bytes()
+    assert b"toinen/" in index and b"testi/" in index
+    workspace.episode("002", publish_at=(T - timedelta(hours=1)).isoformat(), seconds=2)
+    assert cli_here(capsys, workspace.root, "publish", "--show", "testi", "--no-notify", "--now", T.isoformat()).code == 0
+    assert (public / "index.html").read_bytes().count(b"toinen/") == index.count(b"toinen/")
+    assert any("/toinen/001/" in url for url in sitemap_urls(public)), sitemap_urls(public)

@@ -57,8 +57,9 @@ def publish_cmd(ctx: click.Context, episodes: tuple[str, ...], shows: tuple[str,
         raise click.UsageError("--final goes with --all: it writes the site of every show")
     ws = workspace(ctx)
     chosen = select(ws, episodes, shows, all_)
-    # A show's run rebuilds the site index across shows, so named episodes load every show
-    catalog, loaded = load_catalog(ws, list(shows) if shows and not episodes else None)
+    # A show's run rebuilds the site's index, statement and sitemap across shows, so every show is
+    # loaded, whatever was named: `--show X` alone once dropped every other show from the index
+    catalog, loaded = load_catalog(ws)
     selected = [e for slug in chosen.whole for e in catalog.episodes.get(slug, ())]
     unloaded = _unloaded(ws, catalog, chosen.whole)
     for ref, (show, _) in chosen.named:
