@@ -3,8 +3,8 @@ written, the run going on where it can, nothing half-written public, and a later
 giving the tree a run never interrupted gives.
 
 The full disks are real: small tmpfs file systems mounted over the storage folder and over the
-build cache (mounting needs root; elsewhere the tests that need it are skipped, and the ones
-with a read-only folder still run).
+build cache, and one remounted read-only for a refused folder (mounting needs root; elsewhere
+those tests are skipped, and a folder without write permission stands in for the refusal).
 """
 
 from __future__ import annotations
@@ -167,3 +167,17 @@ def test_a_slug_too_long_for_a_file_name_is_one_line(tmp_path):
     [line] = error_lines(result.err)
     assert f"episodes/{SHOW}/{'a' * 300}.md: slug: " in line and "characters" in line
     assert not list((root / "episodes" / SHOW).glob("a*"))
+
+
+def test_a_read_only_storage_folder_stops_its_show_alone_and_says_where(tmp_path, small_fs):
+    """As root a folder's permissions refuse nothing, so the refusal is a file system mounted
+    read-only over one show's storage folder."""
+    root = two_shows(tmp_path / "ws")
+    folder = small_fs(root / "public" / SHOW, 4096)
+    subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
+    result = run_cli(root, "publish", "--all", "--now", NOW, "--no-notify")
+    assert result.code == 1
+    assert "unexpected" not in result.err and "Traceback" not in result.err
+    assert f"{OTHER}/01: live, 5 file(s) uploaded" in result.lines
+    lines = error_lines(result.err)
+    assert lines and all("read-only file system (storing " in line and str(folder) in line for line in lines), lines
