@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from media_pipeline import storage as storage_module
-from media_pipeline.cli._common import CONTEXT_SETTINGS, echo, quiet, workspace
+from media_pipeline.cli._common import Command, echo, quiet, report, settings, workspace
 from media_pipeline.cli._publishing import NOW
 from media_pipeline.cli._publishing import now as current_time
 from media_pipeline.config.load import load_catalog
@@ -18,9 +18,8 @@ from media_pipeline.stats.collect import collect
 from media_pipeline.util.fsutil import atomic_write, display_path
 
 
-@click.command("stats", context_settings=CONTEXT_SETTINGS)
+@click.command("stats", cls=Command)
 @click.argument("logs", nargs=-1, metavar="[LOG...]")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of the table.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV: show, episode, day, app, downloads.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the HTML report to this local file (it is always stored privately "
@@ -30,7 +29,7 @@ from media_pipeline.util.fsutil import atomic_write, display_path
                    "pseudonyms and key are deleted.")
 @NOW
 @click.pass_context
-def stats_cmd(ctx: click.Context, logs: tuple[str, ...], as_json: bool, as_csv: bool, report_path: Path | None,
+def stats_cmd(ctx: click.Context, logs: tuple[str, ...], as_csv: bool, report_path: Path | None,
               grace_hours: int, now: dt.datetime | None) -> None:
     """Count downloads and page views from access logs, the way the industry counts them, with no
     tracking: the storage's own logs are read, counts are kept, no IP address or user agent is.
@@ -52,6 +51,7 @@ def stats_cmd(ctx: click.Context, logs: tuple[str, ...], as_json: bool, as_csv: 
         media-pipeline serve --access-log preview.log   # then, later:
         media-pipeline stats preview.log --json
     """
+    as_json = settings(ctx).json
     ws = workspace(ctx)
     catalog, _ = load_catalog(ws)
     store = storage_module.open_storage(ws.storage_url, ws.root)
@@ -65,7 +65,7 @@ def stats_cmd(ctx: click.Context, logs: tuple[str, ...], as_json: bool, as_csv: 
     if report_path is not None:
         atomic_write(report_path, page)
     if as_json:
-        click.echo(reach.to_json())
+        report(ctx).set(**reach.as_dict(), logs_read=done.read, logs_already_counted=done.unchanged)
     elif as_csv:
         click.echo(reporting.csv_rows(reach), nl=False)
     else:
@@ -77,6 +77,7 @@ def stats_cmd(ctx: click.Context, logs: tuple[str, ...], as_json: bool, as_csv: 
         if report_path is not None:
             echo(f"report: {display_path(ws, report_path)}", err=True)
     for problem in done.problems:
+        report(ctx).fail(problem)
         echo(f"error: {problem}", err=True)
     if done.problems:
         ctx.exit(1)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 from dataclasses import asdict, dataclass, field
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -42,8 +41,8 @@ class Reach:
     left_out: dict[str, int]
     open_days: list[str]
 
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, ensure_ascii=False, sort_keys=True)
+    def as_dict(self) -> dict:
+        return asdict(self)
 
 
 def reach(summary: Summary, catalog: Catalog) -> Reach:
