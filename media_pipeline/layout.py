@@ -122,6 +122,11 @@ def chapter_image_key(show: str, slug: str, number: int, suffix: str) -> str:
     return f"{show}/{slug}.chapter{number}{suffix.lower()}"
 
 
+def is_chapter_image_key(key: str) -> bool:
+    """Whether `key` is a chapter image's (`chapter_image_key`), not the episode's own artwork."""
+    return re.fullmatch(r"[^/]+/.+\.chapter\d+\.[a-z0-9]+", key) is not None
+
+
 def chapters_name(slug: str) -> str:
     return f"{slug}{CHAPTERS_SUFFIX}"
 

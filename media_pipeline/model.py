@@ -343,6 +343,7 @@ class FeedEntry:
     image_url: str | None = None  # episode artwork
     poster_url: str | None = None  # a video's 16:9 poster (JPEG)
     page_url: str | None = None  # the episode's page on the listener site (the item's <link>)
+    chapter_images: tuple[str | None, ...] = ()  # the URL of each chapter's image, in chapter order
 
 
 @dataclass(frozen=True)

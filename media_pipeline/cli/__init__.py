@@ -16,7 +16,7 @@ import click
 from media_pipeline import __version__
 from media_pipeline.audio import ffmpeg
 from media_pipeline.cli import (
-    check, completion, feed, import_feed, loudness, new, notify, process, publish, release_due, serve, stats, tags,
+    chapters, check, completion, feed, import_feed, loudness, new, notify, process, publish, release_due, serve, stats, tags,
     transcribe, unpublish,
 )
 from media_pipeline.cli._common import CONTEXT_SETTINGS, Group, error_lines, remember_settings
@@ -79,6 +79,7 @@ def cli(ctx: click.Context, root: str | None, verbose: int, quiet: bool, log_for
 
 # Every command, in one place: a command is a module of this package and one line here.
 COMMANDS = [
+    chapters.chapters_command,
     check.check,
     completion.completion,
     feed.feed_cmd,

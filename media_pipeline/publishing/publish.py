@@ -438,11 +438,10 @@ def sidecars(run: ShowRun, episode: Episode, duration: float) -> list[Upload]:
         files.append(Upload("image", prepared, layout.episode_image_key(show, slug, prepared.suffix)))
     if episode.chapters:
         chapter_images: dict = {}
-        for chapter in episode.chapters:
-            if chapter.image and chapter.image not in chapter_images:
-                key = layout.chapter_image_key(show, slug, len(chapter_images) + 1, chapter.image.suffix)
-                files.append(Upload("image", chapter.image, key))
-                chapter_images[chapter.image] = run.url(key)
+        for image, number in chapters.image_numbers(episode.chapters).items():
+            key = layout.chapter_image_key(show, slug, number, image.suffix)
+            files.append(Upload("image", image, key))
+            chapter_images[image] = run.url(key)
         path = folder / layout.chapters_name(slug)
         atomic_write(path, chapters.chapters_json(episode, duration=duration, image_url=chapter_images.get))
         files.append(Upload("chapters", path, layout.sidecar_key(show, path.name)))

@@ -24,6 +24,7 @@ from media_pipeline.model import Catalog, Episode, FeedEntry, Show, StoredFile, 
 from media_pipeline.publishing import manifest
 from media_pipeline.publishing.manifest import EpisodeRecord, FileRecord, Manifest
 from media_pipeline.storage import Storage
+from media_pipeline.tags import chapters
 from media_pipeline.text.notes import render_notes
 from media_pipeline.transcripts.cues import Cue
 from media_pipeline.transcripts.read import load_transcript
@@ -137,14 +138,23 @@ def feed_entry(ws: Workspace, show: Show, episode: Episode, record: EpisodeRecor
         raise StorageError("the manifest records no media for this episode",
                            path=layout.episode_key(show.slug, record.slug))
     chapters_file = next((stored(f) for f in record.files if f.kind == "chapters"), None)
-    image = next((f for f in record.files if f.kind == "image"), None)
+    # a chapter's image is 16:9 or anything else: never the item's square itunes:image
+    image = next((f for f in record.files if f.kind == "image" and not layout.is_chapter_image_key(f.key)), None)
+    keys = {f.key for f in record.files if f.kind == "image"}
+    numbers = chapters.image_numbers(episode.chapters)
+    chapter_images = []
+    for chapter in episode.chapters:
+        key = (layout.chapter_image_key(show.slug, record.slug, numbers[chapter.image], chapter.image.suffix)
+               if chapter.image is not None else None)
+        chapter_images.append(layout.public_url(ws, show, key) if key in keys else None)
     poster = next((f for f in record.files if f.kind == "poster" and f.key.endswith(".jpg")), None)
     return FeedEntry(episode=episode, guid=record.guid, enclosure=media[0], duration=record.duration,
                      alternates=tuple(media), chapters=chapters_file,
                      transcripts=tuple(stored(f) for f in record.files if f.kind == "transcript"),
                      image_url=layout.public_url(ws, show, image.key) if image else None,
                      poster_url=layout.public_url(ws, show, poster.key) if poster else None,
-                     page_url=layout.episode_page_url(ws, show, record.slug))
+                     page_url=layout.episode_page_url(ws, show, record.slug),
+                     chapter_images=tuple(chapter_images))
 
 
 def commit(ws: Workspace, storage: Storage, catalog: Catalog, show: Show, change: Callable[[Manifest], Any], *,

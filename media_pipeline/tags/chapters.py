@@ -59,6 +59,16 @@ def marks(chapters: Sequence[Chapter], duration: float, *, source: str | Path | 
     return tuple(result)
 
 
+def image_numbers(chapters: Sequence[Chapter]) -> dict[Path, int]:
+    """Each distinct chapter image's number (1, 2, ... in order of first use): its published key
+    (`layout.chapter_image_key`) for the upload, the JSON chapters and the page alike."""
+    numbers: dict[Path, int] = {}
+    for chapter in chapters:
+        if chapter.image is not None and chapter.image not in numbers:
+            numbers[chapter.image] = len(numbers) + 1
+    return numbers
+
+
 def chapters_json(episode: Episode, *, duration: float,
                   image_url: Callable[[Path], str] | None = None) -> bytes:
     """The episode's Podcasting 2.0 JSON chapters file (jsonChapters.md, version 1.2), as bytes.
