@@ -79,7 +79,8 @@ def rendition_size(key: str) -> tuple[int, int] | None:
 
 VERSION_CHARS = 10
 # Suffixes of two parts, kept whole when a key is versioned.
-COMPOUND_SUFFIXES = (".chapters.json", ".transcript.html", ".transcript.json")
+COMPOUND_SUFFIXES = (".chapters.json", ".transcript.html", ".transcript.json", ".descriptions.vtt",
+                     ".described.mp4", ".described.mp3")
 
 
 def versioned_key(key: str, sha256: str) -> str:
@@ -136,6 +137,21 @@ def transcript_key(show: str, slug: str, language: str, show_language: str, suff
     language, the key published before languages came; `<show>/<episode>.<language>.vtt` for another."""
     same = language.lower() == show_language.lower()
     return f"{show}/{slug}{'' if same else '.' + language.lower()}{suffix}"
+
+
+DESCRIBED_SUFFIX = ".described"  # before the media suffix: `<episode>.described.mp4`
+DESCRIPTIONS_SUFFIX = ".descriptions.vtt"
+
+
+def described_key(show: str, slug: str, suffix: str) -> str:
+    """The described version of an episode (WCAG 1.2.5): `<show>/<episode>.described.mp4` (or .mp3)."""
+    return f"{show}/{slug}{DESCRIBED_SUFFIX}{suffix}"
+
+
+def descriptions_key(show: str, slug: str, language: str, show_language: str) -> str:
+    """The description file for `<track kind="descriptions">`: `<show>/<episode>.descriptions.vtt` in
+    the show's language, `<show>/<episode>.<language>.descriptions.vtt` in another."""
+    return transcript_key(show, slug, language, show_language, DESCRIPTIONS_SUFFIX)
 
 
 def sidecar_key(show: str, name: str) -> str:

@@ -103,6 +103,7 @@ class TranscriptSettings:
     speakers: bool = True  # once any cue names its speaker, every cue must
     speaker_label: str = "name"  # how captions show a change of speaker: "name" ("Aino: ") or "dash"
     norms: str = "warning"  # severity of a norm broken: "warning" or "error"
+    undescribed_slides: str = "warning"  # severity of a slide change with no description nearby
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,27 @@ class TranscriptFile:
     path: Path
     language: str | None = None  # None: the show's language
     draft: bool = False
+
+
+@dataclass(frozen=True)
+class DescriptionFile:
+    """One audio description file of an episode (WebVTT, each cue a description of what is shown
+    and not said, WCAG 1.2.5), and where the producer's recorded clips for its cues are."""
+
+    path: Path
+    language: str | None = None  # None: the show's language
+    clips: Path | None = None  # a folder of recordings named by cue identifier; other cues are synthesised
+
+
+@dataclass(frozen=True)
+class Description:
+    """One description to be spoken in the described version: its time in the programme, its words,
+    and the producer's recording of them when there is one."""
+
+    start: float  # seconds in the recording
+    end: float
+    text: str
+    clip: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -197,6 +219,8 @@ class Episode:
     guid: str | None = None
     keywords: tuple[str, ...] = ()
     accept_damaged_source: bool = False  # publish a recording that decodes only in part, knowingly
+    descriptions: tuple[DescriptionFile, ...] = ()  # audio description, one file per language
+    slides_described_aloud: bool = False  # the speaker says what the slides show (no description needed)
 
     @property
     def key(self) -> str:
@@ -344,6 +368,8 @@ class FeedEntry:
     poster_url: str | None = None  # a video's 16:9 poster (JPEG)
     page_url: str | None = None  # the episode's page on the listener site (the item's <link>)
     chapter_images: tuple[str | None, ...] = ()  # the URL of each chapter's image, in chapter order
+    described: tuple[StoredFile, ...] = ()  # the described version (video, then audio), WCAG 1.2.5
+    descriptions: tuple[StoredFile, ...] = ()  # the description files as WebVTT, the show's language first
 
 
 @dataclass(frozen=True)

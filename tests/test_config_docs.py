@@ -78,6 +78,7 @@ _SECTIONS = {
     ("episode", "persons"): "[[persons]]",
     ("episode", "chapters"): "Chapters",
     ("episode", "transcript"): "Transcripts",
+    ("episode", "descriptions"): "Audio description",
 }
 
 
@@ -155,8 +156,10 @@ def test_the_scaffold_of_new_names_every_episode_key(tmp_path):
     data = front_matter(path)
     named = set(data) | {f"persons.{k}" for p in data["persons"] for k in p} | {
         f"chapters.{k}" for c in data["chapters"] for k in c}
-    # the scaffold names the one-file form of `transcript`; the table form is in docs/formats.md
-    assert named == loader_keys()["episode"] - {"transcript.file", "transcript.language", "transcript.draft"}
+    # the scaffold names the one-file forms of `transcript` and `descriptions`; the table forms are in
+    # docs/formats.md
+    assert named == loader_keys()["episode"] - {"transcript.file", "transcript.language", "transcript.draft",
+                                                "descriptions.file", "descriptions.language", "descriptions.clips"}
 
 
 def test_the_demo_episodes_use_every_top_level_key_but_artwork_poster_and_accept_damaged_source_and_each_has_its_guid():

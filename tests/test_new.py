@@ -72,7 +72,8 @@ def test_scaffold_loads_cleanly_once_title_and_source_are_filled_in(ws):
 def test_every_optional_key_of_the_scaffold_loads_when_turned_on(ws):
     path = new_episode(ws, "ihmiskeskeisyys", title="Kaikki avaimet", now=NOW)
     fill_in(path, title=None, source="media/ihmiskeskeisyys/001.wav")
-    for name in ("transcripts/ihmiskeskeisyys/004.vtt", "artwork/ihmiskeskeisyys-004.jpg", "artwork/ihmiskeskeisyys-004-poster.jpg",
+    for name in ("transcripts/ihmiskeskeisyys/004.vtt", "transcripts/ihmiskeskeisyys/004.kuvailu.vtt",
+                 "artwork/ihmiskeskeisyys-004.jpg", "artwork/ihmiskeskeisyys-004-poster.jpg",
                  "artwork/chapter.jpg"):
         (ws.root / name).touch()
     uncomment_keys(path)
@@ -85,7 +86,8 @@ def test_every_optional_key_of_the_scaffold_loads_when_turned_on(ws):
     assert episode.keywords == ("keyword", "another keyword")
     keys = set(front_matter(path))
     assert keys == {"title", "source", "publish_at", "number", "season", "episode_type", "explicit", "summary",
-                    "persons", "chapters", "transcript", "artwork", "poster", "keywords", "accept_damaged_source"}
+                    "persons", "chapters", "transcript", "artwork", "poster", "keywords", "accept_damaged_source",
+                    "descriptions", "slides_described_aloud"}
 
 
 def test_the_title_is_quoted_whatever_it_holds(ws):

@@ -118,6 +118,7 @@ def popen(argv: Sequence[str], *, nice: int = 0, **kwargs) -> subprocess.Popen:
     return proc
 
 
-def _forget(proc: subprocess.Popen) -> None:
+def forget(proc: subprocess.Popen) -> None:
+    """Stop tracking a child started with `popen` once it has exited."""
     with _children_lock:
         _children.discard(proc)

@@ -21,7 +21,7 @@ from media_pipeline.audio.binary import (  # noqa: F401  (re-exported: callers n
     SYNTH_ENCODERS, SYNTH_FILTERS, THREADED_LIBAVCODEC, Capabilities, alimiter_latency, binary, capabilities, check,
     checked, ebur128_log, identity, require)
 from media_pipeline.audio.children import (  # noqa: F401
-    BACKGROUND_NICE, STOP_SIGNALS, Interrupted, _check_stopping, _forget, popen, stop_signal, terminate_children)
+    BACKGROUND_NICE, STOP_SIGNALS, Interrupted, _check_stopping, forget, popen, stop_signal, terminate_children)
 from media_pipeline.errors import FFmpegError
 
 __all__ = ["BACKGROUND_NICE", "CHOOSE", "ENV_FFMPEG", "HEAD_LINES", "REQUIRED_DEMUXERS", "REQUIRED_ENCODERS",
@@ -118,7 +118,7 @@ def run(
         proc.wait()
         raise
     finally:
-        _forget(proc)
+        forget(proc)
         reader.join()
     if proc.returncode != 0:
         _check_stopping()  # killed by the stop, not failed

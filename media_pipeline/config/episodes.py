@@ -14,9 +14,9 @@ import yaml
 from media_pipeline.config.fields import MISSING, Fields, text_problem, type_name
 from media_pipeline.config.frontmatter import load_front_matter, split_front_matter
 from media_pipeline.config.shows import person
-from media_pipeline.config.keys import CHAPTERS, EPISODE, TRANSCRIPT, read
+from media_pipeline.config.keys import CHAPTERS, DESCRIPTIONS, EPISODE, TRANSCRIPT, read
 from media_pipeline.errors import Problem, ValidationError
-from media_pipeline.model import Chapter, Episode, TranscriptFile, Workspace
+from media_pipeline.model import Chapter, DescriptionFile, Episode, TranscriptFile, Workspace
 from media_pipeline.util.fsutil import display_path
 
 TRANSCRIPT_SUFFIXES = (".vtt", ".srt")
@@ -74,6 +74,7 @@ def _read_episode(ws: Workspace, show: str, path: Path, rel: str, problems: list
         persons=f.table_list("persons", person),
         chapters=f.table_list("chapters", lambda c: _chapter(c, ws)),
         transcripts=_transcripts(f, ws),
+        descriptions=_descriptions(f, ws),
     )
     f.finish()
     episode = replace(episode, transcript=episode.transcripts[0].path if episode.transcripts else None)
@@ -86,6 +87,16 @@ def _read_episode(ws: Workspace, show: str, path: Path, rel: str, problems: list
         if t.language in languages[:i]:
             f.error(where, f"a second transcript in {t.language or 'the show language'}; "
                            "give each its own language")
+    languages = [d.language for d in episode.descriptions]
+    for i, d in enumerate(episode.descriptions):
+        where = "descriptions" if isinstance(f.data.get("descriptions"), str) else f"descriptions[{i}]"
+        if d.path.suffix.lower() != ".vtt":
+            f.error(where, "must be a WebVTT (.vtt) file, each cue one description")
+        if d.language in languages[:i]:
+            f.error(where, f"a second description file in {d.language or 'the show language'}; "
+                           "give each its own language")
+        if d.clips is not None and d.clips.exists() and not d.clips.is_dir():
+            f.error(f"{where}.clips", f"{display_path(ws, d.clips)} is not a folder")
     starts = [c.start for c in episode.chapters]
     if starts != sorted(starts):
         f.error("chapters", "must be in order of start time")
@@ -115,6 +126,29 @@ def _transcript_file(f: Fields, ws: Workspace) -> TranscriptFile | None:
     if language is not None and not re.fullmatch(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*", language):
         f.error("language", f"must be a language code like fi, sv or en-GB, not {language!r}")
     return TranscriptFile(values.pop("file"), **values) if values["file"] else None
+
+
+def _descriptions(f: Fields, ws: Workspace) -> tuple[DescriptionFile, ...]:
+    """`descriptions`: one WebVTT file (in the show's language), or a table or list of tables with
+    `file`, `language` and `clips`, as `transcript` is read."""
+    value = f.raw("descriptions")
+    if value is MISSING or isinstance(value, str):
+        path = f.path_value("descriptions", ws.root)
+        return (DescriptionFile(path),) if path else ()
+    if isinstance(value, dict):
+        one = Fields(value, f.path, f.problems, "descriptions.")
+        item = _description_file(one, ws)
+        one.finish()
+        return (item,) if item else ()
+    return f.table_list("descriptions", lambda t: _description_file(t, ws))
+
+
+def _description_file(f: Fields, ws: Workspace) -> DescriptionFile | None:
+    values = read(f, DESCRIPTIONS, ws.root)
+    language = values["language"]
+    if language is not None and not re.fullmatch(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*", language):
+        f.error("language", f"must be a language code like fi, sv or en-GB, not {language!r}")
+    return DescriptionFile(values.pop("file"), **values) if values["file"] else None
 
 
 def _chapter(f: Fields, ws: Workspace) -> Chapter | None:

@@ -24,7 +24,7 @@ KINDS = {
     "text": "text", "url": "text", "int": "whole number", "number": "number", "bool": "true/false",
     "texts": "list of text", "urls": "list of text", "path": "path", "env": '`{ env = "NAME" }`',
     "time": "date and time", "duration": "time", "tables": "list of tables",
-    "transcript": "path, table or list of tables",
+    "transcript": "path, table or list of tables", "descriptions": "path, table or list of tables",
 }
 
 
@@ -333,6 +333,9 @@ TRANSCRIPTS = Table("transcripts", (
     Key("norms", kind="text", default="warning", choices=("warning", "error"),
         doc=("How `check` reports a broken norm: `warning` or `error` (then `publish` stops on it). A cue after "
              "the end of the audio is always an error.")),
+    Key("undescribed_slides", kind="text", default="warning", choices=("warning", "error"),
+        doc=("How `check` reports a slide change in a video with no description cue near it, when the episode does "
+             "not say `slides_described_aloud`: `warning` or `error`. See [Audio description](#audio-description).")),
 ))
 
 NOTIFY = Table("notify", (
@@ -393,6 +396,13 @@ EPISODE = Table("", (
     Key("accept_damaged_source", kind="bool", default=False,
         doc=("Publish a recording that decodes only in part (see [Damaged recordings](#damaged-recordings)). Say "
              "so only after listening to it.")),
+    Key("descriptions", kind="descriptions", default=(), shown="none",
+        doc=("Audio description of the video (WCAG 1.2.5): a WebVTT file whose cues each describe what is shown and "
+             "not said, or one table per language; see [Audio description](#audio-description). Publishes a "
+             "descriptive transcript and a described version.")),
+    Key("slides_described_aloud", kind="bool", default=False,
+        doc=("The speakers say aloud what their slides show, so the video needs no description; the accessibility "
+             "statement says so, and `check` does not ask for descriptions of its slide changes.")),
     Key("guid", kind="text",
         doc=("The episode's permanent id. Leave it out: it is assigned at the first publish and written into the "
              "file. Never change it afterwards, whatever happens to the title or the file name.")),
@@ -407,6 +417,17 @@ TRANSCRIPT = Table("transcript", (
         doc=("A machine transcript nobody has checked yet; `transcribe` writes it. Published only when the show "
              "sets `allow_machine` in [[transcripts]](#transcripts), and then labelled. Remove it once a person "
              "has checked the file.")),
+))
+
+DESCRIPTIONS = Table("descriptions", (
+    Key("file", kind="path", required=True,
+        doc="A WebVTT (`.vtt`) file, each cue one description at the time it belongs to."),
+    Key("language", kind="text", shown="the show's `language`",
+        doc="Its language, a code like `fi`, `sv` or `en-GB`; one description file per language."),
+    Key("clips", kind="path",
+        doc=("A folder of the producer's recordings of the descriptions, each named by its cue's identifier "
+             "(`slide-2.wav` for the cue `slide-2`; WAV, FLAC, MP3 or M4A). A cue without one is spoken by "
+             "speech synthesis (espeak-ng).")),
 ))
 
 CHAPTERS = Table("chapters", (
@@ -426,7 +447,7 @@ CHAPTERS = Table("chapters", (
 TABLES: dict[str, Table] = {
     "workspace": WORKSPACE, "show": SHOW, "show.owner": OWNER, "show.funding": FUNDING, "show.persons": PERSONS,
     "show.audio": AUDIO, "show.video": VIDEO, "show.transcripts": TRANSCRIPTS, "show.notify": NOTIFY, "episode": EPISODE,
-    "episode.transcript": TRANSCRIPT, "episode.chapters": CHAPTERS,
+    "episode.transcript": TRANSCRIPT, "episode.descriptions": DESCRIPTIONS, "episode.chapters": CHAPTERS,
 }
 
 

@@ -150,6 +150,8 @@ episode_type: full  # full, trailer or bonus (Apple: itunes:episodeType)
 #     url: https://example.org/  # optional: a link shown with the chapter
 #     image: artwork/chapter.jpg  # optional: a picture shown with the chapter, a path in the workspace
 # transcript: transcripts/{show}/{slug}.vtt  # WebVTT (.vtt) or SubRip (.srt), a path in the workspace
+# descriptions: transcripts/{show}/{slug}.kuvailu.vtt  # audio description of a video (WCAG 1.2.5), WebVTT
+# slides_described_aloud: true  # the speakers say what their slides show; no description needed
 # artwork: artwork/{show}-{slug}.jpg  # episode cover, square JPEG or PNG, 1400 to 3000 px
 # poster: artwork/{show}-{slug}-poster.jpg  # a video's own poster, any image, fitted into 16:9; else a frame of the video
 # keywords: [keyword, another keyword]  # a list of text

@@ -23,6 +23,7 @@ from media_pipeline.feeds.lint import episode_problems, show_problems, url_reaso
 from media_pipeline.feeds.podcast import AlternateEnclosureTag, TranscriptTag, register
 from media_pipeline.layout import CHAPTERS_TYPE
 from media_pipeline.model import FeedEntry, Show, StoredFile
+from media_pipeline.text import strings
 from media_pipeline.text.notes import render_notes
 from media_pipeline.transcripts.forms import SRT_MIME, TIMED_MIMES, VTT_MIME, draft_note, publishable
 from media_pipeline.transcripts.keys import language_of_key
@@ -188,6 +189,8 @@ def _add_item(fg: FeedGenerator, show: Show, entry: FeedEntry) -> None:
     # Podcasting 2.0: persons on an item replace the channel's for that episode.
     pc.persons = list(episode.persons)
     pc.alternate_enclosures = [_alternate(f, entry, show) for f in entry.alternates]
+    # the described version (WCAG 1.2.5) as alternates of its own, titled as such
+    pc.alternate_enclosures += [_alternate(f, entry, show, described=True) for f in entry.described]
 
 
 def _transcript(f: StoredFile, show: Show, episode_slug: str) -> TranscriptTag:
@@ -205,12 +208,15 @@ def machine_transcript_label(show: Show, entry: FeedEntry) -> str | None:
     return draft_note(show.language) if drafts else None
 
 
-def _alternate(f: StoredFile, entry: FeedEntry, show: Show) -> AlternateEnclosureTag:
+def _alternate(f: StoredFile, entry: FeedEntry, show: Show, *, described: bool = False) -> AlternateEnclosureTag:
     kind = "video" if f.mime_type.startswith("video/") else "audio"
     titles = _RENDITION_TITLES.get(show.language.split("-")[0].lower(), {"video": "Video", "audio": "Audio"})
-    bitrate = round(f.length * 8 / entry.duration) if entry.duration > 0 else None
+    # a described version is longer than the episode by its held pictures: no bitrate from its duration
+    bitrate = round(f.length * 8 / entry.duration) if entry.duration > 0 and not described else None
     title = titles[kind]
-    if f.size:  # a smaller rendition: named by the short side of its picture, as "720p"
+    if described:  # "Kuvailutulkattu video": the title is what tells a listener which it is
+        title = strings.text(show.language, f"described_{kind}")
+    elif f.size:  # a smaller rendition: named by the short side of its picture, as "720p"
         title = f"{title} {min(f.size)}p"
     integrity = None
     if re.fullmatch(r"[0-9a-f]{64}", f.sha256 or ""):
@@ -275,7 +281,7 @@ def _entry_problems(entry: FeedEntry, path: str) -> list[Problem]:
     # Apple: the enclosure length is the file's exact size in bytes.
     if not isinstance(enclosure.length, int) or enclosure.length <= 0:
         bad("enclosure", f"length must be the file's size in bytes, not {enclosure.length!r}")
-    for f in entry.alternates:
+    for f in (*entry.alternates, *entry.described):
         if reason := url_reason(f.url):
             bad("alternates", reason)
         if not re.match(r"^(audio|video)/", f.mime_type or ""):

@@ -5,6 +5,7 @@ is `recordings.py`'s job; `lint` asks it when `sources` is set.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import defaultdict
 from pathlib import Path
@@ -13,12 +14,14 @@ from urllib.parse import urlsplit
 
 from media_pipeline.config.fields import text_problem
 from media_pipeline.config.scaffold import placeholder_problem
-from media_pipeline.errors import MediaError, Problem
+from media_pipeline.errors import MediaError, PipelineError, Problem
 from media_pipeline.layout import SLUG_MAX
 from media_pipeline.model import Catalog, Episode, Person, Show, Workspace
 from media_pipeline.tags.artwork import check_artwork
 from media_pipeline.text.notes import render_notes
 from media_pipeline.util.fsutil import display_path
+
+log = logging.getLogger(__name__)
 
 # Apple Podcasts categories and subcategories (Apple Podcasts for Creators, "Apple Podcasts
 # categories"); a feed with any other text is rejected by Apple's validation.
@@ -313,13 +316,14 @@ def lint(ws: Workspace, catalog: Catalog, *, durations: Mapping[str, float] | No
                 out.append(_error(show_path, "transcripts.model", reason))
         episodes = catalog.episodes.get(slug, ())
         for episode in episodes:
-            out.extend(episode_file_problems(ws, show, episode, durations.get(episode.key), publishing))
+            out.extend(episode_file_problems(ws, show, episode, durations.get(episode.key), publishing,
+                                             scan=sources and not publishing))
         out.extend(_duplicates(ws, episodes))
     return out
 
 
 def episode_file_problems(ws: Workspace, show: Show, episode: Episode, duration: float | None,
-                           publishing: bool = False) -> list[Problem]:
+                           publishing: bool = False, *, scan: bool = False) -> list[Problem]:
     path = display_path(ws, episode.path)
     out = episode_problems(show, episode, path=path)
     if episode.notes.strip() and not render_notes(episode.notes).text:
@@ -331,6 +335,7 @@ def episode_file_problems(ws: Workspace, show: Show, episode: Episode, duration:
         out.append(_error(path, "file name", f"{episode.slug!r} becomes the media file's name and URL; "
                                              "use only ASCII letters, digits, '-', '_' and '.' (no spaces or ä, ö)"))
     out.extend(transcript_problems(ws, show, episode, duration, path))
+    out.extend(description_problems(ws, show, episode, duration, path, scan=scan))
     if duration is not None:
         for i, chapter in enumerate(episode.chapters):
             if chapter.start >= duration:
@@ -388,6 +393,53 @@ def transcript_problems(ws: Workspace, show: Show, episode: Episode, duration: f
             out.append(Problem(name, breach.where, f"{breach.reason} [{breach.rule}]",
                                "error" if breach.rule == "duration"
                                else "warning" if breach.rule == "empty" else settings.norms))
+    return out
+
+
+def description_problems(ws: Workspace, show: Show, episode: Episode, duration: float | None, path: str, *,
+                         scan: bool = False) -> list[Problem]:
+    """The episode's audio description (WCAG 1.2.5): each description file valid as captions are;
+    a video's descriptions in the show's language, which the described version speaks; and, with
+    `scan` (decoding the video), each slide change with no description cue near it, unless the
+    episode says its speakers describe the slides aloud (docs/formats.md, Audio description)."""
+    from media_pipeline.transcripts.descriptions import NEARBY_SECONDS, in_language, load_descriptions, undescribed
+
+    out: list[Problem] = []
+    cues = []
+    for i, item in enumerate(episode.descriptions):
+        if not item.path.is_file():
+            continue
+        name = display_path(ws, item.path)
+        try:
+            told = load_descriptions(item.path, duration=duration)
+        except MediaError as exc:
+            where = f"descriptions[{i}]: {exc.field}" if exc.field else f"descriptions[{i}]"
+            out.append(_error(path, where, f"{name}: {exc.reason}"))
+            continue
+        if (item.language or show.language) == show.language:
+            cues = list(told.cues)
+    video = episode.source.suffix.lower() in VIDEO_SUFFIXES
+    if episode.descriptions and not video:
+        out.append(_warning(path, "descriptions", "describe a picture, and the recording is not a video; "
+                                                  "nothing is published from them but the descriptive transcript"))
+    elif episode.descriptions and in_language(episode, show, show.language) is None:
+        out.append(_warning(path, "descriptions", f"none is in the show's language ({show.language}), so no "
+                                                  "described version is made; only their descriptive transcripts"))
+    if scan and video and not episode.slides_described_aloud and episode.source.is_file():
+        from media_pipeline.audio.slides import slide_changes
+
+        try:
+            changes = slide_changes(episode.source)
+        except PipelineError as exc:
+            log.debug("%s: slide changes not detected: %s", path, exc)
+            changes = ()
+        severity = show.transcript_settings.undescribed_slides
+        for t in undescribed(changes, cues):
+            minutes, seconds = divmod(int(t), 60)
+            out.append(Problem(path, "descriptions", f"the slide changes at {minutes}:{seconds:02d} with no "
+                                                     f"description cue within {NEARBY_SECONDS:g} s; describe "
+                                                     "it, or say slides_described_aloud: true if the speaker does",
+                               severity))
     return out
 
 

@@ -42,7 +42,8 @@ FEED_TYPE = content_type_for("feed.xml")
 class FileRecord:
     """One stored file. `key` is its public key; a staged file waits at its staging key instead."""
 
-    kind: Literal["media", "chapters", "transcript", "image", "artwork", "poster"]
+    # described: the described version's media (WCAG 1.2.5); description: a description file (WebVTT)
+    kind: Literal["media", "chapters", "transcript", "image", "artwork", "poster", "described", "description"]
     key: str
     size: int
     sha256: str

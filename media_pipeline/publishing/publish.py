@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from media_pipeline import layout
-from media_pipeline.audio import process
+from media_pipeline.audio import described, process
 from media_pipeline.config.frontmatter import record_guid
 from media_pipeline.errors import ConfigError, PipelineError, Problem, os_reason
 from media_pipeline.feeds import feed, opml
@@ -39,6 +39,7 @@ from media_pipeline.publishing.uploads import (
 )
 from media_pipeline.storage import Storage, open_storage
 from media_pipeline.tags import artwork, chapters, tagging
+from media_pipeline.transcripts import descriptions
 from media_pipeline.transcripts import forms as transcript_forms
 from media_pipeline.transcripts import mux as subtitles
 from media_pipeline.util.fsutil import atomic_copy, atomic_write
@@ -214,6 +215,10 @@ def prepare_episode(run: ShowRun, episode: Episode, progress: Progress | None = 
         run.storage.check_writable()  # a new episode will be written: a refusing server says so before the audio work
     processed = process.process_episode(run.ws, run.show, episode, progress=progress)
     processed = renditions.add_renditions(run.ws, run.show, episode, processed)
+    described = described_version(run, episode)
+    if described is not None:  # reused only when both are unchanged
+        processed = replace(processed, renditions=processed.renditions + described.renditions,
+                            cached=processed.cached and described.cached)
     if (same := reuse.unchanged(run, episode, processed)) is not None:
         return same
     files = tag_copies(run, episode, processed)
@@ -223,6 +228,15 @@ def prepare_episode(run: ShowRun, episode: Episode, progress: Progress | None = 
     prepared = prepare_files(run, episode, files, duration)
     reuse.remember(run, episode, processed, prepared)
     return prepared
+
+
+def described_version(run: ShowRun, episode: Episode) -> process.ProcessResult | None:
+    """The described version of a video episode with a description file in the show's language
+    (WCAG 1.2.5), or None: its renditions are `<episode>.described.mp4` and `.mp3`."""
+    spoken = descriptions.spoken(episode, run.show)
+    if not spoken:
+        return None
+    return described.described_version(run.ws, run.show, episode, spoken, language=run.show.language)
 
 
 def would_commit(run: ShowRun, prepared: list[Prepared], show_art: FileRecord | None,
@@ -394,10 +408,14 @@ def tag_copies(run: ShowRun, episode: Episode, processed: process.ProcessResult)
         cover = artwork.prepare_artwork(run.show.artwork, run.work / "show-art").embed
     files = []
     for rendition in processed.renditions:
-        key = layout.media_key(run.show.slug, episode.slug, rendition.suffix, rendition.size)
+        is_described = rendition.path.name.startswith(f"{episode.slug}{layout.DESCRIBED_SUFFIX}.")
+        key = (layout.described_key(run.show.slug, episode.slug, rendition.suffix) if is_described
+               else layout.media_key(run.show.slug, episode.slug, rendition.suffix, rendition.size))
         copy = folder / key.rsplit("/", 1)[-1]
+        # the captions' times are the recording's: the described version, longer by its held
+        # pictures, is published without caption tracks (its page offers the descriptive transcript)
         tracks = (subtitles.subtitle_tracks(run.show, episode, duration=rendition.duration, folder=folder)
-                  if rendition.role == "video" else [])
+                  if rendition.role == "video" and not is_described else [])
         if tracks:  # captions as soft subtitles, so a downloaded video keeps them (EN 301 549 7.1.3)
             subtitles.mux_subtitles(rendition.path, copy, tracks)
         else:
@@ -405,7 +423,7 @@ def tag_copies(run: ShowRun, episode: Episode, processed: process.ProcessResult)
         data = tagging.tag_data(run.show, episode, guid=episode.guid or "", feed_url=run.feed_url,
                                 episode_url=run.url(key), duration=rendition.duration, cover=cover)
         tagging.tag_file(copy, data, id3_version=run.show.id3_version)
-        files.append(Upload("media", copy, key))
+        files.append(Upload("described" if is_described else "media", copy, key))
     return files
 
 

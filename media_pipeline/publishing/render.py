@@ -26,6 +26,7 @@ from media_pipeline.publishing.manifest import EpisodeRecord, FileRecord, Manife
 from media_pipeline.storage import Storage
 from media_pipeline.tags import chapters
 from media_pipeline.text.notes import render_notes
+from media_pipeline.transcripts import descriptions
 from media_pipeline.transcripts.cues import Cue
 from media_pipeline.transcripts.read import load_transcript
 from media_pipeline.util.fsutil import atomic_write, display_path
@@ -154,7 +155,9 @@ def feed_entry(ws: Workspace, show: Show, episode: Episode, record: EpisodeRecor
                      image_url=layout.public_url(ws, show, image.key) if image else None,
                      poster_url=layout.public_url(ws, show, poster.key) if poster else None,
                      page_url=layout.episode_page_url(ws, show, record.slug),
-                     chapter_images=tuple(chapter_images))
+                     chapter_images=tuple(chapter_images),
+                     described=tuple(stored(f) for f in record.files if f.kind == "described"),
+                     descriptions=tuple(stored(f) for f in record.files if f.kind == "description"))
 
 
 def commit(ws: Workspace, storage: Storage, catalog: Catalog, show: Show, change: Callable[[Manifest], Any], *,
@@ -211,6 +214,8 @@ class Rendered:
                 "workspace": repr(ws), "show": repr(show), "episodes": [repr(e) for e in episodes],
                 "transcripts": {str(e.transcript): known.digest(e.transcript) if e.transcript.is_file() else None
                                 for e in episodes if e.transcript},
+                "descriptions": {str(d.path): known.digest(d.path) if d.path.is_file() else None
+                                 for e in episodes for d in e.descriptions},
             }
             self._digest = stamps.material_digest(material)
         return self._digest
@@ -250,7 +255,15 @@ def render_pages(ws: Workspace, view: ShowView) -> dict[str, bytes]:
                 # Published with it, edited or lost since: the page waits for the next publish of the
                 # episode rather than holding up a release or a take-down of another episode.
                 log.warning("%s: the page shows no transcript: %s", episode.key, exc)
-        items.append(site.PageEpisode(entry, entry.page_url or "", cues, render_notes(episode.notes).html))
+        told: tuple[Cue, ...] = ()
+        first = episode.transcripts[0] if episode.transcripts else None
+        shown = descriptions.in_language(episode, view.show, (first.language if first else None) or view.show.language)
+        if shown is not None and entry.descriptions:  # published with the episode: the descriptive transcript
+            try:
+                told = load_transcript(shown.path, duration=None).cues
+            except PipelineError as exc:
+                log.warning("%s: the page shows no descriptions: %s", episode.key, exc)
+        items.append(site.PageEpisode(entry, entry.page_url or "", cues, render_notes(episode.notes).html, told))
     return site.render_show(_show_site(view, items), ws.site)
 
 

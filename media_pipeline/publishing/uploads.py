@@ -55,7 +55,7 @@ def staging_token(old: EpisodeRecord | None) -> str:
 # URL: changed bytes of these go to a new key (`layout.versioned_key`) instead of replacing the old
 # ones under a live feed. Images keep their key (chapter JSON names them by URL; a feed states no
 # length for them).
-VERSIONED_KINDS = ("media", "chapters", "transcript")
+VERSIONED_KINDS = ("media", "chapters", "transcript", "described", "description")
 
 
 def public_key(current: Manifest, guid: str, slug: str, upload: Upload, record: FileRecord) -> str:

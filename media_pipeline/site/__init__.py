@@ -21,6 +21,7 @@ from media_pipeline.layout import INDEX_KEY, OPML_KEY, SITEMAP_KEY, STATEMENT_KE
 from media_pipeline.model import FeedEntry, Show, SiteSettings, StoredFile
 from media_pipeline.text import strings as S
 from media_pipeline.transcripts.cues import Cue
+from media_pipeline.transcripts.descriptions import interleave
 from media_pipeline.transcripts.keys import language_of_key
 
 _SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
@@ -35,6 +36,7 @@ class PageEpisode:
     page_url: str
     cues: tuple[Cue, ...] = ()
     notes_html: str = ""
+    descriptions: tuple[Cue, ...] = ()  # the audio description in the transcript's language
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,8 @@ def render_show(site: ShowSite, settings: SiteSettings) -> dict[str, bytes]:
             "episode.html", **common, site=site, show=show, item=item, entry=item.entry,
             previous=oldest_first[n - 1] if n else None,
             next=oldest_first[n + 1] if n + 1 < len(oldest_first) else None,
-            episode=item.entry.episode, media=_media(item.entry, show), paragraphs=_paragraphs(item.cues),
+            episode=item.entry.episode, media=_media(item.entry, show),
+            paragraphs=_paragraphs(item.cues, item.descriptions),
             download_label=lambda *a: _download_label(common["t"], lang, *a, item.entry.duration, lang),
             notes=nested_notes(item.notes_html),
             json_ld=_episode_ld(site, item))
@@ -85,13 +88,43 @@ def render_site(settings: SiteSettings, base_url: str, shows: Sequence[ShowSite]
     base = base_url.rstrip("/")
     common = _common(settings, base, settings.language)
     pages = {INDEX_KEY: _render("index.html", **common, shows=shows, opml_url=f"{base}/{OPML_KEY}", json_ld=None)}
+    described = description_state(shows)
     for lang, key in STATEMENT_KEYS.items():
         pages[key] = _render("statement.html", **_common(settings, base, lang), st=S.STATEMENT[lang],
+                             described=described,
                              alternates={code: f"{base}/{k}" for code, k in STATEMENT_KEYS.items()},
                              iso_date=dt.date.fromisoformat, supervisor_url=S.SUPERVISOR_URL,
                              supervisor_email=S.SUPERVISOR_EMAIL, json_ld=None)
     pages[SITEMAP_KEY] = sitemap(base, shows)
     return pages
+
+
+@dataclass(frozen=True)
+class DescriptionState:
+    """The live video episodes by how what they show reaches a listener who cannot see it (WCAG
+    1.2.5), for the accessibility statement: each as (show title, episode title, page URL)."""
+
+    described: tuple[tuple[str, str, str], ...] = ()  # a described version is published
+    aloud: tuple[tuple[str, str, str], ...] = ()  # the speakers describe their slides aloud
+    undescribed: tuple[tuple[str, str, str], ...] = ()  # neither
+
+    @property
+    def any(self) -> bool:
+        return bool(self.described or self.aloud or self.undescribed)
+
+
+def description_state(shows: Sequence[ShowSite]) -> DescriptionState:
+    """Each live video episode of `shows` in its place, from what was published with it."""
+    found: dict[str, list[tuple[str, str, str]]] = {"described": [], "aloud": [], "undescribed": []}
+    for site in sorted(shows, key=lambda s: s.show.slug):
+        for item in sorted(site.episodes, key=lambda e: (e.entry.episode.publish_at, e.entry.guid)):
+            entry = item.entry
+            if not entry.enclosure.mime_type.startswith("video/"):
+                continue
+            place = ("described" if entry.described else "aloud" if entry.episode.slides_described_aloud
+                     else "undescribed")
+            found[place].append((site.show.title, entry.episode.title, item.page_url))
+    return DescriptionState(*(tuple(found[k]) for k in ("described", "aloud", "undescribed")))
 
 
 def sitemap(base_url: str, shows: Sequence[ShowSite]) -> bytes:
@@ -168,6 +201,8 @@ class _Media:
     downloads: tuple[tuple[str, StoredFile, str | None], ...]  # (label key, file, language of a text)
     draft: bool  # the transcript shown on the page is a machine draft
     transcript_language: str  # the language of the transcript shown on the page
+    described: tuple[StoredFile, ...] = ()  # the described version, video first (WCAG 1.2.5)
+    descriptions: tuple[_Text, ...] = ()  # WebVTT for <track kind="descriptions">
 
 
 _FORMAT_NAMES = {"text/vtt": "WebVTT", "application/x-subrip": "SRT", "application/json": "JSON",
@@ -186,12 +221,18 @@ def _media(entry: FeedEntry, show: Show) -> _Media:
         return tuple(sorted(found, key=lambda t: t.language != show.language))
 
     captions = texts("text/vtt")
+    described = tuple(sorted(entry.described, key=lambda f: not f.mime_type.startswith("video/")))
+    descriptions = tuple(sorted((_Text(f, language_of_key(f.key, slug, show.language)) for f in entry.descriptions),
+                                key=lambda t: t.language != show.language))
     downloads = tuple(("video" if f.mime_type.startswith("video/") else "audio", f, None) for f in files)
+    downloads += tuple(("described_video" if f.mime_type.startswith("video/") else "described_audio", f, None)
+                       for f in described)
     downloads += tuple(("captions", c.file, c.language) for c in captions)
+    downloads += tuple(("descriptions", d.file, d.language) for d in descriptions)
     first = entry.episode.transcripts[0] if entry.episode.transcripts else None
     sources = _sources(entry) if video else ((entry.enclosure, None),)
     return _Media(entry.enclosure, sources, video, captions, texts("text/html"), downloads, bool(first and first.draft),
-                  (first.language if first else None) or show.language)
+                  (first.language if first else None) or show.language, described, descriptions)
 
 
 # Where the smallest rendition is the better default: a phone's screen, in CSS pixels.
@@ -225,7 +266,8 @@ def _download_label(t: dict[str, str], lang: str, label: str, file: StoredFile, 
     if file.size:
         kind += f", {file.size[0]}×{file.size[1]}"
     words = f"{t[label]} ({kind}), {S.format_size(file.length, page_language)}"
-    return words if language is not None else f"{words}, {S.format_clock(duration)}"
+    # the described version is longer than the episode by its held pictures: no duration said for it
+    return words if language is not None or label.startswith("described") else f"{words}, {S.format_clock(duration)}"
 
 
 @dataclass(frozen=True)
@@ -233,21 +275,24 @@ class _Paragraph:
     start: float
     speaker: str | None
     text: str
+    description: bool = False  # an audio description, marked as one on the page
 
 
-def _paragraphs(cues: Sequence[Cue]) -> list[_Paragraph]:
-    """The transcript as reading text: consecutive cues of one speaker make one paragraph."""
+def _paragraphs(cues: Sequence[Cue], descriptions: Sequence[Cue] = ()) -> list[_Paragraph]:
+    """The transcript as reading text: consecutive cues of one speaker make one paragraph; with
+    `descriptions`, the descriptive transcript: each description a paragraph of its own in its
+    place in time."""
     out: list[_Paragraph] = []
     current: str | None = None
-    for cue in cues:
-        words = " ".join(cue.plain.split())
-        if not words:
+    for entry in interleave(cues, descriptions):
+        words, speaker = entry.text, entry.speaker
+        if entry.description:
+            out.append(_Paragraph(entry.start, None, words, True))
             continue
-        speaker = cue.speaker
-        if out and (speaker is None or speaker == current) and len(out[-1].text) < 600:
+        if out and not out[-1].description and (speaker is None or speaker == current) and len(out[-1].text) < 600:
             out[-1] = _Paragraph(out[-1].start, out[-1].speaker, f"{out[-1].text} {words}")
             continue
-        out.append(_Paragraph(cue.start, speaker, words))
+        out.append(_Paragraph(entry.start, speaker, words))
         current = speaker if speaker is not None else current
     return out
 

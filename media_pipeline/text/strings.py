@@ -65,6 +65,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "draft_caption": "Konetekstitys: ihminen ei ole tarkistanut sitä.",
         # chat messages of a new episode: "Uusi jakso: <title>", a duration "1 t 2 min"
         "new_episode": "Uusi jakso", "unit.h": "t", "unit.min": "min", "unit.s": "s",
+        "described_offer": "Tästä videosta on kuvailutulkattu versio, jossa kuvien sisältö kerrotaan puheena:",
+        "described_video": "Kuvailutulkattu video",
+        "described_audio": "Kuvailutulkattu ääni",
+        "descriptions": "Kuvailutulkkaus",
+        "description": "Kuvailu",
+        "transcript_described": "Kuvaileva tekstivastine (tekstitys ja kuvailutulkkaus)",
     },
     "sv": {
         "skip": "Hoppa till innehållet",
@@ -116,6 +122,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "draft_note": "Den här texten är gjord med taligenkänning och har inte granskats av en människa.",
         "draft_caption": "Maskintextning, inte granskad av en människa.",
         "new_episode": "Nytt avsnitt", "unit.h": "tim", "unit.min": "min", "unit.s": "s",
+        "described_offer": "Den här videon finns i en syntolkad version där innehållet i bilderna berättas i tal:",
+        "described_video": "Syntolkad video",
+        "described_audio": "Syntolkat ljud",
+        "descriptions": "Syntolkning",
+        "description": "Syntolkning",
+        "transcript_described": "Beskrivande textversion (textning och syntolkning)",
     },
     "en": {
         "skip": "Skip to content",
@@ -167,6 +179,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "draft_note": "This transcript was made by speech recognition and has not been checked by a person.",
         "draft_caption": "Machine captions, not checked by a person.",
         "new_episode": "New episode", "unit.h": "h", "unit.min": "min", "unit.s": "s",
+        "described_offer": "This video has an audio-described version in which what the pictures show is spoken:",
+        "described_video": "Audio-described video",
+        "described_audio": "Audio-described audio",
+        "descriptions": "Audio description",
+        "description": "Description",
+        "transcript_described": "Descriptive transcript (captions and audio description)",
     },
 }
 
@@ -257,6 +275,10 @@ STATEMENT: dict[str, dict[str, str]] = {
                            "kuluessa, voit tehdä ilmoituksen valvontaviranomaiselle.",
         "supervisor_name": "Liikenne- ja viestintävirasto Traficom, saavutettavuusvalvonta",
         "organisation": "Palvelun tarjoaja",
+        "description.video": "Videoiden kuvailutulkkaus",
+        "description.described": "Näistä jaksoista on kuvailutulkattu versio (WCAG 2.1, 1.2.5):",
+        "description.aloud": "Näissä jaksoissa puhujat kertovat diojen sisällön itse puheessaan:",
+        "description.undescribed": "Näistä videojaksoista puuttuu kuvailutulkkaus:",
         "privacy": "Tietosuoja",
         "privacy_text": "Sivusto ja sen jaksot eivät käytä evästeitä, seurantaa eivätkä kolmansien osapuolten "
                         "palveluita. Latauskerrat lasketaan tallennuspalvelun omista lokeista IAB:n "
@@ -288,6 +310,10 @@ STATEMENT: dict[str, dict[str, str]] = {
                            "anmäla det till tillsynsmyndigheten.",
         "supervisor_name": "Transport- och kommunikationsverket Traficom, tillgänglighetstillsynen",
         "organisation": "Tjänsteleverantör",
+        "description.video": "Syntolkning av videor",
+        "description.described": "Dessa avsnitt finns i en syntolkad version (WCAG 2.1, 1.2.5):",
+        "description.aloud": "I dessa avsnitt berättar talarna själva vad bilderna visar:",
+        "description.undescribed": "Dessa videoavsnitt saknar syntolkning:",
         "privacy": "Dataskydd",
         "privacy_text": "Webbplatsen och avsnitten använder inga kakor, ingen spårning och inga tjänster från "
                         "tredje part. Nedladdningar räknas i lagringstjänstens egna loggar enligt IAB:s "
@@ -319,6 +345,10 @@ STATEMENT: dict[str, dict[str, str]] = {
                            "notify the supervisory authority.",
         "supervisor_name": "Finnish Transport and Communications Agency Traficom, accessibility monitoring",
         "organisation": "Provider",
+        "description.video": "Audio description of videos",
+        "description.described": "These episodes have an audio-described version (WCAG 2.1, 1.2.5):",
+        "description.aloud": "In these episodes the speakers describe their slides aloud:",
+        "description.undescribed": "These video episodes have no audio description:",
         "privacy": "Privacy",
         "privacy_text": "The site and its episodes use no cookies, no tracking and no third-party services. "
                         "Downloads are counted from the storage service's own logs, following the IAB podcast "

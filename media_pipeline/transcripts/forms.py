@@ -67,14 +67,19 @@ def to_srt(t: Transcript) -> bytes:
     return ("\n".join(parts)).encode("utf-8")
 
 
-def to_json(t: Transcript, *, note: str | None = None) -> bytes:
+def to_json(t: Transcript, descriptions: Transcript | None = None, *, note: str | None = None,
+            language: str = "en") -> bytes:
     """The Podcasting 2.0 JSON transcript: version 1.0.0, one segment per cue, in seconds; a
-    machine draft carries `"machine": true` and the visible `note` beside the segments."""
+    machine draft carries `"machine": true` and the visible `note` beside the segments. With
+    `descriptions`, the descriptive transcript: each description a segment of its own in time
+    order, its speaker the word for a description in `language` ("Kuvailu")."""
+    from media_pipeline.transcripts.descriptions import interleave
+
+    label = strings.text(language, "description")
     segments = []
-    for cue in t.cues:
-        segment = {"startTime": round(cue.start, 3), "endTime": round(cue.end, 3),
-                   "body": " ".join(cue.plain.split())}
-        if (name := cue.speaker) is not None:
+    for entry in interleave(t.cues, descriptions.cues if descriptions else ()):
+        segment = {"startTime": round(entry.start, 3), "endTime": round(entry.end, 3), "body": entry.text}
+        if (name := label if entry.description else entry.speaker) is not None:
             segment = {"speaker": name, **segment}
         segments.append(segment)
     data: dict = {"version": "1.0.0"}
@@ -95,12 +100,17 @@ _env = Environment(loader=PackageLoader("media_pipeline.transcripts", "templates
 _env.filters["stamp"] = _stamp
 
 
-def to_html(t: Transcript, *, title: str, language: str, draft: bool = False) -> bytes:
+def to_html(t: Transcript, *, title: str, language: str, draft: bool = False,
+            descriptions: Transcript | None = None) -> bytes:
     """A readable transcript page in the Podcasting 2.0 HTML transcript form: per cue a `<cite>`
     with the speaker (when named), a `<time>` with the start and a `<p>` with the words; every
-    text escaped."""
+    text escaped. With `descriptions`, the descriptive transcript: each description in its place
+    in time, marked by a `<cite>` saying it is one and its own class."""
+    from media_pipeline.transcripts.descriptions import interleave
+
     page = _env.get_template("transcript.html").render(
-        cues=t.cues, title=title, language=language, note=draft_note(language) if draft else None)
+        entries=interleave(t.cues, descriptions.cues if descriptions else ()), title=title, language=language,
+        note=draft_note(language) if draft else None, description=strings.text(language, "description"))
     return page.encode("utf-8")
 
 
@@ -112,6 +122,8 @@ def write_forms(show: "Show", episode: "Episode", *, duration: float | None,
     folder.mkdir(parents=True, exist_ok=True)
     chosen = publishable(episode, show)
     chosen.sort(key=lambda t: (t.language or show.language) != show.language)
+    described = {d.language or show.language: clean(load_transcript(d.path, duration=duration))
+                 for d in episode.descriptions}
     for item in chosen:
         language = item.language or show.language
         source = load_transcript(item.path, duration=duration)
@@ -119,11 +131,19 @@ def write_forms(show: "Show", episode: "Episode", *, duration: float | None,
         timed = captions(source, show.transcript_settings, language=language, draft=item.draft)
         note = draft_note(language) if item.draft else None
         title = episode.title + (f" ({language})" if language != show.language else "")
-        data = {"vtt": to_vtt(timed, note=note), "srt": to_srt(timed), "json": to_json(t, note=note),
-                "html": to_html(t, title=title, language=language, draft=item.draft)}
+        told = described.get(language)
+        data = {"vtt": to_vtt(timed, note=note), "srt": to_srt(timed),
+                "json": to_json(t, told, note=note, language=language),
+                "html": to_html(t, title=title, language=language, draft=item.draft, descriptions=told)}
         for form, suffix, _mime in FORMS:
             key = layout.transcript_key(show.slug, episode.slug, language, show.language, suffix)
             path = folder / key.rsplit("/", 1)[-1]
             atomic_write(path, data[form])
             out.append(("transcript", path, key))
+    # each description file as WebVTT, for <track kind="descriptions">, the show's language first
+    for language in sorted(described, key=lambda code: code != show.language):
+        key = layout.descriptions_key(show.slug, episode.slug, language, show.language)
+        path = folder / key.rsplit("/", 1)[-1]
+        atomic_write(path, to_vtt(described[language]))
+        out.append(("description", path, key))
     return out
