@@ -402,7 +402,8 @@ def description_problems(ws: Workspace, show: Show, episode: Episode, duration: 
     a video's descriptions in the show's language, which the described version speaks; and, with
     `scan` (decoding the video), each slide change with no description cue near it, unless the
     episode says its speakers describe the slides aloud (docs/formats.md, Audio description)."""
-    from media_pipeline.transcripts.descriptions import NEARBY_SECONDS, in_language, load_descriptions, undescribed
+    from media_pipeline.transcripts.descriptions import (AFTER_SECONDS, BEFORE_SECONDS, in_language,
+                                                         load_descriptions, undescribed)
 
     out: list[Problem] = []
     cues = []
@@ -437,7 +438,7 @@ def description_problems(ws: Workspace, show: Show, episode: Episode, duration: 
         for t in undescribed(changes, cues):
             minutes, seconds = divmod(int(t), 60)
             out.append(Problem(path, "descriptions", f"the slide changes at {minutes}:{seconds:02d} with no "
-                                                     f"description cue within {NEARBY_SECONDS:g} s; describe "
+                                                     f"description cue from {BEFORE_SECONDS:g} s before to {AFTER_SECONDS:g} s after; describe "
                                                      "it, or say slides_described_aloud: true if the speaker does",
                                severity))
     return out

@@ -18,8 +18,11 @@ if TYPE_CHECKING:
 
 # What a producer's recording of a description may be, tried in this order for a cue's identifier.
 CLIP_SUFFIXES = (".wav", ".flac", ".mp3", ".m4a")
-# A slide change counts as described when a description cue starts this close to it (seconds).
-NEARBY_SECONDS = 5.0
+# A slide change counts as described when a description cue starts from BEFORE seconds before it
+# (the describer announcing the next slide) to AFTER seconds after it (a description waiting for a
+# pause).
+BEFORE_SECONDS = 2.0
+AFTER_SECONDS = 3.0
 
 
 def load_descriptions(path: Path, *, duration: float | None) -> Transcript:
@@ -74,6 +77,7 @@ def interleave(captions: Sequence[Cue], descriptions: Sequence[Cue]) -> list[Ent
     return sorted((e for e in entries if e.text), key=lambda e: (e.start, not e.description))
 
 
-def undescribed(changes: Sequence[float], cues: Sequence[Cue], *, nearby: float = NEARBY_SECONDS) -> list[float]:
-    """The slide changes (seconds) with no description cue starting within `nearby` seconds."""
-    return [t for t in changes if not any(abs(c.start - t) <= nearby for c in cues)]
+def undescribed(changes: Sequence[float], cues: Sequence[Cue]) -> list[float]:
+    """The slide changes (seconds) with no description cue starting near them (from BEFORE_SECONDS
+    before to AFTER_SECONDS after)."""
+    return [t for t in changes if not any(-BEFORE_SECONDS <= c.start - t <= AFTER_SECONDS for c in cues)]
