@@ -114,7 +114,7 @@ def test_the_descriptive_transcript_interleaves_captions_and_descriptions_in_tim
     root, _ = published
     page = public(root, "01/index.html").read_text(encoding="utf-8")
     transcript = page[page.index('id="transcript"'):]
-    times = re.findall(r'<p(?: class="(description)")?><span class="time">(\d+):(\d\d)</span>', transcript)
+    times = re.findall(r'<p(?: class="(description)")?(?: id="t\d+")?><a class="time"[^>]*>(\d+):(\d\d)</a>', transcript)
     order = [(int(m) * 60 + int(s), bool(kind)) for kind, m, s in times]
     # a description comes before the words at its time; one speaker's consecutive captions are a paragraph
     assert order == [(0, False), (4, True), (8, True), (8, False)]
