@@ -229,7 +229,7 @@ def test_a_background_run_gets_a_lower_priority():
     proc = ffmpeg.popen([sys.executable, "-c", "import os; print(os.nice(0))"], nice=ffmpeg.BACKGROUND_NICE,
                         stdout=subprocess.PIPE, text=True)
     out, _ = proc.communicate(timeout=30)
-    ffmpeg._forget(proc)
+    ffmpeg.forget(proc)
     assert int(out) == min(19, os.nice(0) + ffmpeg.BACKGROUND_NICE)
 
 
