@@ -427,7 +427,7 @@ def description_problems(ws: Workspace, show: Show, episode: Episode, duration: 
         out.append(_warning(path, "descriptions", f"none is in the show's language ({show.language}), so no "
                                                   "described version is made; only their descriptive transcripts"))
     if scan and video and not episode.slides_described_aloud and episode.source.is_file():
-        from media_pipeline.audio.slides import slide_changes
+        from media_pipeline.video.slides import slide_changes
 
         try:
             changes = slide_changes(episode.source)
