@@ -34,6 +34,7 @@ class Output:
     kind: str  # "mp3", "m4a" or "mp4" (video copied, or re-encoded when MP4 cannot carry it)
     bitrate_kbps: int
     video_codec: str | None = None  # the source's video codec, for "mp4"
+    video_short_side: int | None = None  # the source picture's short side, for "mp4"
 
     @property
     def codec(self) -> str:
@@ -126,7 +127,7 @@ def _costliest(outputs: tuple[Output, ...]) -> int:
 def _output_args(i: int, output: Output, channels: int, fifo: Path | None) -> list[str | os.PathLike]:
     args: list[str | os.PathLike] = []
     if output.kind == "mp4":
-        args += ["-map", "0:v:0", *video_args(output.video_codec)]
+        args += ["-map", "0:v:0", *video_args(output.video_codec, output.video_short_side)]
     args += ["-map", f"[out{i}]", "-ac", str(channels), "-map_metadata", "-1", "-map_chapters", "-1"]
     if output.codec == "mp3":
         # CBR: Apple and most apps estimate MP3 duration and seek positions from the bitrate.
@@ -148,14 +149,27 @@ def _output_args(i: int, output: Output, channels: int, fifo: Path | None) -> li
 # these are copied packet for packet. Anything else (VP8 and VP9 from WebM, AV1, MPEG-2, ...) is
 # re-encoded to H.264, which every app plays; stream-copying VP8 into MP4 fails outright.
 COPY_VIDEO_CODECS = frozenset({"h264", "hevc"})
+# ... and only up to 1080p: Apple's podcast video spec stops at 1920x1080 and a 4K export is four
+# times the bytes for a listener's screen. A larger picture is re-encoded with its short side 1080.
+MAX_COPY_SHORT_SIDE = 1080
 # x264 for screen recordings: `veryfast` keeps an hour of 1080p near real time on two cores, CRF 23
 # is x264's default quality; yuv420p is the only pixel format every hardware decoder takes.
 REENCODE_VIDEO = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p"]
 
 
-def video_args(codec: str | None) -> list[str]:
-    """How the picture goes into the MP4: copied when apps can play it, else re-encoded to H.264."""
-    if codec in COPY_VIDEO_CODECS:
+def copies_video(codec: str | None, short_side: int | None) -> bool:
+    """Whether the picture goes into the MP4 packet for packet (else it is re-encoded to H.264)."""
+    return codec in COPY_VIDEO_CODECS and (short_side or 0) <= MAX_COPY_SHORT_SIDE
+
+
+def video_args(codec: str | None, short_side: int | None = None) -> list[str]:
+    """How the picture goes into the MP4: copied when apps can play it, else re-encoded to H.264,
+    brought down to a short side of MAX_COPY_SHORT_SIDE when it is larger (never upscaled)."""
+    if (short_side or 0) > MAX_COPY_SHORT_SIDE:
+        side = MAX_COPY_SHORT_SIDE
+        scale = f"scale=w='if(gte(iw\\,ih)\\,-2\\,{side})':h='if(gte(iw\\,ih)\\,{side}\\,-2)':flags=lanczos"
+        return [*REENCODE_VIDEO, "-vf", scale]
+    if copies_video(codec, short_side):
         # hvc1: the HEVC sample entry Apple's players require (ffmpeg writes hev1 by default)
         return ["-c:v", "copy", *(["-tag:v", "hvc1"] if codec == "hevc" else [])]
     return REENCODE_VIDEO

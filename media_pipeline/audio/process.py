@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from media_pipeline.audio import cache, calibration, ffmpeg, planning, stamps
-from media_pipeline.audio.encode import COPY_VIDEO_CODECS, Output, encode
+from media_pipeline.audio.encode import MAX_COPY_SHORT_SIDE, Output, copies_video, encode
 from media_pipeline.audio.planning import Branch
 from media_pipeline.audio.probe import damaged, describe_damage, probe
 from media_pipeline.errors import MediaError
@@ -52,8 +52,11 @@ def process_episode(ws: Workspace, show: Show, episode: Episode, *,
     settings = show.audio
     video_codec = info.video.codec if info.video else None
     extra = {"video": video}
-    if video and video_codec not in COPY_VIDEO_CODECS:
+    short_side = min(info.video.width, info.video.height) if info.video and info.video.width and info.video.height else None
+    if video and not copies_video(video_codec, short_side):
         extra["video_codec"] = "h264"  # re-encoded (encode.video_args); copied video keeps its old keys
+        if short_side and short_side > MAX_COPY_SHORT_SIDE:
+            extra["video_short_side"] = MAX_COPY_SHORT_SIDE
     version = planning.VIDEO_CODE_VERSION if video else planning.CODE_VERSION
     key = cache.key(episode.source, settings, code_version=version, extra=extra, digest=known.digest,
                     ffmpeg=ffmpeg.identity())
@@ -67,7 +70,7 @@ def process_episode(ws: Workspace, show: Show, episode: Episode, *,
         return ProcessResult(_renditions(entry, manifest), info, cached=True)
     log.info("audio work: %s from %s", episode.key, episode.source)
     with cache.building(entry) as staging:
-        outputs = _outputs(staging, episode.slug, settings, video, video_codec)
+        outputs = _outputs(staging, episode.slug, settings, video, video_codec, short_side)
         measured, durations = render(info, settings, outputs, video=video, progress=progress,
                                      accept_damage=accept_damage, shown=shown, probe_clip=known.probe)
         cache.write_manifest(staging, {
@@ -86,11 +89,11 @@ def process_episode(ws: Workspace, show: Show, episode: Episode, *,
 
 
 def _outputs(folder: Path, slug: str, settings: AudioSettings, video: bool,
-             video_codec: str | None = None) -> tuple[Output, ...]:
+             video_codec: str | None = None, short_side: int | None = None) -> tuple[Output, ...]:
     """What to write: for video the MP4 first (the primary enclosure), then always the MP3."""
     outputs = []
     if video:
-        outputs.append(Output(folder / f"{slug}.mp4", "mp4", settings.video_audio_bitrate_kbps, video_codec))
+        outputs.append(Output(folder / f"{slug}.mp4", "mp4", settings.video_audio_bitrate_kbps, video_codec, short_side))
     outputs.append(Output(folder / f"{slug}.mp3", "mp3", settings.bitrate_kbps))
     if "m4a" in settings.formats and not video:
         outputs.append(Output(folder / f"{slug}.m4a", "m4a", settings.bitrate_kbps))
