@@ -1,12 +1,19 @@
 """Step 2 of the audio path, measuring: one streaming analysis pass per input, with the same
 high-pass and channel conversion as the encode (integrated loudness, range, sample peak, silence
 at either end, decoder damage, the levelling envelope's frame log).
+
+An episode's recording is measured once per run (`recording`): the pre-check before publishing
+(`feeds.recordings.audibility`) runs the very analysis processing needs, and processing takes it
+from there instead of decoding the recording again.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
+import threading
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,12 +22,29 @@ from media_pipeline.audio import ffmpeg, levelling, loudness
 from media_pipeline.audio.probe import DamageWatch
 from media_pipeline.errors import MediaError
 from media_pipeline.model import AudioSettings, Loudness
+from media_pipeline.util import filememo
 
 log = logging.getLogger(__name__)
 
 # Recordings at least this long are analysed as two halves at once, one per core (shorter ones:
 # a second process start-up costs more than the half pass saves).
 PARALLEL_ANALYSIS_SECONDS = 600.0
+# A programme shorter than this once silence is trimmed is refused: nothing to publish.
+MIN_PROGRAMME_SECONDS = 1.0
+# How many recordings' analyses one process keeps for the run's later steps (`recording`).
+KEPT_IN_PROCESS = 16
+MEMO_FORMAT = 1  # bump when what an Analysis holds changes: every kept analysis is measured again
+
+
+class Inaudible(MediaError):
+    """The analysis found nothing to normalise: no EBU R128 block above the absolute gate (-70
+    LUFS), or, with silence trimmed, less than `MIN_PROGRAMME_SECONDS` of programme left."""
+
+    def __init__(self, reason: str, *, path, sample_peak: float | None = None, trimmed: bool = False) -> None:
+        super().__init__(reason, path=path)
+        self.sample_peak = sample_peak  # dBFS; None: every sample is zero (digital silence)
+        self.trimmed = trimmed
+
 
 @dataclass(frozen=True)
 class Analysis:
@@ -78,12 +102,16 @@ def analyse(path: Path, settings: AudioSettings, *, trim: bool = False, duration
         read = _Read()
         result = ffmpeg.run(["-i", path, *_measuring(chain, f"ebur128=peak=sample:{framelog}")],
                             what=path, duration=duration, progress=progress, lines=read)
-        measured = loudness.parse_summary(result.stderr, path)
+        try:
+            measured = loudness.parse_summary(result.stderr, path)
+        except MediaError as exc:
+            raise Inaudible(exc.reason, path=path, sample_peak=_summary_peak(result.stderr)) from None
         frames = read.frames() if level else None
         start, end = _silence_bounds(read.text(), duration) if trim else (0.0, None)
         damage = read.damage.found
-    if end is not None and end - start < 1.0:
-        raise MediaError("no audible programme: the recording is silent once silence is trimmed", path=path)
+    if end is not None and end - start < MIN_PROGRAMME_SECONDS:
+        raise Inaudible("no audible programme: the recording is silent once silence is trimmed", path=path,
+                        sample_peak=measured.true_peak, trimmed=True)
     log.info("analysed %s: %s; sample peak %.1f dBFS%s", path, loudness.describe(measured).split(", true")[0],
              measured.true_peak, f"; trim {start:.2f} s to {end if end is not None else 'end'}" if trim else "")
     envelope = None
@@ -92,6 +120,105 @@ def analyse(path: Path, settings: AudioSettings, *, trim: bool = False, duration
         envelope = levelling.plan_levelling(frames, measured.integrated, settings.max_loudness_range)
     # The analysis pass decodes every packet anyway: damage is found here at no extra cost.
     return Analysis(measured, start, end, damage=damage, levelling=envelope)
+
+
+def recording(path: Path, settings: AudioSettings, *, video: bool = False, duration: float | None = None,
+              memo_dir: Path | None = None, progress: ffmpeg.Progress | None = None) -> Analysis:
+    """The analysis processing needs of an episode's recording, `analyse(path, settings, trim=...,
+    level=True)` (silence trimmed as the show asks, never for video), decoded once for as long as
+    the file is unchanged.
+
+    Kept two ways, both by the file's stat stamp (`util.filememo.stamp`) and what shapes the
+    analysis (`identity`): in this process, for the run's later steps (the pre-check measures, the
+    audio work takes it: the run already relies on the recording staying put between its digest
+    and its encode, and a stamp that moved in between means measuring again); and with `memo_dir`
+    (in the build cache) for later runs, only once the stamp is settled (git's racy rule,
+    `filememo.settled`), so a `check` before `publish` leaves publish nothing to decode. A memo
+    is a saving, never a failure. An `Inaudible` recording raises each time (the verdict is kept
+    by the caller: `feeds.recordings.audibility`).
+    """
+    trim = settings.trim_silence and not video
+    where = os.path.abspath(path)
+    what = identity(settings, video=video)
+    before = filememo.stamp(path)
+    with _kept_lock:
+        kept = _kept.get((where, what))
+    if kept is not None and before is not None and kept[0] == before:
+        return kept[1]
+    memo = filememo.Memo(memo_dir / filememo.memo_name(where, what, MEMO_FORMAT, _code()) if memo_dir else None)
+    found = _from_json(memo.get(before))
+    if found is None:
+        found = analyse(path, settings, trim=trim, duration=duration, level=True, progress=progress)
+        after = filememo.stamp(path)
+        if after is None or after != before:
+            return found  # changed while read: nothing kept
+        if filememo.settled(after):
+            memo.put(after, _to_json(found))
+    else:
+        log.info("analysis of %s kept from an earlier run: %s", path, loudness.describe(found.loudness).split(", true")[0])
+    with _kept_lock:
+        _kept[(where, what)] = (before, found)
+        _kept.move_to_end((where, what))
+        while len(_kept) > KEPT_IN_PROCESS:
+            _kept.popitem(last=False)
+    return found
+
+
+def identity(settings: AudioSettings, *, video: bool = False) -> str:
+    """What shapes `recording`'s analysis: the chain (high-pass, channels), silence trimming and
+    its thresholds, the levelling's range, and the ffmpeg binary that decodes."""
+    caps = ffmpeg.checked()
+    trim = settings.trim_silence and not video
+    parts = [prefilter(settings), f"trim={settings.silence_threshold_db:g}dB/{settings.silence_min_seconds:g}s"
+             if trim else "trim=no", f"range={settings.max_loudness_range}", caps.path, caps.version]
+    return " ".join(str(p) for p in parts)
+
+
+_kept: OrderedDict[tuple[str, str], tuple[filememo.Stamp, Analysis]] = OrderedDict()
+_kept_lock = threading.Lock()
+
+
+def _code() -> str:
+    """The code as installed (the levelling envelope is planned by it): a kept analysis does not
+    outlive it."""
+    from media_pipeline.audio import stamps
+
+    return stamps.code_digest()
+
+
+def _to_json(found: Analysis) -> dict:
+    envelope = found.levelling
+    return {"loudness": vars(found.loudness), "start": found.start, "end": found.end, "damage": found.damage,
+            "levelling": None if envelope is None else {
+                "points": [list(p) for p in envelope.points], "integrated": envelope.integrated,
+                "lra": envelope.lra, "strength": envelope.strength, "peak_rise_db": envelope.peak_rise_db}}
+
+
+def _from_json(raw) -> Analysis | None:
+    """A kept analysis, or None when there is none or it does not read back."""
+    if not isinstance(raw, dict):
+        return None
+    try:
+        envelope = raw["levelling"]
+        return Analysis(Loudness(**raw["loudness"]), float(raw["start"]),
+                        None if raw["end"] is None else float(raw["end"]), raw["damage"],
+                        None if envelope is None else levelling.Levelling(
+                            points=tuple((float(t), float(g)) for t, g in envelope["points"]),
+                            integrated=float(envelope["integrated"]), lra=float(envelope["lra"]),
+                            strength=float(envelope["strength"]), peak_rise_db=float(envelope["peak_rise_db"])))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+_PEAK = re.compile(r"Peak:\s+(-?[\d.]+|-?inf) dBFS")
+
+
+def _summary_peak(stderr: str) -> float | None:
+    """The sample peak in ebur128's summary (dBFS), or None for none or -inf: digital silence."""
+    found = _PEAK.findall(stderr[stderr.rfind("Summary:"):])
+    if not found or found[-1].endswith("inf"):
+        return None
+    return float(found[-1])
 
 
 # What an analysis pass reads from the middle of ffmpeg's stderr (the run keeps only its ends):

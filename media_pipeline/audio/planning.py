@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from media_pipeline.audio import ffmpeg
-from media_pipeline.audio.analysis import Analysis, analyse
+from media_pipeline.audio.analysis import Analysis, analyse, recording
 from media_pipeline.model import AudioSettings, Loudness, MediaInfo
 
 log = logging.getLogger(__name__)
@@ -100,13 +100,15 @@ class Plan:
 
 
 def plan(info: MediaInfo, settings: AudioSettings, *, video: bool = False,
-         progress: ffmpeg.Progress | None = None) -> Plan:
+         progress: ffmpeg.Progress | None = None, memo_dir: Path | None = None) -> Plan:
     """Analyse the recording and the intro/outro clips and decide each one's gain.
 
+    The recording's analysis is the one its pre-check measured when it is still unchanged
+    (`analysis.recording`, kept in this process and in `memo_dir`): it is decoded once.
     Video keeps its timing: no silence trim and no clips, so the copied picture stays in sync.
     """
-    main = analyse(info.path, settings, trim=settings.trim_silence and not video, duration=info.duration,
-                   level=True, progress=progress)
+    main = recording(info.path, settings, video=video, duration=info.duration, memo_dir=memo_dir,
+                     progress=progress)
     segments = [Segment(info.path, main, settings.target_lufs - main.integrated)]
     main_index = 0
     if not video:

@@ -72,7 +72,8 @@ def process_episode(ws: Workspace, show: Show, episode: Episode, *,
     with cache.building(entry) as staging:
         outputs = _outputs(staging, episode.slug, settings, video, video_codec, short_side)
         measured, durations = render(info, settings, outputs, video=video, progress=progress,
-                                     accept_damage=accept_damage, shown=shown, probe_clip=known.probe)
+                                     accept_damage=accept_damage, shown=shown, probe_clip=known.probe,
+                                     memo_dir=analysis_memo(ws))
         cache.write_manifest(staging, {
             "episode": episode.key,
             "source": str(episode.source),
@@ -103,17 +104,19 @@ def _outputs(folder: Path, slug: str, settings: AudioSettings, video: bool,
 def render(info: MediaInfo, settings: AudioSettings, outputs: tuple[Output, ...], *, video: bool = False,
            progress: Callable[[float], None] | None = None,
            accept_damage: bool = False, shown: Path | None = None,
-           probe_clip: Callable[[Path], MediaInfo] = probe) -> tuple[tuple[Loudness, ...], tuple[float, ...]]:
+           probe_clip: Callable[[Path], MediaInfo] = probe,
+           memo_dir: Path | None = None) -> tuple[tuple[Loudness, ...], tuple[float, ...]]:
     """Measure, then encode every output in one pass with its loudness verified; correct once if needed.
 
     A recording the analysis pass could not decode in full is refused before encoding, unless
     `accept_damage` (the episode's accept_damaged_source) says to publish it as it is.
 
     `probe_clip` is how an intro or outro clip is probed (the episode's stamps: unchanged clips
-    are not read again). Returns each output's measured loudness and duration. Outside the show's tolerance after the
+    are not read again); `memo_dir` where the recording's analysis is kept between runs
+    (`analysis.recording`). Returns each output's measured loudness and duration. Outside the show's tolerance after the
     correction it is an error: a file that misses the target is never passed on silently.
     """
-    the_plan = planning.plan(info, settings, video=video, progress=_scaled(progress, 0.0, 0.15))
+    the_plan = planning.plan(info, settings, video=video, progress=_scaled(progress, 0.0, 0.15), memo_dir=memo_dir)
     if the_plan.main.analysis.damage:
         reason = describe_damage(info.path, the_plan.main.analysis.damage)
         if not accept_damage:
@@ -158,6 +161,13 @@ def render(info: MediaInfo, settings: AudioSettings, outputs: tuple[Output, ...]
     return tuple(measured), durations
 
 
+def analysis_memo(ws: Workspace) -> Path | None:
+    """Where recordings' analyses are kept between runs (`analysis.recording`): in the build cache
+    when it exists, else nowhere (`check` creates nothing outside it). "_analysis": no show's
+    folder can have that name (lint.SAFE_NAME)."""
+    return ws.build_dir / "_analysis" if ws.build_dir.is_dir() else None
+
+
 def _shown(ws: Workspace, path: Path) -> Path:
     """`path` as messages show it: relative to the workspace when inside it."""
     try:
@@ -177,4 +187,4 @@ def _renditions(entry: Path, manifest: dict) -> tuple[Rendition, ...]:
                            loudness=Loudness(**r["loudness"])) for r in manifest["renditions"])
 
 
-__all__ = ["ProcessResult", "process_episode", "render"]
+__all__ = ["ProcessResult", "analysis_memo", "process_episode", "render"]

@@ -6,19 +6,17 @@ the model; what is learnt of an unchanged recording is kept in the build cache's
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Mapping
 
 from media_pipeline.errors import ConfigError, MediaError, Problem
 from media_pipeline.feeds import lint
-from media_pipeline.model import Catalog, Episode, Show, Workspace
+from media_pipeline.model import Catalog, Episode, MediaInfo, Show, Workspace
 from media_pipeline.util.fsutil import display_path
 
 # EBU R128 (ITU-R BS.1770-4) measures loudness over 400 ms blocks: a shorter programme has none,
 # so its loudness cannot be measured, nor normalised.
 MEASURABLE_SECONDS = 0.4
-_PEAK = re.compile(r"Peak:\s+(-?[\d.]+|-?inf) dBFS")
 
 
 def recording_problems(ws: Workspace, catalog: Catalog, *, scan: bool = True,
@@ -67,7 +65,7 @@ def source_problems(ws: Workspace, episode: Episode, *, scan: bool = True,
     if damage:
         return [Problem(path, "source", f"{display_path(ws, episode.source)}: {damage}; published as it is "
                                         "(accept_damaged_source)", "warning")], info.duration
-    if show is not None and (reason := audibility(ws, show, episode, info.duration)):
+    if show is not None and (reason := audibility(ws, show, episode, info)):
         return [Problem(path, "source", f"{display_path(ws, episode.source)}: {reason}")], info.duration
     return [], info.duration
 
@@ -86,32 +84,33 @@ def source_refusal(ws: Workspace, show: Show, episode: Episode) -> ConfigError |
     return ConfigError(errors[0].reason, path=errors[0].path, field=errors[0].field)
 
 
-def audibility(ws: Workspace, show: Show, episode: Episode, duration: float | None) -> str | None:
-    """Why the recording has nothing to normalise, or None: shorter than one EBU R128 block, or
-    below the absolute gate (-70 LUFS) through the show's own analysis chain (high-pass, channels)
-    as publishing's analysis pass measures it. Decoded once per recording and settings: the answer
-    is kept in the build cache's stamps until the file changes."""
-    from media_pipeline.audio import analysis, ffmpeg, loudness, stamps
+def audibility(ws: Workspace, show: Show, episode: Episode, info: MediaInfo) -> str | None:
+    """Why the recording has nothing to normalise, or None: shorter than one EBU R128 block, below
+    the absolute gate (-70 LUFS) through the show's own analysis chain, or silent once the show's
+    silence trimming is done. Read off the very analysis publishing's audio work uses
+    (`analysis.recording`: the same chain, silencedetect when the show trims silence, the frame
+    log when it levels), which is kept for that work, so the recording is decoded once. The
+    answer is kept in the build cache's stamps until the file changes."""
+    from media_pipeline.audio import analysis, process, stamps
 
+    duration = info.duration
     if duration is not None and duration < MEASURABLE_SECONDS:
         return (f"is {duration:.3f} s long, too short to measure its loudness: EBU R128 measures 400 ms "
                 f"blocks, so a recording needs at least {MEASURABLE_SECONDS:g} s")
-    chain = analysis.prefilter(show.audio) + ",volume=0dB:precision=float"
 
     def measure() -> str | None:
-        result = ffmpeg.run(["-i", episode.source, "-map", "0:a:0", "-vn", "-sn", "-dn", "-af",
-                             f"{chain},ebur128=peak=sample:{ffmpeg.ebur128_log()}", "-f", "null", "-"],
-                            what=episode.source, duration=duration, nice=5)
         try:
-            loudness.parse_summary(result.stderr, episode.source)
+            analysis.recording(episode.source, show.audio, video=info.has_video, duration=duration,
+                               memo_dir=process.analysis_memo(ws))
             return None
-        except MediaError:
-            found = _PEAK.findall(result.stderr[result.stderr.rfind("Summary:"):])
-            if not found or found[-1].endswith("inf"):
+        except analysis.Inaudible as exc:
+            if exc.trimmed:
+                return (f"is silent once silence is trimmed: less than {analysis.MIN_PROGRAMME_SECONDS:g} s of "
+                        f"programme is louder than {show.audio.silence_threshold_db:g} dB (trim_silence)")
+            if exc.sample_peak is None:
                 return "is digital silence: every sample is zero, so there is nothing to normalise"
             return (f"is too quiet to measure: its programme stays below -70 LUFS, EBU R128's absolute gate "
-                    f"(sample peak {float(found[-1]):.1f} dBFS); check the recording's input level")
+                    f"(sample peak {exc.sample_peak:.1f} dBFS); check the recording's input level")
 
     known = stamps.stamps_for(ws.build_dir)
-    caps = ffmpeg.checked()
-    return known.fact(episode.source, f"audible {chain} {caps.path} {caps.version}", measure)
+    return known.fact(episode.source, f"audible {analysis.identity(show.audio, video=info.has_video)}", measure)
