@@ -15,7 +15,7 @@ import click
 from click.shell_completion import CompletionItem
 
 from media_pipeline import layout
-from media_pipeline.config.load import find_root, show_slugs
+from media_pipeline.config.load import find_root, load_catalog, show_slugs
 from media_pipeline.errors import ConfigError, PipelineError, Problem, ValidationError
 from media_pipeline.model import Catalog, Episode, Workspace
 from media_pipeline.util.fsutil import display_path
@@ -52,6 +52,16 @@ def find_episode(ws: Workspace, catalog: Catalog, loaded: Sequence[Problem], ref
         if errors := file_errors(ws, loaded, show, slug):
             raise ValidationError(errors) from None
         raise
+
+
+def one_episode(ws: Workspace, ref: str) -> tuple[Catalog, Episode]:
+    """The episode `ref` names (SHOW/SLUG or its file), loading and judging only its own file and
+    its show's: a command about one episode is not stopped by another episode's problems."""
+    ((name, (show, slug)),) = select(ws, [ref]).named
+    catalog, problems = load_catalog(ws, [show])
+    if errors := file_errors(ws, problems, show, slug):
+        raise ValidationError(errors)
+    return catalog, find_episode(ws, catalog, problems, name, show, slug)
 
 
 def file_errors(ws: Workspace, loaded: Sequence[Problem], show: str, slug: str) -> list[Problem]:

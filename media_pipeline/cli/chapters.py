@@ -5,9 +5,7 @@ from __future__ import annotations
 import click
 
 from media_pipeline.cli._common import Command, report, workspace
-from media_pipeline.cli._select import completer, file_errors, find_episode, select
-from media_pipeline.config.load import load_catalog
-from media_pipeline.errors import ValidationError
+from media_pipeline.cli._select import completer, one_episode
 from media_pipeline.text.strings import format_clock
 
 
@@ -37,11 +35,7 @@ def chapters_command(ctx: click.Context, episode: str, dry_run: bool) -> None:
     from media_pipeline.video.chapters import propose_chapters
 
     ws = workspace(ctx)
-    ((ref, (show_slug, slug)),) = select(ws, [episode]).named
-    catalog, problems = load_catalog(ws, [show_slug])
-    if errors := file_errors(ws, problems, show_slug, slug):  # its own file and its show's, no other
-        raise ValidationError(errors)
-    found = find_episode(ws, catalog, problems, ref, show_slug, slug)
+    catalog, found = one_episode(ws, episode)
     proposal = propose_chapters(ws, catalog.shows[found.show], found, dry_run=dry_run)
     out = report(ctx)
     out.set(episode=found.key, dry_run=dry_run)

@@ -7,9 +7,7 @@ from pathlib import Path
 import click
 
 from media_pipeline.cli._common import Command, progress_bar, quiet, report, workspace
-from media_pipeline.cli._select import completer, file_errors, find_episode, select
-from media_pipeline.config.load import load_catalog
-from media_pipeline.errors import ValidationError
+from media_pipeline.cli._select import completer, one_episode
 
 
 @click.command("transcribe", cls=Command)
@@ -34,11 +32,7 @@ def transcribe_command(ctx: click.Context, episode: str, language: str | None, f
     from media_pipeline.transcripts.asr import transcribe_episode
 
     ws = workspace(ctx)
-    ((ref, (show_slug, slug)),) = select(ws, [episode]).named
-    catalog, problems = load_catalog(ws, [show_slug])
-    if errors := file_errors(ws, problems, show_slug, slug):  # its own file and its show's, no other
-        raise ValidationError(errors)
-    found = find_episode(ws, catalog, problems, ref, show_slug, slug)
+    catalog, found = one_episode(ws, episode)
     show = catalog.shows[found.show]
     with progress_bar(f"Transcribing {found.key}", enabled=not quiet(ctx)) as progress:
         target = transcribe_episode(ws.root, show, found, language=language, force=force, progress=progress)
