@@ -50,6 +50,9 @@ sys.path.insert(0, str(ROOT))
 from media_pipeline.audio import ffmpeg, loudness  # noqa: E402
 from media_pipeline_demo import synth  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from measured import run_measured as _wrapped  # noqa: E402
+
 SCENARIOS = ("wav", "webinar", "levelling", "podcast", "hard-webinar")
 # The adversarial scenarios (`synth.adversarial`: repeating level changes, a long loud and a long
 # quiet passage, noise floor and hum, -28 LUFS), as the issue's table: a mono podcast show at
@@ -93,43 +96,6 @@ def run_pipeline(source: Path, out: Path, target: float, ceiling: float, bitrate
         outputs = (Output(out, "mp3", bitrate),)
     render(info, settings, outputs, video=info.has_video)
     out.with_suffix(".encodes.json").write_text(json.dumps(encodes))
-
-
-def _wrapped(argvs: list[list[str]], env: dict[str, str] | None = None) -> dict:
-    """Run each argv in turn inside one fresh wrapper process; wall time and process-tree peak memory."""
-    import psutil
-
-    wrapper = ("import subprocess, sys, json, time; t = time.perf_counter(); "
-               "rcs = [subprocess.run(a).returncode for a in json.loads(sys.argv[1])]; "
-               "print(json.dumps({'rc': max(rcs), 'wall': time.perf_counter() - t}), file=sys.stderr)")
-    proc = subprocess.Popen([sys.executable, "-c", wrapper, json.dumps(argvs)], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
-    watched = psutil.Process(proc.pid)
-    tree_peak = pss_peak = 0
-    pss = hasattr(watched.memory_full_info(), "pss")  # Linux
-    while proc.poll() is None:
-        try:
-            total = proportional = 0
-            for member in [watched, *watched.children(recursive=True)]:
-                try:
-                    if pss:
-                        info = member.memory_full_info()
-                        proportional += info.pss
-                    else:
-                        info = member.memory_info()
-                    total += info.rss
-                except psutil.Error:
-                    pass
-            tree_peak, pss_peak = max(tree_peak, total), max(pss_peak, proportional)
-        except psutil.Error:
-            pass
-        time.sleep(0.05)
-    stderr = proc.stderr.read()
-    proc.wait()
-    report = json.loads(stderr.strip().splitlines()[-1])
-    if report["rc"] != 0:
-        raise SystemExit(f"benchmark contender failed: {argvs}\n{stderr[-2000:]}")
-    return {"wall": report["wall"], "tree_mb": tree_peak / 2**20, "tree_pss_mb": pss_peak / 2**20 if pss else None}
 
 
 def _contenders(scenario: str, source: Path, work: Path, args: argparse.Namespace) -> dict[str, dict]:
