@@ -176,6 +176,11 @@ def episode_page_key(show: str, slug: str) -> str:
     return f"{show}/{slug}/index.html"
 
 
+def show_search_key(show: str) -> str:
+    """The show's search index (words of its live episodes and their transcripts), kept with its pages."""
+    return f"{show}/search.json"
+
+
 def site_keys() -> tuple[str, ...]:
     """The workspace-wide pages: index, statements, sitemap."""
     return (INDEX_KEY, *STATEMENT_KEYS.values(), SITEMAP_KEY)

@@ -302,3 +302,25 @@ def test_publishing_one_show_keeps_every_other_show_in_the_index_and_sitemap(wor
     assert cli_here(capsys, workspace.root, "publish", "--show", "testi", "--no-notify", "--now", T.isoformat()).code == 0
     assert (public / "index.html").read_bytes().count(b"toinen/") == index.count(b"toinen/")
     assert any("/toinen/001/" in url for url in sitemap_urls(public)), sitemap_urls(public)
+
+
+def test_each_show_publishes_a_search_index_of_its_episodes_and_transcripts_and_the_index_page_hides_the_form_without_script(
+        workspace, capsys):
+    import json
+
+    public = workspace.root / "public"
+    workspace.show()
+    workspace.write("transcripts/001.vtt", TRANSCRIPT)
+    workspace.episode("001", publish_at=(T - timedelta(days=1)).isoformat(), seconds=3,
+                      extra="transcript: transcripts/001.vtt\n")
+    assert cli_here(capsys, workspace.root, "publish", "--all", "--now", T.isoformat()).code == 0
+    data = json.loads((public / "testi" / "search.json").read_text(encoding="utf-8"))
+    assert data["show"] and data["url"].startswith(f"{BASE}/testi/") and data["language"] == "fi"
+    [episode] = data["episodes"]
+    assert episode["url"].startswith(f"{BASE}/testi/001")
+    assert episode["text"] == [[0.0, "Aino Lehtonen: Tervetuloa & hyvää päivää."],
+                               [1.5, "Leena Koskinen: Kiitos kutsusta."]]
+    index = html.fromstring((public / "index.html").read_bytes())
+    [form] = index.xpath("//search/form[@id='search']")
+    assert form.getparent().get("hidden") is not None  # shown by the script only
+    assert form.get("data-indexes") == f"{BASE}/testi/search.json"

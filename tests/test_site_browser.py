@@ -237,3 +237,25 @@ def test_under_ci_a_missing_tool_fails_the_test_instead_of_skipping_it(monkeypat
     monkeypatch.delenv("CI")
     with pytest.raises(pytest.skip.Exception, match="chromium is missing"):
         require(False, "chromium")
+
+
+def test_search_finds_an_episode_by_a_word_of_its_transcript_and_links_to_the_moment(site, browser):
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get(site.page(DEMO_PAGES["index"]))
+    box = browser.find_element("id", "q")
+    assert box.is_displayed()
+    # a word only the transcript of audio episode 001 has (its guest's answer), typed without its ä
+    box.send_keys("maaritte", Keys.ENTER)
+    assert wait_for(browser, "document.getElementById('search-status').textContent") == "1 jaksoa löytyi."
+    links = browser.execute_script("return Array.from(document.querySelectorAll('#search-results a'))"
+                                   ".map(a => [a.textContent, a.href]);")
+    page = site.page(DEMO_PAGES["audio episode"])
+    assert links[0] == ["Mitä ihmiskeskeisyys tarkoittaa julkisissa palveluissa?", page]
+    assert links[1] == ["0:34", f"{page}#t=34"]
+    box.clear()
+    box.send_keys("tekoäly", Keys.ENTER)  # in both shows
+    assert wait_for(browser, "document.querySelectorAll('#search-results > li').length >= 2")
+    box.clear()
+    box.send_keys("xyzzy", Keys.ENTER)
+    assert wait_for(browser, "document.getElementById('search-status').textContent") == "Mitään ei löytynyt."

@@ -24,6 +24,7 @@ from media_pipeline.layout import (
     episode_key,
     feed_key,
     manifest_key,
+    show_search_key,
     staging_key,
     staging_prefix,
 )
@@ -235,14 +236,14 @@ def _leftovers_from(show: str, raw: Any) -> list[str]:
 
 
 def _pages_from(show: str, raw: Any) -> dict[str, str]:
-    # Pages no longer rendered get deleted: only this show's `.../index.html` keys may be named, so a
-    # damaged manifest can never make a run delete media or another show's files.
+    # Pages no longer rendered get deleted: only this show's `.../index.html` keys and its search
+    # index may be named, so a damaged manifest can never make a run delete media or another show's files.
     def fits(key: Any, value: Any) -> bool:
         return (isinstance(key, str) and isinstance(value, str) and key.startswith(f"{show}/")
-                and key.endswith("index.html") and ".." not in key.split("/"))
+                and (key.endswith("index.html") or key == show_search_key(show)) and ".." not in key.split("/"))
 
     if not isinstance(raw, dict) or not all(fits(k, v) for k, v in raw.items()):
-        raise ValueError(f"pages must map keys below {show}/ ending in index.html to checksums")
+        raise ValueError(f"pages must map keys below {show}/ ending in index.html (or its search.json) to checksums")
     return dict(raw)
 
 

@@ -2,13 +2,14 @@
 statement and a sitemap, rendered from the same data as the feed. No I/O: every function returns
 `{storage key: bytes}` for the caller to store (media first, then pages and feed, then the index).
 
-Layout: `index.html`, `<show>/index.html`, `<show>/<episode>/index.html`, `saavutettavuus/index.html`
+Layout: `index.html`, `<show>/index.html` with `<show>/search.json`, `<show>/<episode>/index.html`, `saavutettavuus/index.html`
 (with `tillganglighet/` and `accessibility/` beside it), `sitemap.xml`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -17,7 +18,8 @@ from urllib.parse import quote
 from jinja2 import Environment, PackageLoader, select_autoescape
 from lxml import etree
 
-from media_pipeline.layout import INDEX_KEY, OPML_KEY, SITEMAP_KEY, STATEMENT_KEYS, episode_page_key, show_page_key
+from media_pipeline.layout import (INDEX_KEY, OPML_KEY, SITEMAP_KEY, STATEMENT_KEYS, episode_page_key,
+                                   show_page_key, show_search_key)
 from media_pipeline.model import FeedEntry, Show, SiteSettings, StoredFile
 from media_pipeline.text import strings as S
 from media_pipeline.transcripts.cues import Cue
@@ -80,14 +82,31 @@ def render_show(site: ShowSite, settings: SiteSettings) -> dict[str, bytes]:
             download_label=lambda *a: _download_label(common["t"], lang, *a, item.entry.duration, lang),
             notes=nested_notes(item.notes_html),
             json_ld=_episode_ld(site, item))
+    pages[show_search_key(show.slug)] = search_index(site)
     return pages
+
+
+def search_index(site: ShowSite) -> bytes:
+    """The show's words for the index page's search, newest episode first: each episode's title,
+    summary, page and its transcript's paragraphs with their start times, so a hit links to the
+    moment. A static file beside the pages: search works from plain storage, with no server."""
+    show = site.show
+    episodes = [{"title": item.entry.episode.title, "url": item.page_url, "summary": item.entry.episode.summary or "",
+                 "date": item.entry.episode.publish_at.date().isoformat(),
+                 "text": [[round(p.start, 3), (f"{p.speaker}: " if p.speaker else "") + p.text]
+                          for p in _paragraphs(item.cues)]}
+                for item in site.newest_first]
+    data = {"show": show.title, "url": site.page_url, "language": show.language, "episodes": episodes}
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def render_site(settings: SiteSettings, base_url: str, shows: Sequence[ShowSite]) -> dict[str, bytes]:
     """The index of `shows`, the statement in three languages, and the sitemap of every page."""
     base = base_url.rstrip("/")
     common = _common(settings, base, settings.language)
-    pages = {INDEX_KEY: _render("index.html", **common, shows=shows, opml_url=f"{base}/{OPML_KEY}", json_ld=None)}
+    indexes = [f"{base}/{show_search_key(site.show.slug)}" for site in shows]
+    pages = {INDEX_KEY: _render("index.html", **common, shows=shows, opml_url=f"{base}/{OPML_KEY}",
+                                search_indexes=" ".join(indexes), json_ld=None)}
     described = description_state(shows)
     for lang, key in STATEMENT_KEYS.items():
         pages[key] = _render("statement.html", **_common(settings, base, lang), st=S.STATEMENT[lang],
