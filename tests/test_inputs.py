@@ -311,7 +311,7 @@ def test_published_webvtt_is_valid_and_inert_whatever_the_cue_text_holds(workspa
     text = path.read_text(encoding="utf-8")
     assert "<script" not in text and "<img" not in text
     assert "\n-->\n" not in text and "--&gt;" in text
-    assert "<v Maria>Hei <i>kaikki</i></v>" in text  # WebVTT's own tags are kept
+    assert "<v Maria>Maria: Hei <i>kaikki</i></v>" in text  # WebVTT's own tags are kept, the speaker named
     assert "Tom &amp; Jerry" in text
     cues = webvtt.read(str(path))
     assert len(cues) == 2

@@ -69,6 +69,7 @@ def test_publish_all_to_s3_then_an_identical_run_writes_nothing(workspace, s3, c
                                        "accessibility/index.html", "testi/index.html", "testi/001/index.html",
                                        "testi/002/index.html", "webinaari/index.html", "webinaari/w1/index.html")}
     expected["sitemap.xml"] = "application/xml; charset=utf-8"
+    expected |= {"testi/search.json": "application/json", "webinaari/search.json": "application/json"}
     for key, content_type in expected.items():
         head = s3.client.head_object(Bucket=s3.bucket, Key=f"shows/{key}")
         assert head["ContentType"] == content_type, key
