@@ -34,3 +34,10 @@ def test_an_import_that_climbs_a_layer_breaks_the_contract(tmp_path: Path) -> No
     result = lint_imports(tmp_path)
     assert result.returncode != 0
     assert "media_pipeline.storage.base -> media_pipeline.publishing.manifest" in result.stdout
+
+
+def test_no_module_of_the_library_is_over_450_lines() -> None:
+    """A module that grows past this is doing more than one job: split it along them."""
+    long = {str(p.relative_to(REPO)): n for p in (REPO / "media_pipeline").rglob("*.py")
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 450}
+    assert long == {}

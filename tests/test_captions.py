@@ -89,7 +89,7 @@ def test_a_cue_after_the_end_of_the_audio_is_an_error_naming_the_cue(workspace):
     workspace.episode("001", seconds=3, extra="transcript: transcripts/001.vtt\n")
     result = run_cli(workspace.root, "process", "testi/001")
     assert result.code == 0, result.err
-    from media_pipeline.feeds.lint import transcript_problems
+    from media_pipeline.feeds.timed_text import transcript_problems
 
     ws = load_workspace(workspace.root, environ={})
     catalog, _ = load_catalog(ws)

@@ -46,8 +46,8 @@ def _show_with_webinar(workspace):
 
 
 def test_publish_all_to_s3_then_an_identical_run_writes_nothing(workspace, s3, capsys, monkeypatch):
-    """Skeleton must-show 4 and storage must-show 1 and 3 (first half): every object where DESIGN.md
-    puts it, with the right type, cache policy and checksum; the second run only reads."""
+    """Every object where docs/storage.md's layout puts it, with the right type, cache policy and
+    checksum; the second run only reads."""
     public = f"{s3.endpoint}/{s3.bucket}/shows"
     monkeypatch.setenv("MEDIA_PIPELINE_STORAGE", s3.storage_url("shows"))
     monkeypatch.setenv("MEDIA_PIPELINE_PUBLIC_URL", public)

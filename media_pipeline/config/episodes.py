@@ -11,10 +11,11 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from media_pipeline.config.declare import read
 from media_pipeline.config.fields import MISSING, Fields, text_problem, type_name
 from media_pipeline.config.frontmatter import load_front_matter, split_front_matter
+from media_pipeline.config.keys import CHAPTERS, DESCRIPTIONS, EPISODE, TRANSCRIPT
 from media_pipeline.config.shows import person
-from media_pipeline.config.keys import CHAPTERS, DESCRIPTIONS, EPISODE, TRANSCRIPT, read
 from media_pipeline.errors import Problem, ValidationError
 from media_pipeline.model import Chapter, DescriptionFile, Episode, TranscriptFile, Workspace
 from media_pipeline.util.fsutil import display_path

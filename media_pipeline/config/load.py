@@ -13,9 +13,10 @@ import os
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from media_pipeline.config.declare import read
 from media_pipeline.config.episodes import episode_paths, load_episode
 from media_pipeline.config.fields import Fields, read_toml, url_problem
-from media_pipeline.config.keys import WORKSPACE, read
+from media_pipeline.config.keys import WORKSPACE
 from media_pipeline.config.shows import load_show, show_slugs
 from media_pipeline.errors import ConfigError, Problem, ValidationError
 from media_pipeline.layout import episode_key

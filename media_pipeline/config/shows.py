@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from media_pipeline.config.declare import WEB_URL, read
 from media_pipeline.config.fields import Fields, read_toml
-from media_pipeline.config.keys import AUDIO, FUNDING, NOTIFY, OWNER, PERSONS, SHOW, TRANSCRIPTS, VIDEO, WEB_URL, read
+from media_pipeline.config.keys import AUDIO, FUNDING, NOTIFY, OWNER, PERSONS, SHOW, TRANSCRIPTS, VIDEO
 from media_pipeline.errors import ConfigError, Problem, ValidationError
 from media_pipeline.model import (
     AudioSettings,
@@ -21,6 +22,7 @@ from media_pipeline.model import (
 )
 from media_pipeline.util.fsutil import display_path
 from media_pipeline.util.redact import redact_url
+
 
 def show_slugs(ws: Workspace) -> list[str]:
     return sorted(p.stem for p in ws.feeds_dir.glob("*.toml"))

@@ -8,13 +8,13 @@ from __future__ import annotations
 import logging
 import re
 from collections import defaultdict
-from pathlib import Path
 from typing import Mapping
 from urllib.parse import urlsplit
 
 from media_pipeline.config.fields import text_problem
 from media_pipeline.config.scaffold import placeholder_problem
-from media_pipeline.errors import MediaError, PipelineError, Problem
+from media_pipeline.errors import Problem
+from media_pipeline.feeds.timed_text import description_problems, transcript_problems, warning
 from media_pipeline.layout import SLUG_MAX
 from media_pipeline.model import Catalog, Episode, Person, Show, Workspace
 from media_pipeline.tags.artwork import check_artwork
@@ -121,13 +121,6 @@ def _error(path: str, field: str | None, reason: str) -> Problem:
     return Problem(path, field, reason, "error")
 
 
-def _warning(path: str, field: str | None, reason: str) -> Problem:
-    return Problem(path, field, reason, "warning")
-
-
-# Sources whose episode is a video (its page plays it in <video> with captions).
-VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv", ".webm")
-
 
 def url_reason(url: str | None) -> str | None:
     """Why `url` is not an absolute, percent-encoded http(s) URL that apps can fetch, or None."""
@@ -190,7 +183,7 @@ def show_problems(show: Show, *, path: str | None = None) -> list[Problem]:
         if reason := category_problem(category.name, category.subcategory):
             out.append(_error(path, "categories", reason))
     if len({str(c) for c in show.categories}) != len(show.categories):
-        out.append(_warning(path, "categories", "lists the same category twice"))
+        out.append(warning(path, "categories", "lists the same category twice"))
     if show.link and (reason := url_reason(show.link)):
         out.append(_error(path, "link", reason))
     for key, url in (("apple_podcasts_url", show.apple_podcasts_url), ("spotify_url", show.spotify_url),
@@ -213,15 +206,15 @@ def show_problems(show: Show, *, path: str | None = None) -> list[Problem]:
     if show.license_url and (reason := url_reason(show.license_url)):
         out.append(_error(path, "license_url", reason))
     if show.license and len(show.license) > PODCAST_TEXT_MAX:
-        out.append(_warning(path, "license", f"is longer than {PODCAST_TEXT_MAX} characters; apps may cut it"))
+        out.append(warning(path, "license", f"is longer than {PODCAST_TEXT_MAX} characters; apps may cut it"))
     if show.funding_url and (reason := url_reason(show.funding_url)):
         out.append(_error(path, "funding.url", reason))
     if show.funding_text and not show.funding_url:
         out.append(_error(path, "funding.url", "is missing; funding.text needs the address it links to"))
     if show.funding_url and not show.funding_text:
-        out.append(_warning(path, "funding.text", "is missing; apps show the show's title as the link text"))
+        out.append(warning(path, "funding.text", "is missing; apps show the show's title as the link text"))
     if show.funding_text and len(show.funding_text) > PODCAST_TEXT_MAX:
-        out.append(_warning(path, "funding.text", f"is longer than {PODCAST_TEXT_MAX} characters; apps may cut it"))
+        out.append(warning(path, "funding.text", f"is longer than {PODCAST_TEXT_MAX} characters; apps may cut it"))
     out.extend(_person_problems(show.persons, path))
     return out
 
@@ -247,12 +240,12 @@ def episode_problems(show: Show, episode: Episode, *, path: str | None = None) -
     if placeholder := placeholder_problem(episode.title, episode.notes):
         out.append(_error(path, *placeholder))
     if _UNSAFE_NOTES.search(episode.notes):
-        out.append(_warning(path, "notes", "contain a script, an event handler or a javascript: link; "
+        out.append(warning(path, "notes", "contain a script, an event handler or a javascript: link; "
                                            "they are removed from the feed"))
     out.extend(_person_problems(episode.persons, path))
     if episode.persons and not any(p.role in ("host", "co-host", "guest host") for p in episode.persons):
         # Podcasting 2.0: persons on an episode replace the show's, so the host would disappear.
-        out.append(_warning(path, "persons", "lists no host; apps show only these persons for the episode, "
+        out.append(warning(path, "persons", "lists no host; apps show only these persons for the episode, "
                                              "so list the host too"))
     for i, chapter in enumerate(episode.chapters):
         if chapter.url and (reason := url_reason(chapter.url)):
@@ -265,13 +258,13 @@ def _person_problems(persons: tuple[Person, ...], path: str) -> list[Problem]:
     for i, person in enumerate(persons):
         where = f"persons[{i}]"
         if len(person.name) > PODCAST_TEXT_MAX:
-            out.append(_warning(path, f"{where}.name",
+            out.append(warning(path, f"{where}.name",
                                 f"is longer than {PODCAST_TEXT_MAX} characters; apps may cut it"))
         if person.role.lower() not in PERSON_ROLES:
-            out.append(_warning(path, f"{where}.role", f"{person.role!r} is not a role of the podcast taxonomy "
+            out.append(warning(path, f"{where}.role", f"{person.role!r} is not a role of the podcast taxonomy "
                                                        "(host, co-host, guest, producer, ...)"))
         if person.group.lower() not in PERSON_GROUPS:
-            out.append(_warning(path, f"{where}.group", f"{person.group!r} is not a group of the podcast taxonomy "
+            out.append(warning(path, f"{where}.group", f"{person.group!r} is not a group of the podcast taxonomy "
                                                         "(cast, writing, audio production, ...)"))
         for key in ("href", "img"):
             value = getattr(person, key)
@@ -327,7 +320,7 @@ def episode_file_problems(ws: Workspace, show: Show, episode: Episode, duration:
     path = display_path(ws, episode.path)
     out = episode_problems(show, episode, path=path)
     if episode.notes.strip() and not render_notes(episode.notes).text:
-        out.append(_warning(path, "notes", "have no text left once unsafe HTML is removed"))
+        out.append(warning(path, "notes", "have no text left once unsafe HTML is removed"))
     if len(episode.slug) > SLUG_MAX:
         out.append(_error(path, "file name", f"is {len(episode.slug)} characters; at most {SLUG_MAX} (it names the "
                                              "episode's files and URLs, and a file name holds 255 bytes)"))
@@ -346,101 +339,6 @@ def episode_file_problems(ws: Workspace, show: Show, episode: Episode, duration:
                                                               f"the episode ({duration:g} s)"))
     if episode.artwork is not None:
         out.extend(check_artwork(episode.artwork, display_path(ws, episode.artwork), publishing=publishing))
-    return out
-
-
-def transcript_problems(ws: Workspace, show: Show, episode: Episode, duration: float | None,
-                        path: str) -> list[Problem]:
-    """The episode's transcripts: present (a draft counts only when the show allows machine
-    transcripts), valid, and within the show's captioning norms (docs/feeds.md)."""
-    from media_pipeline.transcripts.forms import publishable
-    from media_pipeline.transcripts.norms import check_norms
-    from media_pipeline.transcripts.read import load_transcript
-
-    out: list[Problem] = []
-    settings = show.transcript_settings
-    drafts = [t for t in episode.transcripts if t.draft]
-    if not publishable(episode, show):
-        if drafts:
-            reason = (f"{display_path(ws, drafts[0].path)} is a machine draft, counted as missing: check it and remove "
-                      "draft: true, or set allow_machine = true in the show's [transcripts]")
-            if show.transcripts_required:
-                reason += "; the show requires a transcript for every episode"
-        else:
-            # The episode's page needs it (law 306/2019, WCAG 1.2.1 and 1.2.2): a full text beside an
-            # audio player, same-language captions (the WebVTT made from it) on a video.
-            if episode.source.suffix.lower() in VIDEO_SUFFIXES:
-                reason = "has none; a video's page needs same-language captions, made from the transcript file"
-            else:
-                reason = "has none; an audio episode's page needs its full text beside the player"
-            if show.transcripts_required:
-                reason += " (the show requires a transcript for every episode)"
-        out.append(Problem(path, "transcript", reason, "error" if show.transcripts_required else "warning"))
-    elif drafts:
-        out.append(_warning(path, "transcript", f"{display_path(ws, drafts[0].path)} is a machine draft; it is published "
-                                                "labelled as one (allow_machine = true)"))
-    for item in episode.transcripts:
-        if not item.path.is_file():
-            continue
-        name = display_path(ws, item.path)
-        try:
-            transcript = load_transcript(item.path, duration=duration)
-        except MediaError as exc:
-            where = f"transcript: {exc.field}" if exc.field else "transcript"
-            out.append(_error(path, where, f"{name}: {exc.reason}"))
-            continue
-        for breach in check_norms(transcript, settings, duration=duration):
-            out.append(Problem(name, breach.where, f"{breach.reason} [{breach.rule}]",
-                               "error" if breach.rule == "duration"
-                               else "warning" if breach.rule == "empty" else settings.norms))
-    return out
-
-
-def description_problems(ws: Workspace, show: Show, episode: Episode, duration: float | None, path: str, *,
-                         scan: bool = False) -> list[Problem]:
-    """The episode's audio description (WCAG 1.2.5): each description file valid as captions are;
-    a video's descriptions in the show's language, which the described version speaks; and, with
-    `scan` (decoding the video), each slide change with no description cue near it, unless the
-    episode says its speakers describe the slides aloud (docs/formats.md, Audio description)."""
-    from media_pipeline.transcripts.descriptions import (AFTER_SECONDS, BEFORE_SECONDS, in_language,
-                                                         load_descriptions, undescribed)
-
-    out: list[Problem] = []
-    cues = []
-    for i, item in enumerate(episode.descriptions):
-        if not item.path.is_file():
-            continue
-        name = display_path(ws, item.path)
-        try:
-            told = load_descriptions(item.path, duration=duration)
-        except MediaError as exc:
-            where = f"descriptions[{i}]: {exc.field}" if exc.field else f"descriptions[{i}]"
-            out.append(_error(path, where, f"{name}: {exc.reason}"))
-            continue
-        if (item.language or show.language) == show.language:
-            cues = list(told.cues)
-    video = episode.source.suffix.lower() in VIDEO_SUFFIXES
-    if episode.descriptions and not video:
-        out.append(_warning(path, "descriptions", "describe a picture, and the recording is not a video; "
-                                                  "nothing is published from them but the descriptive transcript"))
-    elif episode.descriptions and in_language(episode, show, show.language) is None:
-        out.append(_warning(path, "descriptions", f"none is in the show's language ({show.language}), so no "
-                                                  "described version is made; only their descriptive transcripts"))
-    if scan and video and not episode.slides_described_aloud and episode.source.is_file():
-        from media_pipeline.video.slides import slide_changes
-
-        try:
-            changes = slide_changes(episode.source)
-        except PipelineError as exc:
-            log.debug("%s: slide changes not detected: %s", path, exc)
-            changes = ()
-        severity = show.transcript_settings.undescribed_slides
-        for t in undescribed(changes, cues):
-            minutes, seconds = divmod(int(t), 60)
-            out.append(Problem(path, "descriptions", f"the slide changes at {minutes}:{seconds:02d} with no "
-                                                     f"description cue from {BEFORE_SECONDS:g} s before to {AFTER_SECONDS:g} s after; describe "
-                                                     "it, or say slides_described_aloud: true if the speaker does",
-                               severity))
     return out
 
 
