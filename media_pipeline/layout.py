@@ -80,7 +80,7 @@ def rendition_size(key: str) -> tuple[int, int] | None:
 VERSION_CHARS = 10
 # Suffixes of two parts, kept whole when a key is versioned.
 COMPOUND_SUFFIXES = (".chapters.json", ".transcript.html", ".transcript.json", ".descriptions.vtt",
-                     ".described.mp4", ".described.mp3")
+                     ".described.mp4", ".described.mp3", ".text.html")
 
 
 def versioned_key(key: str, sha256: str) -> str:
@@ -247,6 +247,7 @@ CONTENT_TYPES = {
     ".png": "image/png",
     ".webp": "image/webp",
     ".html": "text/html; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
     ".css": "text/css; charset=utf-8",
 }
 CHAPTERS_SUFFIX = ".chapters.json"
@@ -267,7 +268,7 @@ def content_type_for(key: str) -> str:
 # Media and the files published beside it: a long but bounded lifetime, never `immutable` (see
 # cache_control_for and docs/storage.md).
 MEDIA_SUFFIXES = (".mp3", ".mp4", ".m4a", ".jpg", ".jpeg", ".png", ".webp", ".vtt", ".srt", CHAPTERS_SUFFIX,
-                  ".transcript.html", ".transcript.json")
+                  ".transcript.html", ".transcript.json", ".text.html", ".txt")
 FEED_SECONDS = 300
 MEDIA_SECONDS = 86400
 

@@ -53,6 +53,37 @@ class Chapter:
 
 
 @dataclass(frozen=True)
+class Soundbite:
+    """A moment that presents the episode (Podcasting 2.0 `podcast:soundbite`), in seconds of the
+    published audio."""
+
+    start: float
+    duration: float
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class Location:
+    """What the episode is about, as a place (Podcasting 2.0 `podcast:location`)."""
+
+    name: str
+    geo: str | None = None  # an RFC 5870 geo URI, "geo:60.17,24.94"
+    osm: str | None = None  # an OpenStreetMap type and id, "R34914"
+
+
+@dataclass(frozen=True)
+class AlternateEnclosure:
+    """A file of the episode kept elsewhere (another host, a CDN), offered as a remote
+    `podcast:alternateEnclosure` beside the renditions publishing makes."""
+
+    url: str
+    mime_type: str
+    length: int | None = None
+    title: str | None = None
+    bitrate: float | None = None  # bits per second
+
+
+@dataclass(frozen=True)
 class AudioSettings:
     """How a show's audio is normalised and encoded (EBU R128 / ITU-R BS.1770-4 targets)."""
 
@@ -221,11 +252,22 @@ class Episode:
     accept_damaged_source: bool = False  # publish a recording that decodes only in part, knowingly
     descriptions: tuple[DescriptionFile, ...] = ()  # audio description, one file per language
     slides_described_aloud: bool = False  # the speaker says what the slides show (no description needed)
+    soundbites: tuple[Soundbite, ...] = ()
+    location: Location | None = None
+    alternates: tuple[AlternateEnclosure, ...] = ()  # remote ones; renditions come from publishing
+    text_transcripts: tuple[TranscriptFile, ...] = ()  # untimed (HTML, plain text), published as they are
+    order: int | None = None  # among episodes of one publish_at, the higher is listed as the newer
 
     @property
     def key(self) -> str:
         """`show/slug`, how logs and errors name an episode."""
         return f"{self.show}/{self.slug}"
+
+    @property
+    def listed_at(self) -> tuple[datetime, int]:
+        """Where the episode is listed: by publish time, and among one time's episodes by `order`
+        (then the caller's tie-break, the guid)."""
+        return (self.publish_at, self.order or 0)
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,10 @@ _SECTIONS = {
     ("episode", "chapters"): "Chapters",
     ("episode", "transcript"): "Transcripts",
     ("episode", "descriptions"): "Audio description",
+    ("episode", "text_transcript"): "Transcripts",
+    ("episode", "soundbites"): "Soundbites",
+    ("episode", "location"): "Location",
+    ("episode", "alternates"): "Alternate enclosures",
 }
 
 
@@ -154,15 +158,16 @@ def test_the_scaffold_of_new_names_every_episode_key(tmp_path):
                             for line in text.splitlines())
     path.write_text(uncommented, encoding="utf-8")
     data = front_matter(path)
-    named = set(data) | {f"persons.{k}" for p in data["persons"] for k in p} | {
-        f"chapters.{k}" for c in data["chapters"] for k in c}
-    # the scaffold names the one-file forms of `transcript` and `descriptions`; the table forms are in
-    # docs/formats.md
+    named = set(data) | {f"{table}.{k}" for table in ("persons", "chapters", "soundbites", "alternates")
+                         for item in data[table] for k in item} | {f"location.{k}" for k in data["location"]}
+    # the scaffold names the one-file forms of `transcript`, `text_transcript` and `descriptions`;
+    # the table forms are in docs/formats.md
     assert named == loader_keys()["episode"] - {"transcript.file", "transcript.language", "transcript.draft",
+                                                "text_transcript.file", "text_transcript.language",
                                                 "descriptions.file", "descriptions.language", "descriptions.clips"}
 
 
-def test_the_demo_episodes_use_every_top_level_key_but_artwork_poster_and_accept_damaged_source_and_each_has_its_guid():
+def test_the_demo_episodes_use_every_top_level_key_but_those_of_moved_shows_and_damaged_sources_and_each_has_its_guid():
     used = set()
     for path in (REPO / "episodes").glob("*/*.md"):
         data = front_matter(path)
@@ -171,8 +176,11 @@ def test_the_demo_episodes_use_every_top_level_key_but_artwork_poster_and_accept
         used |= set(data)
     top_level = {k for k in loader_keys()["episode"] if "." not in k}
     # the demo recordings are healthy: none needs accept_damaged_source; the webinars show a frame
-    # of their own video as the poster
-    assert used == top_level - {"artwork", "poster", "accept_damaged_source"}
+    # of their own video as the poster; the demo shows were never elsewhere, so no episode has
+    # files at another host (alternates), an old host's untimed transcript, or a twin publish time
+    # (order)
+    assert used == top_level - {"artwork", "poster", "accept_damaged_source", "alternates", "text_transcript",
+                                "order"}
 
 
 def test_the_documented_toml_and_yaml_examples_parse():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -80,8 +81,6 @@ def served_file(host, path: str) -> bytes:
 
 def words(text: str) -> list[str]:
     """The spoken words of a transcript in any form, speakers and timings left out."""
-    import re
-
     text = re.sub(r"<[^>]+>", " ", text)
     text = re.sub(r"\d\d:\d\d:\d\d[.,]\d\d\d --> \d\d:\d\d:\d\d[.,]\d\d\d", " ", text)
     text = re.sub(r"^\d+$|WEBVTT|[A-ZÄÖ][a-zäö]+ [A-ZÄÖ][a-zäö]+:", " ", text, flags=re.M)
@@ -129,15 +128,17 @@ def test_an_imported_feed_passes_check_and_its_first_publish_keeps_guids_dates_t
                           for p in before["persons"]]
         published_forms = {(t["type"], t["language"]): t["url"] for t in after["transcripts"]}
         for t in before["transcripts"]:
-            # every form the old feed offered is offered again in its language (plain text as HTML,
-            # SRT under the type the pipeline writes), with the same words
-            wanted = {"text/plain": "text/html", "application/x-subrip": "application/srt"}.get(t["type"], t["type"])
+            # every form the old feed offered is offered again in its language (SRT under the type
+            # the pipeline writes), with the same words
+            wanted = {"application/x-subrip": "application/srt"}.get(t["type"], t["type"])
             url = published_forms[(wanted, t["language"])]
             text = (public / url[len("http://127.0.0.1:8000/"):]).read_text(encoding="utf-8")
             original = served_file(host, t["url"][len(host.url):]).decode("utf-8")
             if t["type"] == "application/json":
                 text = " ".join(s["body"] for s in json.loads(text)["segments"])
                 original = " ".join(s["body"] for s in json.loads(original)["segments"])
+            # what a reader of the old page saw: its body, without scripts and styles
+            original = re.sub(r"(?is)<head>.*?</head>|<(script|style)\b.*?</\1>", " ", original)
             # the same words in the same order (an HTML page adds its title and labels around them)
             assert in_order(words(original), words(text)), (guid, t["type"])
 
@@ -149,13 +150,75 @@ def test_an_imported_feed_passes_check_and_its_first_publish_keeps_guids_dates_t
     assert channel.find("podcast:funding", PODCAST_NS).get("url") == "https://old-host.example/tue"
 
 
+def test_soundbites_locations_alternates_untimed_transcripts_and_the_order_of_one_instant_reach_the_published_feed(
+        workspace, host, tmp_path):
+    assert run(workspace, "import", f"{host.url}/feed.xml", "--show", "vanha").returncode == 0
+    episodes = workspace.root / "episodes" / "vanha"
+    # the first two items share an instant; the old feed's order is kept by `order`, not by guid
+    assert "order: 3" in (episodes / "003-jakso-3-tulevaisuus.md").read_text(encoding="utf-8")
+    assert "order: 2" in (episodes / "002-jakso-2-nykyhetki.md").read_text(encoding="utf-8")
+    assert "order:" not in (episodes / "001-jakso-1-menneisyys.md").read_text(encoding="utf-8")
+    assert run(workspace, "check", "vanha").returncode == 0
+    published = run(workspace, "publish", "--all")
+    assert published.returncode == 0, published.stderr
+
+    old_path = tmp_path / "old-feed.xml"
+    old_path.write_bytes(served_feed(host))
+    new_path = workspace.root / "public" / "vanha" / "feed.xml"
+    old_items, new_items = partytime(old_path), partytime(new_path)
+    assert list(new_items) == list(old_items)
+    assert [e.id for e in feedparser.parse(new_path.read_bytes()).entries] == list(old_items)
+    public = workspace.root / "public"
+    own = "http://127.0.0.1:8000/"
+    old_locations = {}
+    for item in etree.fromstring(old_path.read_bytes())[0].findall("item"):
+        where = item.find("old:location", PODCAST_NS)
+        if where is not None:
+            old_locations[item.findtext("guid")] = {"name": where.text or where.get("name"),
+                                                    **{k: where.get(k) for k in ("osm", "geo") if where.get(k)}}
+    for guid, before in old_items.items():
+        after = new_items[guid]
+        assert [(b["startTime"], b["duration"], b["title"]) for b in after["soundbites"]] == \
+            [(b["startTime"], b["duration"], b["title"]) for b in before["soundbites"]], guid
+        # partytime reads the text form alone; the attribute form (name="...") of older feeds, as lxml reads it
+        assert after["location"] == (before["location"] or old_locations.get(guid)), guid
+        # the old host's alternates, each remote and as it was; the renditions publishing made are ours
+        remote = [a for a in after["alternates"] if not a["uris"][0].startswith(own)]
+        assert remote == before["alternates"], guid
+        assert all(a["uris"][0].startswith(own) for a in after["alternates"] if a not in remote)
+        # the untimed transcripts beside the timed forms, each under its own type
+        untimed = {(t["type"], t["language"]) for t in before["transcripts"] if t["type"] in ("text/html", "text/plain")}
+        forms = {(t["type"], t["language"]): t["url"] for t in after["transcripts"]}
+        assert untimed <= set(forms), guid
+
+    items = {i["title"]: i for i in new_items.values()}
+    assert items["Jakso 1: Menneisyys"]["location"] == {"name": "Helsinki", "geo": "geo:60.1699,24.9384",
+                                                       "osm": "R34914"}
+    assert len(items["Jakso 3: Tulevaisuus"]["soundbites"]) == 2
+    page = next(t["url"] for t in items["Jakso 1: Menneisyys"]["transcripts"] if t["language"] == "en")
+    html = (public / page[len(own):]).read_text(encoding="utf-8")
+    # sanitised as published notes are: the words stay, scripts, styles, handlers and javascript: go
+    assert "Welcome to the very first episode." in html and "How did everything begin?" in html
+    assert "<script" not in html and "track(" not in html and "javascript:" not in html and "color: red" not in html
+    plain = next(t["url"] for t in items["Jakso 2: Nykyhetki"]["transcripts"] if t["type"] == "text/plain")
+    assert (public / plain[len(own):]).read_text(encoding="utf-8") == \
+        served_file(host, "/transcripts/ep2.txt").decode("utf-8").strip() + "\n"
+
+    # the same read by lxml: what partytime may leave out (the alternate's bitrate as written)
+    feed = etree.fromstring(new_path.read_bytes())[0]
+    item1 = next(i for i in feed.findall("item") if i.findtext("title") == "Jakso 1: Menneisyys")
+    video = [a for a in item1.findall("podcast:alternateEnclosure", PODCAST_NS) if a.get("type") == "video/mp4"
+             and a.find("podcast:source", PODCAST_NS).get("uri").startswith("https://cdn.old-host.example/")]
+    assert len(video) == 1 and video[0].get("length") is None and video[0].get("bitrate") == "1200000.5"
+
+
 def test_the_import_follows_tracking_redirects_and_keeps_guids_notes_and_facts_it_has_no_key_for(workspace, host):
     assert run(workspace, "import", f"{host.url}/feed.xml", "--show", "vanha").returncode == 0
     episode = (workspace.root / "episodes" / "vanha" / "003-jakso-3-tulevaisuus.md").read_text(encoding="utf-8")
     assert 'guid: "https://old-host.example/tekoaly-ja-me/3"' in episode
     assert 'publish_at: "2025-10-10T09:00:00+03:00"' in episode  # the offset the old feed wrote
-    assert "# soundbite: start 1.5 s, 4 s, Tärkein ajatus" in episode
-    assert "# location: Tampere" in episode
+    assert 'soundbites:\n  - start: "00:00:01.500"\n    duration: 4\n    title: "Tärkein ajatus"' in episode
+    assert 'location:\n  name: "Tampere"\n  geo: "geo:61.4978,23.761"\n  osm: "R1011418"' in episode
     assert "*vuonna 2030*" in episode and "track()" not in episode and "<script" not in episode
     # the enclosure came through the tracking prefix's redirect, the first item's through a 301
     assert any(p.startswith("/track/") for p, _ in host.requests)

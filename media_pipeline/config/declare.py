@@ -24,6 +24,7 @@ KINDS = {
     "texts": "list of text", "urls": "list of text", "path": "path", "env": '`{ env = "NAME" }`',
     "time": "date and time", "duration": "time", "tables": "list of tables",
     "transcript": "path, table or list of tables", "descriptions": "path, table or list of tables",
+    "table": "table",
 }
 
 

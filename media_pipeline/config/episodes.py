@@ -11,16 +11,22 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from media_pipeline.config.declare import read
+from media_pipeline.config.declare import WEB_URL, Table, read
 from media_pipeline.config.fields import MISSING, Fields, text_problem, type_name
 from media_pipeline.config.frontmatter import load_front_matter, split_front_matter
-from media_pipeline.config.keys import CHAPTERS, DESCRIPTIONS, EPISODE, TRANSCRIPT
+from media_pipeline.config.keys import (ALTERNATES, CHAPTERS, DESCRIPTIONS, EPISODE, LOCATION, SOUNDBITES,
+                                        TEXT_TRANSCRIPT, TRANSCRIPT)
 from media_pipeline.config.shows import person
 from media_pipeline.errors import Problem, ValidationError
-from media_pipeline.model import Chapter, DescriptionFile, Episode, TranscriptFile, Workspace
+from media_pipeline.model import (AlternateEnclosure, Chapter, DescriptionFile, Episode, Location, Soundbite,
+                                  TranscriptFile, Workspace)
 from media_pipeline.util.fsutil import display_path
 
 TRANSCRIPT_SUFFIXES = (".vtt", ".srt")
+TEXT_TRANSCRIPT_SUFFIXES = (".html", ".htm", ".txt")
+# Podcasting 2.0 location: a geo URI (RFC 5870) and an OpenStreetMap type letter with its id
+_GEO = re.compile(r"^geo:-?\d{1,2}(\.\d+)?,-?\d{1,3}(\.\d+)?(,-?\d+(\.\d+)?)?(;[a-z0-9-]+=[^;]+)*$", re.I)
+_OSM = re.compile(r"^[NWR]\d+(#\d+)?$")
 
 def episode_paths(ws: Workspace, show: str) -> list[Path]:
     return sorted((ws.episodes_dir / show).glob("*.md"))
@@ -76,6 +82,10 @@ def _read_episode(ws: Workspace, show: str, path: Path, rel: str, problems: list
         chapters=f.table_list("chapters", lambda c: _chapter(c, ws)),
         transcripts=_transcripts(f, ws),
         descriptions=_descriptions(f, ws),
+        soundbites=f.table_list("soundbites", _soundbite),
+        location=_location(f),
+        alternates=f.table_list("alternates", _alternate),
+        text_transcripts=_transcripts(f, ws, "text_transcript", TEXT_TRANSCRIPT),
     )
     f.finish()
     episode = replace(episode, transcript=episode.transcripts[0].path if episode.transcripts else None)
@@ -98,6 +108,13 @@ def _read_episode(ws: Workspace, show: str, path: Path, rel: str, problems: list
                            "give each its own language")
         if d.clips is not None and d.clips.exists() and not d.clips.is_dir():
             f.error(f"{where}.clips", f"{display_path(ws, d.clips)} is not a folder")
+    for i, t in enumerate(episode.text_transcripts):
+        where = "text_transcript" if isinstance(f.data.get("text_transcript"), str) else f"text_transcript[{i}]"
+        if t.path.suffix.lower() not in TEXT_TRANSCRIPT_SUFFIXES:
+            f.error(where, "must be an HTML (.html) or plain text (.txt) file; timed ones go in `transcript`")
+        if t.language in [u.language for u in episode.text_transcripts[:i]]:
+            f.error(where, f"a second untimed transcript in {t.language or 'the show language'}; "
+                           "give each its own language")
     starts = [c.start for c in episode.chapters]
     if starts != sorted(starts):
         f.error("chapters", "must be in order of start time")
@@ -106,23 +123,25 @@ def _read_episode(ws: Workspace, show: str, path: Path, rel: str, problems: list
     return episode
 
 
-def _transcripts(f: Fields, ws: Workspace) -> tuple[TranscriptFile, ...]:
-    """`transcript`: one file (in the show's language), or a table or list of tables with
-    `file`, `language` and `draft` (a machine transcript that `transcribe` wrote)."""
-    value = f.raw("transcript")
+def _transcripts(f: Fields, ws: Workspace, key: str = "transcript",
+                 table: Table = TRANSCRIPT) -> tuple[TranscriptFile, ...]:
+    """`transcript` (or `text_transcript`): one file (in the show's language), or a table or list
+    of tables with `file`, `language` (and, for timed ones, `draft`: a machine transcript that
+    `transcribe` wrote)."""
+    value = f.raw(key)
     if value is MISSING or isinstance(value, str):
-        path = f.path_value("transcript", ws.root)
+        path = f.path_value(key, ws.root)
         return (TranscriptFile(path),) if path else ()
     if isinstance(value, dict):
-        one = Fields(value, f.path, f.problems, "transcript.")
-        item = _transcript_file(one, ws)
+        one = Fields(value, f.path, f.problems, f"{key}.")
+        item = _transcript_file(one, ws, table)
         one.finish()
         return (item,) if item else ()
-    return f.table_list("transcript", lambda t: _transcript_file(t, ws))
+    return f.table_list(key, lambda t: _transcript_file(t, ws, table))
 
 
-def _transcript_file(f: Fields, ws: Workspace) -> TranscriptFile | None:
-    values = read(f, TRANSCRIPT, ws.root)
+def _transcript_file(f: Fields, ws: Workspace, table: Table = TRANSCRIPT) -> TranscriptFile | None:
+    values = read(f, table, ws.root)
     language = values["language"]
     if language is not None and not re.fullmatch(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*", language):
         f.error("language", f"must be a language code like fi, sv or en-GB, not {language!r}")
@@ -150,6 +169,44 @@ def _description_file(f: Fields, ws: Workspace) -> DescriptionFile | None:
     if language is not None and not re.fullmatch(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*", language):
         f.error("language", f"must be a language code like fi, sv or en-GB, not {language!r}")
     return DescriptionFile(values.pop("file"), **values) if values["file"] else None
+def _soundbite(f: Fields) -> Soundbite | None:
+    values = read(f, SOUNDBITES)
+    if values["start"] is None or values["duration"] is None:
+        return None
+    if values["duration"] <= 0:
+        f.error("duration", "must be more than 0 seconds")
+        return None
+    return Soundbite(**values)
+
+
+def _location(f: Fields) -> Location | None:
+    value = f.raw("location")
+    if value is MISSING:
+        return None
+    one = Fields(value, f.path, f.problems, "location.")
+    values = read(one, LOCATION)
+    one.finish()
+    if values["geo"] and not _GEO.match(values["geo"]):
+        one.error("geo", f"must be a geo URI like geo:60.1699,24.9384, not {values['geo']!r}")
+        values["geo"] = None
+    if values["osm"] and not _OSM.match(values["osm"]):
+        one.error("osm", f"must be N, W or R and the OpenStreetMap id, like R34914, not {values['osm']!r}")
+        values["osm"] = None
+    return Location(**values) if values["name"] else None
+
+
+def _alternate(f: Fields) -> AlternateEnclosure | None:
+    values = read(f, ALTERNATES)
+    if values["url"] and not WEB_URL.match(values["url"]):
+        f.error("url", "must be an http(s) URL that apps can download")
+        return None
+    if values["mime_type"] and not re.match(r"^(audio|video)/[a-z0-9.+-]+$", values["mime_type"]):
+        f.error("type", f"must be audio/... or video/..., not {values['mime_type']!r}")
+        return None
+    if values["bitrate"] is not None and values["bitrate"] <= 0:
+        f.error("bitrate", "must be more than 0 bits per second")
+        values["bitrate"] = None
+    return AlternateEnclosure(**values) if values["url"] and values["mime_type"] else None
 
 
 def _chapter(f: Fields, ws: Workspace) -> Chapter | None:

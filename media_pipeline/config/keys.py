@@ -251,6 +251,10 @@ EPISODE = Table("", (
         doc="The episode's title."),
     Key("publish_at", kind="time", required=True,
         doc="When the episode goes public. See [Publish times](#publish-times)."),
+    Key("order", kind="int", minimum=0,
+        doc=("Among episodes with the same `publish_at`, the one with the higher `order` is listed as the newer "
+             "(first in the feed and on the site); without it their guids decide. `import` writes it for items "
+             "an old feed published at the same moment, so they keep the old feed's order.")),
     Key("source", kind="path", required=True,
         doc="The recording: any audio or video ffmpeg reads (WAV, FLAC, MP3, M4A, MP4, ...)."),
     Key("summary", kind="text", multiline=True,
@@ -267,19 +271,32 @@ EPISODE = Table("", (
         doc="The people heard, with `name`, `role`, `group`, `href`, `img` as in [[[persons]]](#persons)."),
     Key("chapters", kind="tables",
         doc="Chapter marks; see [Chapters](#chapters)."),
+    Key("soundbites", kind="tables",
+        doc=("Moments that present the episode, for apps to play as a preview (`podcast:soundbite`); see "
+             "[Soundbites](#soundbites).")),
     Key("transcript", kind="transcript",
         doc=("The transcript: a WebVTT (`.vtt`) or SubRip (`.srt`) file in the show's language, or one table per "
              "language; see [Transcripts](#transcripts). Required when the show sets `transcripts_required`. Cue "
              "text is published as inert WebVTT: its own tags (`<v Name>`, `<i>`, `<b>`, `<u>`, `<c>`, `<lang>`, "
              "`<ruby>`, timestamps) are kept, any other markup such as `<script>` is escaped and shown as text, "
              "and a `-->` in the text is written `--&gt;`.")),
+    Key("text_transcript", kind="transcript",
+        doc=("A transcript without timing: an HTML (`.html`) or plain text (`.txt`) file, or one table per "
+             "language with `file` and `language` as in [Transcripts](#transcripts). Published as it is beside "
+             "the timed forms (`podcast:transcript` of type `text/html` or `text/plain`); HTML is sanitised as "
+             "published notes are.")),
     Key("artwork", kind="path",
         doc="The episode's own cover, square JPEG or PNG, 1400 to 3000 px; else the show's."),
     Key("poster", kind="path",
         doc=("A video's poster on its page, any image (fitted into 16:9); else a representative frame of the video "
              "is chosen. The feed's artwork stays the square `artwork`.")),
+    Key("alternates", kind="tables",
+        doc=("Files of the episode kept elsewhere, offered in the feed as remote `podcast:alternateEnclosure` "
+             "beside the renditions publishing makes; see [Alternate enclosures](#alternate-enclosures).")),
     Key("keywords", kind="texts",
         doc="Search words."),
+    Key("location", kind="table",
+        doc="The place the episode is about (`podcast:location`); see [Location](#location)."),
     Key("accept_damaged_source", kind="bool", default=False,
         doc=("Publish a recording that decodes only in part (see [Damaged recordings](#damaged-recordings)). Say "
              "so only after listening to it.")),
@@ -330,15 +347,55 @@ CHAPTERS = Table("chapters", (
         doc="A picture shown with the chapter."),
 ))
 
+SOUNDBITES = Table("soundbites", (
+    Key("start", kind="duration", required=True,
+        doc="Where it starts in the published audio."),
+    Key("duration", kind="duration", required=True,
+        doc="How long it lasts, more than 0 (Podcasting 2.0 recommends 15 to 120 seconds)."),
+    Key("title", kind="text", limit=128, shown="the episode's title",
+        doc="What it is, at most 128 characters."),
+))
+
+LOCATION = Table("location", (
+    Key("name", kind="text", required=True, limit=128,
+        doc="The place as listeners read it, at most 128 characters: `Helsinki`, `Tampereen pääkirjasto`."),
+    Key("geo", kind="text",
+        doc="Its coordinates as a geo URI (RFC 5870): `geo:60.1699,24.9384`."),
+    Key("osm", kind="text",
+        doc="Its OpenStreetMap object: N (node), W (way) or R (relation) and the id, as `R34914`."),
+))
+
+ALTERNATES = Table("alternates", (
+    Key("url", kind="url", required=True,
+        doc="The file's http(s) URL (`podcast:source`)."),
+    Key("type", kind="text", attr="mime_type", required=True,
+        doc="Its media type, `audio/...` or `video/...`."),
+    Key("length", kind="int", minimum=1,
+        doc="Its size in bytes."),
+    Key("title", kind="text", limit=32,
+        doc="What apps show for it, at most 32 characters: `Korkea laatu`."),
+    Key("bitrate", kind="number",
+        doc="Its bit rate in bits per second."),
+))
+
+TEXT_TRANSCRIPT = Table("text_transcript", (
+    Key("file", kind="path", required=True,
+        doc="An HTML (`.html`) or plain text (`.txt`) file in UTF-8."),
+    Key("language", kind="text", shown="the show's `language`",
+        doc="Its language, a code like `fi`, `sv` or `en-GB`; one file per language."),
+))
+
 # Every table, by the file and the heading docs/formats.md documents it under.
 TABLES: dict[str, Table] = {
     "workspace": WORKSPACE, "show": SHOW, "show.owner": OWNER, "show.funding": FUNDING, "show.persons": PERSONS,
     "show.audio": AUDIO, "show.video": VIDEO, "show.transcripts": TRANSCRIPTS, "show.notify": NOTIFY, "episode": EPISODE,
     "episode.transcript": TRANSCRIPT, "episode.descriptions": DESCRIPTIONS, "episode.chapters": CHAPTERS,
+    "episode.transcript": TRANSCRIPT, "episode.chapters": CHAPTERS, "episode.soundbites": SOUNDBITES,
+    "episode.location": LOCATION, "episode.alternates": ALTERNATES, "episode.text_transcript": TEXT_TRANSCRIPT,
 }
 
 
-_MARK = re.compile(r"^<!-- keys: ([a-z.]+) .*-->\n(?:\|.*\n)*", re.M)
+_MARK = re.compile(r"^<!-- keys: ([a-z_.]+) .*-->\n(?:\|.*\n)*", re.M)
 
 
 def render_docs(text: str) -> str:

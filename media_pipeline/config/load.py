@@ -126,5 +126,5 @@ def load_catalog(ws: Workspace, shows: list[str] | None = None) -> tuple[Catalog
                 refused[episode_key(slug, path.stem)] = tuple(problems[start:])
             else:
                 episodes.append(episode)
-        loaded_episodes[slug] = tuple(sorted(episodes, key=lambda e: e.publish_at))
+        loaded_episodes[slug] = tuple(sorted(episodes, key=lambda e: e.listed_at))
     return Catalog(loaded_shows, loaded_episodes, refused), problems

@@ -125,6 +125,7 @@ def render_episode(*, show: str, slug: str, number: int, season: int | None, tit
 title: {_q(title)}
 source: ""  # the recording, a path in the workspace, e.g. media/{show}/{slug}.wav (WAV, FLAC, MP3, MP4...)
 publish_at: {publish_at.isoformat()}  # with an offset; without one it is read in the workspace time zone
+# order: 1  # only among episodes of the same publish_at: the higher is listed as the newer
 
 # Optional, set from the show's other episodes; Apple shows number and season.
 number: {number}  # the episode number, a whole number
@@ -149,9 +150,24 @@ episode_type: full  # full, trailer or bonus (Apple: itunes:episodeType)
 #     title: "The first topic"
 #     url: https://example.org/  # optional: a link shown with the chapter
 #     image: artwork/chapter.jpg  # optional: a picture shown with the chapter, a path in the workspace
+# soundbites:  # moments apps may play as a preview (Podcasting 2.0 podcast:soundbite), 15 to 120 s
+#   - start: "00:03:10"
+#     duration: 45  # seconds, or a time like "00:00:45"
+#     title: "The turning point"  # optional: else apps show the episode's title
 # transcript: transcripts/{show}/{slug}.vtt  # WebVTT (.vtt) or SubRip (.srt), a path in the workspace
 # descriptions: transcripts/{show}/{slug}.kuvailu.vtt  # audio description of a video (WCAG 1.2.5), WebVTT
 # slides_described_aloud: true  # the speakers say what their slides show; no description needed
+# text_transcript: transcripts/{show}/{slug}.html  # a transcript without timing (.html or .txt), published as it is
+# location:  # the place the episode is about (podcast:location)
+#   name: "Helsinki"
+#   geo: "geo:60.1699,24.9384"  # optional: a geo URI
+#   osm: "R34914"  # optional: the OpenStreetMap object
+# alternates:  # files of the episode kept elsewhere, offered as podcast:alternateEnclosure
+#   - url: https://cdn.example.org/{slug}.opus
+#     type: audio/opus
+#     length: 12345678  # optional: its size in bytes
+#     title: "Opus"  # optional: at most 32 characters
+#     bitrate: 64000  # optional: bits per second
 # artwork: artwork/{show}-{slug}.jpg  # episode cover, square JPEG or PNG, 1400 to 3000 px
 # poster: artwork/{show}-{slug}-poster.jpg  # a video's own poster, any image, fitted into 16:9; else a frame of the video
 # keywords: [keyword, another keyword]  # a list of text

@@ -77,7 +77,7 @@ def build_feed(show: Show, entries: Sequence[FeedEntry], *, feed_url: str, artwo
     entry's guid is unique by construction (the manifest is keyed by guid; `gate` checks the files).
     """
     _validate(show, entries, feed_url=feed_url, artwork_url=artwork_url, podcast_guid=podcast_guid, display=display)
-    ordered = sorted(entries, key=lambda e: (e.episode.publish_at, e.guid), reverse=True)
+    ordered = sorted(entries, key=lambda e: (*e.episode.listed_at, e.guid), reverse=True)
     if last_build is None and ordered:
         last_build = ordered[0].episode.publish_at
 
@@ -191,6 +191,11 @@ def _add_item(fg: FeedGenerator, show: Show, entry: FeedEntry) -> None:
     pc.alternate_enclosures = [_alternate(f, entry, show) for f in entry.alternates]
     # the described version (WCAG 1.2.5) as alternates of its own, titled as such
     pc.alternate_enclosures += [_alternate(f, entry, show, described=True) for f in entry.described]
+    pc.alternate_enclosures = [_alternate(f, entry, show) for f in entry.alternates] + [
+        AlternateEnclosureTag(mime_type=a.mime_type, length=a.length, uri=a.url, title=a.title, bitrate=a.bitrate)
+        for a in episode.alternates]
+    pc.soundbites = list(episode.soundbites)
+    pc.location = episode.location
 
 
 def _transcript(f: StoredFile, show: Show, episode_slug: str) -> TranscriptTag:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.util import xml_elem
 
-from media_pipeline.model import Person
+from media_pipeline.model import Location, Person, Soundbite
 
 ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
@@ -32,6 +32,12 @@ def _text(parent, tag: str, text: str, **attrs: str):
     return element
 
 
+def _seconds(value: float) -> str:
+    """A number as the namespace writes it: `73` or `73.5`, never `73.0` or an exponent."""
+    text = f"{value:.3f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
 def _bool(value: bool) -> str:
     # Apple Podcasts: itunes:explicit takes "true" or "false" (yes/no/clean are no longer valid).
     return "true" if value else "false"
@@ -40,7 +46,7 @@ def _bool(value: bool) -> str:
 @dataclass(frozen=True)
 class AlternateEnclosureTag:
     mime_type: str
-    length: int
+    length: int | None  # None: a remote file whose size the producer does not give
     uri: str
     title: str | None = None
     bitrate: int | None = None
@@ -184,6 +190,8 @@ class PodcastEntryExtension(BaseEntryExtension):
         self.chapters: tuple[str, str] | None = None  # (url, type)
         self.persons: list[Person] = []
         self.alternate_enclosures: list[AlternateEnclosureTag] = []
+        self.soundbites: list[Soundbite] = []
+        self.location: Location | None = None
 
     def extend_rss(self, item):
         if self.season is not None:
@@ -195,11 +203,19 @@ class PodcastEntryExtension(BaseEntryExtension):
                      (("url", t.url), ("type", t.mime_type), ("language", t.language), ("rel", t.rel)) if v})
         if self.chapters:
             xml_elem(_pc("chapters"), item, url=self.chapters[0], type=self.chapters[1])
+        for bite in self.soundbites:
+            # Podcasting 2.0: without a title apps show the episode's
+            _text(item, _pc("soundbite"), bite.title or "", startTime=_seconds(bite.start),
+                  duration=_seconds(bite.duration))
         _persons(item, self.persons)
+        if self.location:
+            _text(item, _pc("location"), self.location.name, geo=self.location.geo, osm=self.location.osm)
         for alt in self.alternate_enclosures:
-            attrs = {"type": alt.mime_type, "length": str(alt.length)}
+            attrs = {"type": alt.mime_type}
+            if alt.length:
+                attrs["length"] = str(alt.length)
             if alt.bitrate:
-                attrs["bitrate"] = str(alt.bitrate)
+                attrs["bitrate"] = _seconds(alt.bitrate)
             if alt.title:
                 attrs["title"] = alt.title
             if alt.height:

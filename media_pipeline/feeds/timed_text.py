@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from media_pipeline.errors import MediaError, PipelineError, Problem
+from media_pipeline.errors import ConfigError, MediaError, PipelineError, Problem
 from media_pipeline.model import Episode, Show, Workspace
 from media_pipeline.util.fsutil import display_path
 
@@ -25,7 +25,7 @@ def transcript_problems(ws: Workspace, show: Show, episode: Episode, duration: f
                         path: str) -> list[Problem]:
     """The episode's transcripts: present (a draft counts only when the show allows machine
     transcripts), valid, and within the show's captioning norms (docs/feeds.md)."""
-    from media_pipeline.transcripts.forms import publishable
+    from media_pipeline.transcripts.forms import publishable, text_form
     from media_pipeline.transcripts.norms import check_norms
     from media_pipeline.transcripts.read import load_transcript
 
@@ -65,6 +65,16 @@ def transcript_problems(ws: Workspace, show: Show, episode: Episode, duration: f
             out.append(Problem(name, breach.where, f"{breach.reason} [{breach.rule}]",
                                "error" if breach.rule == "duration"
                                else "warning" if breach.rule == "empty" else settings.norms))
+    for item in episode.text_transcripts:
+        if item.path.is_file():
+            try:
+                text_form(show, episode, item, display=lambda p: display_path(ws, p))
+            except ConfigError as exc:
+                out.append(Problem(path, "text_transcript", f"{display_path(ws, item.path)}: {exc.reason}"))
+    for i, bite in enumerate(episode.soundbites):
+        if duration and bite.start + bite.duration > duration + 0.5:
+            out.append(Problem(path, f"soundbites[{i}]", f"ends at {bite.start + bite.duration:g} s, after the "
+                                                         f"recording's end ({duration:.1f} s)"))
     return out
 
 

@@ -211,9 +211,10 @@ def _person_lines(person: Person, emit) -> None:
 
 def episode_text(item: ItemData, *, source: str, publish_at: dt.datetime, notes: str, artwork: str | None,
                  chapters: list[tuple[ChapterData, str | None]], transcripts: list[tuple[str, str | None]],
-                 feed_url: str) -> str:
+                 feed_url: str, text_transcripts: list[tuple[str, str | None]] | None = None,
+                 order: int | None = None) -> str:
     """`episodes/<show>/<slug>.md`: the front matter `config` reads, the guid exactly as the feed
-    had it, and the notes. What the workspace has no key for yet is kept as comments."""
+    had it, and the notes. What the workspace has no key for is kept as comments."""
     out = ["---", f"# Imported from {feed_url or 'a feed file'}, item {item.position}."]
 
     def key(name: str, value) -> None:
@@ -228,6 +229,8 @@ def episode_text(item: ItemData, *, source: str, publish_at: dt.datetime, notes:
 
     key("title", item.title)
     key("publish_at", publish_at.isoformat())
+    if order is not None:
+        out.append(f"order: {order}  # published at the same moment as another item; this keeps the old feed's order")
     key("source", source)
     key("guid", item.guid)
     if item.guid_derived:
@@ -257,31 +260,68 @@ def episode_text(item: ItemData, *, source: str, publish_at: dt.datetime, notes:
                 out.append(f"    url: {_q(chapter.url)}")
             if image:
                 out.append(f"    image: {_q(image)}")
-    if transcripts:
-        out.append("transcript:")
-        for path, language in transcripts:
-            out.append(f"  - file: {_q(path)}")
-            if language:
-                out.append(f"    language: {_q(language)}")
+    for name, files in (("transcript", transcripts), ("text_transcript", text_transcripts or [])):
+        if files:
+            out.append(f"{name}:")
+            for path, language in files:
+                out.append(f"  - file: {_q(path)}")
+                if language:
+                    out.append(f"    language: {_q(language)}")
+    if item.soundbites:
+        out.append("soundbites:")
+        for bite in item.soundbites:
+            out.append(f"  - start: {_q(_clock(bite.start))}")
+            out.append(f"    duration: {_number(bite.duration)}")
+            if bite.title:
+                out.append(f"    title: {_q(bite.title[:128])}")
+    if item.location is not None:
+        out.append("location:")
+        out.append(f"  name: {_q(item.location.name[:128])}")
+        for k, v in (("geo", item.location.geo), ("osm", item.location.osm)):
+            if v:
+                out.append(f"  {k}: {_q(v)}")
+    alternates = [a for a in item.alternates if a.mime_type.startswith(("audio/", "video/"))
+                  and a.url.startswith(("http://", "https://"))]
+    if alternates:
+        out.append("# the old feed's alternate enclosures, still at the old host: remove each one it stops serving")
+        out.append("alternates:")
+        for alt in alternates:
+            out.append(f"  - url: {_q(alt.url)}")
+            out.append(f"    type: {_q(alt.mime_type)}")
+            if alt.length:
+                out.append(f"    length: {alt.length}")
+            if alt.title:
+                out.append(f"    title: {_q(alt.title[:32])}")
+            if _bitrate(alt.bitrate) is not None:
+                out.append(f"    bitrate: {_number(_bitrate(alt.bitrate))}")
     kept = _kept_comments(item)
     out.extend(kept)
     out.append("---")
     return "\n".join(out) + "\n" + (notes.strip() + "\n" if notes.strip() else "")
 
 
+def _number(value: float) -> str:
+    """A number as written, without an exponent or a trailing .0: `4`, `1200000.5`."""
+    return f"{value:.3f}".rstrip("0").rstrip(".") or "0"
+
+
+def _bitrate(text: str | None) -> float | None:
+    try:
+        value = float(text or "")
+    except ValueError:
+        return None
+    return value if value > 0 and value != float("inf") else None
+
+
 def _kept_comments(item: ItemData) -> list[str]:
-    """The item's facts the workspace has no key for (yet), kept where the producer sees them."""
+    """The item's facts the workspace has no key for, kept where the producer sees them."""
     lines = []
     if item.link:
         lines.append(f"# link in the old feed: {item.link}")
     if item.enclosure is not None:
         lines.append(f"# enclosure in the old feed: {item.enclosure.url}")
-    for bite in item.soundbites:
-        lines.append(f"# soundbite: start {bite.start:g} s, {bite.duration:g} s" + (f", {bite.title}" if bite.title else ""))
     for alt in item.alternates:
-        lines.append(f"# alternate enclosure in the old feed: {alt.url} ({alt.mime_type or 'type not given'}"
-                     + (f", {alt.title}" if alt.title else "") + ")")
-    if item.location is not None:
-        where = ", ".join(x for x in (item.location.geo, item.location.osm) if x)
-        lines.append(f"# location: {item.location.name}" + (f" ({where})" if where else ""))
+        if not (alt.mime_type.startswith(("audio/", "video/")) and alt.url.startswith(("http://", "https://"))):
+            lines.append(f"# alternate enclosure not carried (not an http(s) audio or video file): {alt.url} "
+                         f"({alt.mime_type or 'type not given'})")
     return [line.replace("\n", " ") for line in lines]

@@ -105,6 +105,7 @@ class ChannelData:
     location: Location | None = None
     last_build: dt.datetime | None = None
     items: int = 0
+    shared_times: set[dt.datetime] = field(default_factory=set)  # instants more than one item has
 
 
 @dataclass

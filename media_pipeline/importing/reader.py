@@ -62,6 +62,7 @@ def read_channel(path: Path, feed_url: str = "") -> ChannelData:
     channel = ChannelData()
     resolve = Resolver(feed_url)
     root_seen = False
+    times: set = set()
     try:
         for _, el in _iterparse(path):
             name = tag_name(el.tag)
@@ -69,6 +70,7 @@ def read_channel(path: Path, feed_url: str = "") -> ChannelData:
             parent_name = tag_name(parent.tag) if parent is not None else None
             if name == "item":
                 channel.items += 1
+                _note_time(channel, el, times)
                 _release(el)
                 continue
             if parent_name != "channel":
@@ -83,6 +85,22 @@ def read_channel(path: Path, feed_url: str = "") -> ChannelData:
     if not root_seen:
         raise ConfigError("is not an RSS feed: it has no <rss><channel>", path=feed_url or str(path))
     return channel
+
+
+def _note_time(channel: ChannelData, item, times: set) -> None:
+    """Items published at the same instant: apps list them in feed order, which the import keeps
+    (`order`), since the publish time alone cannot."""
+    published = None
+    for child in item:
+        if tag_name(child.tag) in ("pubDate", "dc:date", "atom:published"):
+            published = parse_date(text_of(child))
+            if published is not None:
+                break
+    if published is None:
+        return
+    if published in times:
+        channel.shared_times.add(published)
+    times.add(published)
 
 
 def _channel_element(c: ChannelData, name: str | None, el, resolve: Resolver) -> None:

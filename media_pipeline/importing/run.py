@@ -222,10 +222,13 @@ def _import_episode(run: _Run, item: ItemData, slug: str, target: Path) -> ItemR
         if _fetch_small_or_note(run, item.artwork, art, "episode artwork", label):
             artwork = run.rel(art)
     chapters = _chapters(run, item, slug)
-    transcripts = _transcripts(run, item, slug)
+    transcripts, untimed = _transcripts(run, item, slug)
     notes = html_to_markdown(item.notes_html)
+    # items of one instant keep the old feed's order: the earlier in the feed is listed as the newer
+    order = run.channel.items - item.position + 1 if item.published in run.channel.shared_times else None
     text = files.episode_text(item, source=run.rel(media), publish_at=publish_at, notes=notes, artwork=artwork,
-                              chapters=chapters, transcripts=transcripts, feed_url=run.feed_url)
+                              chapters=chapters, transcripts=transcripts, feed_url=run.feed_url,
+                              text_transcripts=untimed, order=order)
     if target.exists() and target.read_text(encoding="utf-8", errors="replace") == text:
         return ItemResult(label, "unchanged", run.rel(target))
     atomic_write(target, text.encode("utf-8"), exclusive=not (run.force and target.exists()))
@@ -308,13 +311,16 @@ def _chapters(run: _Run, item: ItemData, slug: str):
     return result
 
 
-def _transcripts(run: _Run, item: ItemData, slug: str) -> list[tuple[str, str | None]]:
-    """Every podcast:transcript downloaded into transcripts/<show>/; the episode names one timed
+def _transcripts(run: _Run, item: ItemData, slug: str) -> tuple[list[tuple[str, str | None]],
+                                                                 list[tuple[str, str | None]]]:
+    """Every podcast:transcript downloaded into transcripts/<show>/. The episode names one timed
     transcript per language (WebVTT, SRT, or Podcasting 2.0 JSON turned into WebVTT), from which
-    publishing makes every published form. Untimed ones (HTML, plain text) are kept, and said."""
+    publishing makes every timed form and an HTML page, and one untimed one (HTML, plain text) per
+    language it is published as: plain text always, HTML where no timed transcript of its language
+    gives the page already. Returns (timed, untimed), each as (file, language)."""
     folder = run.ws.root / "transcripts" / run.show
     got: list[tuple[Path, str | None]] = []
-    untimed: list[str] = []
+    untimed: list[tuple[Path, str | None]] = []
     used: set[str] = set()
     # JSON last: it is turned into WebVTT only when no WebVTT or SRT of its language came
     for remote in sorted(item.transcripts, key=lambda r: files.transcript_suffix(r.url, r.mime_type) == ".json"):
@@ -341,10 +347,19 @@ def _transcripts(run: _Run, item: ItemData, slug: str) -> list[tuple[str, str | 
             path = vtt
         if path.suffix in (".vtt", ".srt"):
             got.append((path, language))
-        else:
-            untimed.append(f"{run.rel(path)} ({remote.mime_type or suffix})")
+        elif path.suffix in (".html", ".txt"):
+            untimed.append((path, language))
     chosen = files.timed_choice(got)
-    if untimed and not chosen:
-        run.remark(item.label, f"its transcripts have no timing ({', '.join(untimed)}); they are kept, but "
-                               "publishing needs WebVTT or SRT")
-    return [(run.rel(path), language) for path, language in chosen]
+    timed_languages = {language for _, language in chosen}
+    named: dict[str | None, tuple[Path, str | None]] = {}
+    for path, language in untimed:
+        if path.suffix == ".html" and language in timed_languages:
+            run.remark(item.label, f"{run.rel(path)} is kept but not named: the timed transcript of its language is "
+                                   "published as an HTML page too")
+        elif language in named:
+            run.remark(item.label, f"{run.rel(path)} is kept but not named: {run.rel(named[language][0])} is the "
+                                   "untimed transcript of its language")
+        else:
+            named[language] = (path, language)
+    return ([(run.rel(path), language) for path, language in chosen],
+            [(run.rel(path), language) for path, language in named.values()])

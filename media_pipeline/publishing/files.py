@@ -18,7 +18,7 @@ from media_pipeline.publishing.uploads import Upload
 from media_pipeline.tags import artwork, chapters, tagging
 from media_pipeline.transcripts import forms as transcript_forms
 from media_pipeline.transcripts import mux as subtitles
-from media_pipeline.util.fsutil import atomic_copy, atomic_write
+from media_pipeline.util.fsutil import atomic_copy, atomic_write, display_path
 from media_pipeline.video import picture, poster
 
 log = logging.getLogger(__name__)
@@ -116,4 +116,8 @@ def sidecars(run: ShowRun, episode: Episode, duration: float) -> list[Upload]:
     # HTML and Podcasting 2.0 JSON
     files += [Upload(kind, path, key) for kind, path, key in
               transcript_forms.write_forms(run.show, episode, duration=duration, folder=folder)]
+    # untimed transcripts (HTML, plain text) as they came, HTML sanitised as published notes are
+    files += [Upload(kind, path, key) for kind, path, key in
+              transcript_forms.write_text_forms(run.show, episode, folder=folder,
+                                                display=lambda p: display_path(run.ws, p))]
     return files

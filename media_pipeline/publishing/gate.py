@@ -83,8 +83,8 @@ def place(ws: Workspace, catalog: Catalog, found: Iterable[Problem]) -> Placed:
     for slug, show in catalog.shows.items():
         own(show.artwork, "show", slug)
         for episode in catalog.episodes.get(slug, ()):
-            for path in (*(t.path for t in episode.transcripts), *(d.path for d in episode.descriptions),
-                         episode.artwork,
+            for path in (*(t.path for t in (*episode.transcripts, *episode.text_transcripts)),
+                         *(d.path for d in episode.descriptions), episode.artwork,
                          *(c.image for c in episode.chapters)):
                 own(path, "episode", episode.key)
     placed = Placed()

@@ -95,7 +95,7 @@ def show_view(ws: Workspace, show: Show, catalog: Catalog, m: Manifest, *,
         raise ConfigError(f"live in the feed but the episode file is gone: {names}; restore it, or take the episode "
                           f"down with `media-pipeline unpublish {layout.episode_key(show.slug, missing[0].slug)}`",
                           path=layout.feed_key(show.slug))
-    entries.sort(key=lambda e: (e.episode.publish_at, e.guid), reverse=True)
+    entries.sort(key=lambda e: (*e.episode.listed_at, e.guid), reverse=True)
     art = m.artwork.key if m.artwork else layout.artwork_key(show.slug)
     url = layout.feed_url(ws, show)
     return ShowView(show, url, layout.public_url(ws, show, art), feed.show_podcast_guid(show, url, m.podcast_guid),

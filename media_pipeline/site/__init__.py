@@ -55,7 +55,7 @@ class ShowSite:
 
     @property
     def newest_first(self) -> list[PageEpisode]:
-        return sorted(self.episodes, key=lambda e: (e.entry.episode.publish_at, e.entry.guid), reverse=True)
+        return sorted(self.episodes, key=lambda e: (*e.entry.episode.listed_at, e.entry.guid), reverse=True)
 
 
 _env = Environment(loader=PackageLoader("media_pipeline.site", "templates"),

@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from media_pipeline import layout
+from media_pipeline.errors import ConfigError
 from media_pipeline.text import strings
+from media_pipeline.text.notes import sanitise_html
 from media_pipeline.transcripts.captions import captions
 from media_pipeline.transcripts.cues import Transcript, format_time
 from media_pipeline.transcripts.read import load_transcript
@@ -28,6 +30,9 @@ JSON_MIME = "application/json"
 FORMS = (("vtt", ".vtt", VTT_MIME), ("srt", ".srt", SRT_MIME), ("html", ".transcript.html", HTML_MIME),
          ("json", ".transcript.json", JSON_MIME))
 TIMED_MIMES = (VTT_MIME, SRT_MIME, "application/srt")
+TEXT_MIME = "text/plain"
+# An untimed transcript, published as it came: (its file's suffixes, the published suffix, MIME type)
+UNTIMED_FORMS = (((".html", ".htm"), ".text.html", HTML_MIME), ((".txt",), ".txt", TEXT_MIME))
 
 
 def draft_note(language: str) -> str:
@@ -112,6 +117,60 @@ def to_html(t: Transcript, *, title: str, language: str, draft: bool = False,
         entries=interleave(t.cues, descriptions.cues if descriptions else ()), title=title, language=language,
         note=draft_note(language) if draft else None, description=strings.text(language, "description"))
     return page.encode("utf-8")
+
+
+def to_text_page(data: bytes, *, title: str, language: str, where: str) -> bytes:
+    """An untimed HTML transcript as a page of its own: its body sanitised as published notes are
+    (no scripts, styles, event handlers or `javascript:` links), under the episode's title."""
+    body = sanitise_html(_utf8(data, where)).strip()
+    if not body:
+        raise ConfigError("has no text to publish", path=where)
+    return _env.get_template("text_transcript.html").render(body=body, title=title, language=language).encode("utf-8")
+
+
+def _utf8(data: bytes, where: str) -> str:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"is not UTF-8 text (byte {exc.start})", path=where) from None
+    if "\x00" in text:
+        raise ConfigError("is not text (it holds NUL characters)", path=where)
+    return text
+
+
+def text_form(show: "Show", episode: "Episode", item: "TranscriptFile", *, display=str) -> tuple[str, bytes]:
+    """An untimed transcript as it is published: (its suffix after the episode's name, its bytes):
+    HTML as a sanitised page, plain text as UTF-8 with its line breaks. Raises ConfigError naming
+    the file when it is not text."""
+    language = item.language or show.language
+    suffix = next(published for suffixes, published, _mime in UNTIMED_FORMS if item.path.suffix.lower() in suffixes)
+    where = display(item.path)
+    try:
+        data = item.path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot be read: {exc.strerror or exc}", path=where) from None
+    if suffix == ".txt":
+        text = _utf8(data, where).replace("\r\n", "\n").strip()
+        if not text:
+            raise ConfigError("has no text to publish", path=where)
+        return suffix, (text + "\n").encode("utf-8")
+    title = episode.title + (f" ({language})" if language != show.language else "")
+    return suffix, to_text_page(data, title=title, language=language, where=where)
+
+
+def write_text_forms(show: "Show", episode: "Episode", *, folder: Path,
+                     display=str) -> list[tuple[str, Path, str]]:
+    """Every untimed transcript of `episode` (HTML, plain text) written under `folder` as it is
+    published (`text_form`): (kind "transcript", file, storage key) for each."""
+    out: list[tuple[str, Path, str]] = []
+    for item in sorted(episode.text_transcripts, key=lambda t: (t.language or show.language) != show.language):
+        suffix, published = text_form(show, episode, item, display=display)
+        key = layout.transcript_key(show.slug, episode.slug, item.language or show.language, show.language, suffix)
+        path = folder / key.rsplit("/", 1)[-1]
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, published)
+        out.append(("transcript", path, key))
+    return out
 
 
 def write_forms(show: "Show", episode: "Episode", *, duration: float | None,
