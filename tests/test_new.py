@@ -74,7 +74,7 @@ def test_every_optional_key_of_the_scaffold_loads_when_turned_on(ws):
     fill_in(path, title=None, source="media/ihmiskeskeisyys/001.wav")
     for name in ("transcripts/ihmiskeskeisyys/004.vtt", "transcripts/ihmiskeskeisyys/004.kuvailu.vtt",
                  "artwork/ihmiskeskeisyys-004.jpg", "artwork/ihmiskeskeisyys-004-poster.jpg",
-                 "artwork/chapter.jpg"):
+                 "artwork/chapter.jpg", "transcripts/ihmiskeskeisyys/004.html"):
         (ws.root / name).touch()
     uncomment_keys(path)
     episode = load_episode(ws, "ihmiskeskeisyys", path)
@@ -87,7 +87,8 @@ def test_every_optional_key_of_the_scaffold_loads_when_turned_on(ws):
     keys = set(front_matter(path))
     assert keys == {"title", "source", "publish_at", "number", "season", "episode_type", "explicit", "summary",
                     "persons", "chapters", "transcript", "artwork", "poster", "keywords", "accept_damaged_source",
-                    "descriptions", "slides_described_aloud"}
+                    "descriptions", "slides_described_aloud", "order", "soundbites", "text_transcript", "location",
+                    "alternates"}
 
 
 def test_the_title_is_quoted_whatever_it_holds(ws):
