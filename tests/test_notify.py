@@ -118,6 +118,7 @@ def test_a_release_sends_one_websub_publish_per_hub_one_podping_and_one_message_
     assert [len(r.seen) for r in receivers.values()] == [1] * 7, "a run with no change sends nothing"
 
 
+@pytest.mark.slow  # ten rounds of real processes: the one-round version runs by default
 def test_ten_rounds_of_two_release_runs_at_once_notify_each_receiver_exactly_once(workspace, receivers, tmp_path):
     """Two `release-due` runs start together each round; one uses its own lock folder, as a second
     machine would, so only the conditional writes of the notification record keep them apart."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import http.client
 import threading
 from http.server import BaseHTTPRequestHandler
@@ -75,6 +77,7 @@ class FlakyProxy:
         self.server.server_close()
 
 
+@pytest.mark.slow  # a whole publish and release through throttling; tests/test_storage_faults.py retries each request kind by default
 def test_publish_and_release_succeed_through_throttling(workspace, s3):
     """Every third request to storage is refused with 503: the backend's retries with backoff
     carry publish and release-due through, and the feed ends up complete."""
