@@ -188,10 +188,11 @@ def _add_item(fg: FeedGenerator, show: Show, entry: FeedEntry) -> None:
         pc.chapters = (entry.chapters.url, CHAPTERS_TYPE)
     # Podcasting 2.0: persons on an item replace the channel's for that episode.
     pc.persons = list(episode.persons)
+    # the renditions, the described version (WCAG 1.2.5) titled as such, then the episode file's own
+    # alternates on other hosts (carried over by import)
     pc.alternate_enclosures = [_alternate(f, entry, show) for f in entry.alternates]
-    # the described version (WCAG 1.2.5) as alternates of its own, titled as such
     pc.alternate_enclosures += [_alternate(f, entry, show, described=True) for f in entry.described]
-    pc.alternate_enclosures = [_alternate(f, entry, show) for f in entry.alternates] + [
+    pc.alternate_enclosures += [
         AlternateEnclosureTag(mime_type=a.mime_type, length=a.length, uri=a.url, title=a.title, bitrate=a.bitrate)
         for a in episode.alternates]
     pc.soundbites = list(episode.soundbites)
