@@ -33,6 +33,7 @@ def s3_endpoint():
         return
     from moto.server import ThreadedMotoServer
 
+    _atomic_conditional_puts()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -42,6 +43,29 @@ def s3_endpoint():
     _quiet_request_errors(server)
     yield f"http://{host}:{port}"
     server.stop()
+
+
+def _atomic_conditional_puts() -> None:
+    """moto checks a PUT's If-Match / If-None-Match and then writes, with no lock between the two,
+    while its server answers requests on many threads: two conditional writes of one key can then
+    both succeed, which AWS S3 (and MinIO, R2) never allow. The concurrency tests lost an episode to
+    exactly that, in moto, not in the code they test. One lock around its PUT makes moto keep the
+    guarantee the tests rely on."""
+    import threading
+
+    from moto.s3.responses import S3Response
+
+    if getattr(S3Response.put_object, "_atomic", False):
+        return
+    lock = threading.Lock()
+    plain = S3Response.put_object
+
+    def put_object(self, *args, **kwargs):
+        with lock:
+            return plain(self, *args, **kwargs)
+
+    put_object._atomic = True
+    S3Response.put_object = put_object
 
 
 def _quiet_request_errors(server) -> None:
