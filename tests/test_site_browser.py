@@ -64,6 +64,22 @@ def browser(tmp_path_factory):
     driver.quit()
 
 
+def axe_violations(browser) -> list[dict]:
+    """axe-core's WCAG 2.1 A and AA violations on the page the browser shows (id, help, nodes);
+    fails when axe did not run, or ran too few rules to have judged the page."""
+    require(AXE.is_file(), "axe-core (npm ci in tests/browser)")
+    browser.execute_script(AXE.read_text(encoding="utf-8"))
+    result = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}})"
+        ".then(r => done({violations: r.violations.map(v => ({id: v.id, help: v.help,"
+        " nodes: v.nodes.map(n => n.target.join(' '))})), passes: r.passes.length}))"
+        ".catch(e => done({error: String(e)}));", WCAG_TAGS)
+    assert "error" not in result, result
+    assert result["passes"] > 10, result  # axe really ran its rules on this page
+    return result["violations"]
+
+
 def wait_for(driver, script: str, timeout: float = 15.0):
     """Poll a JavaScript expression until it is truthy; returns its value."""
     deadline = time.monotonic() + timeout
@@ -78,16 +94,7 @@ def wait_for(driver, script: str, timeout: float = 15.0):
 def test_each_demo_page_has_no_axe_violations_of_wcag_2_1_a_and_aa(site, browser, page):
     require(AXE.is_file(), "axe-core (npm ci in tests/browser)")
     browser.get(site.page(DEMO_PAGES[page]))
-    browser.execute_script(AXE.read_text(encoding="utf-8"))
-    result = browser.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}})"
-        ".then(r => done({violations: r.violations.map(v => ({id: v.id, help: v.help,"
-        " nodes: v.nodes.map(n => n.target.join(' '))})), passes: r.passes.length}))"
-        ".catch(e => done({error: String(e)}));", WCAG_TAGS)
-    assert "error" not in result, result
-    assert result["passes"] > 10  # axe really ran its rules on this page
-    assert result["violations"] == []
+    assert axe_violations(browser) == []
 
 
 def test_the_demo_pages_pass_the_nu_html_checker_with_no_errors(site):

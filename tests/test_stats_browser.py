@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from cli_support import invoke
-from test_site_browser import AXE, VNU, WCAG_TAGS, browser, require  # noqa: F401  (browser is a fixture)
+from test_site_browser import AXE, VNU, axe_violations, browser, require  # noqa: F401  (browser is a fixture)
 from test_stats import AFTER, published, truth, write_log  # noqa: F401  (published is a fixture)
 
 pytestmark = pytest.mark.browser
@@ -33,14 +33,7 @@ def test_the_reach_report_has_no_axe_violations(report, browser):
     require(AXE.is_file(), "axe-core (npm ci in tests/browser)")
     browser.get(report.as_uri())
     assert "Downloads per day" in browser.page_source
-    browser.execute_script(AXE.read_text(encoding="utf-8"))
-    result = browser.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}})"
-        ".then(r => done({violations: r.violations.map(v => v.id), passes: r.passes.length}))"
-        ".catch(e => done({error: String(e)}));", WCAG_TAGS)
-    assert "error" not in result, result
-    assert result["passes"] > 10 and result["violations"] == []
+    assert axe_violations(browser) == []
 
 
 def test_the_reach_report_passes_the_nu_html_checker(report):
