@@ -119,12 +119,36 @@ def test_result_outside_tolerance_is_an_error_not_a_pass(tmp_path: Path) -> None
         _render(source, tmp_path / "out", settings, kinds=("mp3",))
 
 
-def test_the_calibrated_gain_balances_the_loss_it_causes() -> None:
-    # (extra gain, loss at that gain): the limiter takes 0.45 LU when given 0.45 dB more
-    assert calibration._balance([(0.2, 0.4), (0.7, 0.5), (1.2, 0.6)]) == pytest.approx(0.45)
-    # all measured gains too high, or too low: extrapolated from the nearest two
-    assert calibration._balance([(1.0, 0.6), (1.5, 0.7)]) == pytest.approx(0.5)
-    assert calibration._balance([(0.0, 0.9), (0.5, 1.2)]) == pytest.approx(2.25)
+def test_the_calibration_steps_towards_the_target_and_stops_once_it_is_bracketed_or_close() -> None:
+    P = calibration.Point
+    # one point 1.5 LU short: the first step assumes the limiter takes part of each dB (slope 0.6)
+    trim, done = calibration.next_trim([P(2.0, -1.5)])
+    assert trim == pytest.approx(2.0 + 1.5 / calibration.FIRST_SLOPE) and not done
+    # two points on one side: the secant of the two
+    trim, done = calibration.next_trim([P(2.0, -1.5), P(4.5, -0.5)])
+    assert trim == pytest.approx(4.5 + 0.5 / 0.4) and not done
+    # a point within CLOSE_LU: the short step is taken without another pass
+    trim, done = calibration.next_trim([P(2.0, -1.5), P(4.5, -0.1)])
+    assert trim == pytest.approx(4.5 + 0.1 / 0.56) and done
+    # two points either side, at most NARROW_DB apart: interpolated
+    trim, done = calibration.next_trim([P(2.0, -1.5), P(5.0, -0.3), P(5.8, 0.1)])
+    assert trim == pytest.approx(5.0 + 0.3 * 0.8 / 0.4) and done
+    # a wide bracket is interpolated and measured again
+    trim, done = calibration.next_trim([P(2.0, -1.5), P(6.0, 0.6)])
+    assert 2.0 < trim < 6.0 and not done
+    # too loud at the guess (the limiter takes less than guessed): the step goes down
+    trim, done = calibration.next_trim([P(3.0, 0.9)])
+    assert trim == pytest.approx(3.0 - 0.9 / calibration.FIRST_SLOPE) and not done
+
+
+def test_the_first_guess_of_the_limiter_loss_keeps_growing_for_heavy_limiting() -> None:
+    """No cap: a limiter working 16 dB deep took 5.0 LU from badly levelled speech (the guess that
+    stopped at 2 LU cost a second calibration pass)."""
+    assert planning.limiter_loss(0.0) == 0.0
+    assert planning.limiter_loss(3.7) == pytest.approx(0.43, abs=0.01)
+    assert 4.5 < planning.limiter_loss(11.4) < 5.5
+    losses = [planning.limiter_loss(x / 2) for x in range(40)]
+    assert losses == sorted(losses) and all(b - a < 0.5 for a, b in zip(losses, losses[1:]))
 
 
 @pytest.mark.slow
@@ -233,21 +257,29 @@ def test_an_ffmpeg_that_encodes_on_one_thread_gets_a_run_per_output_with_the_sam
 
 
 def test_render_calibrates_on_the_whole_programme_and_verifies_at_a_lower_priority(tmp_path: Path, started) -> None:
-    """What `render` starts after the analysis: two calibration runs over the whole recording, at
-    once, measuring the loudness before the limiter once; one encode; the verifiers run below the
+    """What `render` starts after the analysis: calibration passes over the whole recording, each
+    as two halves at once that together cover it (no separate meter of the loudness before the
+    limiter: the target is what the passes aim at); one encode; the verifiers run below the
     encoder's priority."""
     source = synth.speech(tmp_path / "speech.wav", 90.0, level_lufs=-28.0)  # quiet: the gain needs the limiter
     outputs, measured, _ = _render(source, tmp_path / "out", AudioSettings(), kinds=("mp3",))
     inputs = [[argv[i + 1] for i, a in enumerate(argv) if a == "-i"] for argv, _ in started]
     metering = [k for k, ins in enumerate(inputs) if ins == [str(source)] and "-filter_complex" not in started[k][0]
                 and "ebur128" in " ".join(started[k][0])]
-    calibration = [k for k, (argv, _) in enumerate(started) if "alimiter" in " ".join(argv) and "libmp3lame" not in argv]
+    calibration_runs = [k for k, (argv, _) in enumerate(started)
+                        if "alimiter" in " ".join(argv) and "libmp3lame" not in argv]
     encode = [k for k, (argv, _) in enumerate(started) if "libmp3lame" in argv]
     verifiers = [k for k, ins in enumerate(inputs) if any("verify" in i for i in ins)]
-    assert len(metering) == 1 and len(calibration) == 2 and len(encode) == 1 and len(verifiers) == 1
-    assert metering[0] < min(calibration) and max(calibration) < encode[0]
-    assert all(inputs[k] == [str(source)] and "-copyts" not in started[k][0] for k in calibration)
-    # the loudness before the limiter is the same at every gain tried: measured by one run only
-    assert sum("ebur128@before" in " ".join(started[k][0]) for k in calibration) == 1
+    assert len(metering) == 1 and len(encode) == 1 and len(verifiers) == 1
+    assert calibration_runs and len(calibration_runs) % 2 == 0
+    assert len(calibration_runs) <= 2 * calibration.MAX_PASSES
+    assert metering[0] < min(calibration_runs) and max(calibration_runs) < encode[0]
+    for first, second in zip(calibration_runs[::2], calibration_runs[1::2]):
+        a, b = sorted((started[first][0], started[second][0]), key=lambda argv: "-ss" in argv)
+        assert inputs[first] == inputs[second] == [str(source)] and "-copyts" not in a + b
+        # one half up to the middle, the other from it: every sample is measured once
+        assert a[a.index("-t") + 1] == b[b.index("-ss") + 1] == "45.000"
+    assert not any("ebur128@before" in " ".join(started[k][0]) for k in calibration_runs)
     assert [started[k][1] for k in verifiers] == [ffmpeg.BACKGROUND_NICE] and started[encode[0]][1] == 0
     assert abs(measured[0].integrated + 16.0) <= 0.5
+

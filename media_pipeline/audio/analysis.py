@@ -33,6 +33,9 @@ PARALLEL_ANALYSIS_SECONDS = 600.0
 MIN_PROGRAMME_SECONDS = 1.0
 # How many recordings' analyses one process keeps for the run's later steps (`recording`).
 KEPT_IN_PROCESS = 16
+# Input options of a pass that reads only the sound: the demuxer skips the picture's packets
+# instead of reading and dropping them (a webinar's measuring pass took 7 % less).
+AUDIO_ONLY = ("-vn", "-sn", "-dn")
 MEMO_FORMAT = 1  # bump when what an Analysis holds changes: every kept analysis is measured again
 
 
@@ -100,7 +103,7 @@ def analyse(path: Path, settings: AudioSettings, *, trim: bool = False, duration
     else:
         framelog = "framelog=info" if level else ffmpeg.ebur128_log()
         read = _Read()
-        result = ffmpeg.run(["-i", path, *_measuring(chain, f"ebur128=peak=sample:{framelog}")],
+        result = ffmpeg.run([*AUDIO_ONLY, "-i", path, *_measuring(chain, f"ebur128=peak=sample:{framelog}")],
                             what=path, duration=duration, progress=progress, lines=read)
         try:
             measured = loudness.parse_summary(result.stderr, path)
@@ -267,7 +270,7 @@ def _analyse_halves(path: Path, chain: str, duration: float, progress: ffmpeg.Pr
         where = ["-ss", f"{seek:.3f}"] if seek else []
         until = ["-t", f"{length:.3f}"] if length else []
         read = _Read()
-        result = ffmpeg.run([*where, *until, "-i", path, *_measuring(chain, "ebur128=peak=sample:framelog=info")],
+        result = ffmpeg.run([*where, *until, *AUDIO_ONLY, "-i", path, *_measuring(chain, "ebur128=peak=sample:framelog=info")],
                             what=path, duration=middle, progress=report, lines=read)
         return loudness.parse_summary(result.stderr, path), read
 

@@ -1,6 +1,5 @@
-"""Step 4 of the audio path, calibrating the limiter: what it takes away at the planned gain,
-measured through the encode's own graph over the whole programme, added back to each limited
-branch's gain.
+"""Step 4 of the audio path, calibrating the limiter: the gain at which the encode's own graph,
+limiter included, gives the target loudness, found on the whole programme.
 
 Why the whole programme: how much a limiter takes depends on how often and how far the peaks
 exceed its limit, and that is a property of every second of the recording. A sample (earlier: 3 s
@@ -9,8 +8,18 @@ loud passages fall between the sampled seconds, most of all one whose level chan
 a period the sample's own divides: a 3-minute programme looped to 20 minutes, sampled every 30 s,
 is read at the same six places of each loop (measured: 1.8 LU off, a second encode). Measured on
 every sample of the programme, through the very graph the encode runs (the same prefilter,
-levelling envelope, gains, limiter and resampling; only the encoder is missing), the estimate
+levelling envelope, gains, limiter and resampling; only the encoder is missing), the loudness
 differs from the encoded result only by the encoder's own offset, `CODEC_COMPENSATION_LU`.
+
+How the gain is found: the loudness after the limiter rises with the gain, at most dB for dB
+(the limiter only ever takes away), so it is a root-finding on a rising curve, each point of which
+costs one pass over the programme. The first pass is at the plan's guess; the next step follows
+the slope, a secant through the points measured, or interpolates between two points that bracket
+the target. It stops when a bracket is narrow or the last point is within 0.15 LU, where the
+remaining step is a short interpolation: usually after two passes, at most four. A long
+programme's pass is run as two halves at once, one per core, and the loudness gated over both
+halves' 400 ms blocks, so every pass costs half the wall time and the next gain can already use
+the last result.
 """
 
 from __future__ import annotations
@@ -18,134 +27,169 @@ from __future__ import annotations
 import logging
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Mapping
 
-from media_pipeline.audio import ffmpeg, loudness
+from media_pipeline.audio import ffmpeg, levelling
+from media_pipeline.audio.analysis import AUDIO_ONLY
 from media_pipeline.audio.graph import _limiter_key, filter_graph, write_commands
 from media_pipeline.audio.planning import CODEC_COMPENSATION_LU, Branch, Plan
-from media_pipeline.model import Loudness
+from media_pipeline.errors import MediaError
 
 log = logging.getLogger(__name__)
 
-# The gains tried: this much above and below the guess; when the balance lies further than this
-# from every gain tried (the guess was far off), another round is measured around it, at most
-# CALIBRATION_ROUNDS in all.
-CALIBRATION_STEP_DB = 0.3
-CALIBRATION_ROUNDS = 3
+# Passes over the programme per limiter, at most.
+MAX_PASSES = 4
+# A point this close to the target (LU) needs no further pass: the short step from it is taken
+# on the measured slope.
+CLOSE_LU = 0.15
+# Two points that bracket the target and are at most this far apart (dB of gain) are interpolated
+# without a further pass.
+NARROW_DB = 1.0
+# The first step's slope (LU of loudness per dB of gain) when there is only one point: lower than
+# a limiter working at all gives near the target, so the step overshoots into a bracket rather
+# than creeping towards the target from one side.
+FIRST_SLOPE = 0.6
+# Programmes at least this long (one segment, no trim or levelling) are measured as two halves.
+HALVES_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Point:
+    trim_db: float  # the branch's trim
+    error: float  # measured loudness through the graph minus the loudness to reach (LU)
 
 
 def calibrate(the_plan: Plan, branches: tuple[Branch, ...], *, duration: float | None = None,
               progress: ffmpeg.Progress | None = None, workdir: Path | None = None) -> tuple[Branch, ...]:
-    """Measure what each limiter really takes away and add it back to that branch's gain.
+    """Find, for each branch with a limiter, the trim at which the whole programme through the
+    encode graph is as loud as the target plus the codec's compensation.
 
-    Only branches with a limiter need it. The encode pass's own graph runs into ebur128 (no
-    encoder, sample peaks only) over the whole programme at two gains around the guess: the
-    loudness after each limiter against the loudness before any trim or limiter gives that
-    limiter's loss. Each gain tried is an ffmpeg run of its own, two at once (in one graph, ffmpeg
-    runs every filter on one thread); the loudness before is the same for both and is measured by
-    the first. Linear gain alone needs no such pass: its effect is exact.
-    """
-    levelled = any(s.analysis.levelling is not None for s in the_plan.segments)
+    Only branches with a limiter need it: linear gain alone is exact. Branches that share a
+    limiter (the same trim minus limit) are measured once, by the first of them, and take the same
+    extra gain."""
     limited = [i for i, b in enumerate(branches) if b.limiter_db is not None]
     if not limited:
         return branches
-    # Each limited branch is measured at a few gains around the guess; the one whose limiter takes
-    # exactly the extra gain it was given is found between them. Branches that share a limiter
-    # (the same trim minus limit) are measured once, by the first of them.
-    measuring = {}
+    measuring: dict[float | None, int] = {}
     for i in limited:
         measuring.setdefault(_limiter_key(branches[i]), i)
-    guesses = {first: branches[first].trim_db - CODEC_COMPENSATION_LU[branches[first].codec]
-               for first in measuring.values()}
-    points: dict[int, list[tuple[float, float]]] = {first: [] for first in measuring.values()}
+    firsts = list(measuring.values())
     # the levelling commands live in `workdir` (the outputs' cache staging folder), so a killed
     # run's are swept with it; one copy serves every run
     with tempfile.TemporaryDirectory(prefix=".calibrate-", dir=workdir) as folder:
         commands = write_commands(the_plan, Path(folder))
-        before: Loudness | None = None
-        for _ in range(CALIBRATION_ROUNDS):
-            candidates = [(i, replace(branches[i], trim_db=CODEC_COMPENSATION_LU[branches[i].codec] + extra))
-                          for i, guess in guesses.items() for extra in _extra_gains(guess)]
-            # one run per candidate, two at a time (one per core: each run's filters share one
-            # thread, and a third at once would only add its memory)
+        halves = len(firsts) == 1 and _halves_allowed(the_plan, duration)
+        if len(firsts) == 1:
+            found = {firsts[0]: _solve(the_plan, branches[firsts[0]], commands, duration, progress, halves)}
+        else:  # limiters of their own (an MP3 and an M4A): one at a time each, side by side
             with ThreadPoolExecutor(max_workers=2, thread_name_prefix="calibrate") as pool:
-                runs = [pool.submit(measure, the_plan, c, duration=duration, commands=commands,
-                                    before=before is None and k == 0,
-                                    progress=progress if before is None and k == 0 else None)
-                        for k, (_, c) in enumerate(candidates)]
-                found = [run.result() for run in runs]
-            before = before or found[0][1]
-            assert before is not None
-            for k, (i, c) in enumerate(candidates):
-                # (extra gain, what the limiter took at that gain) on the whole programme
-                points[i].append((c.trim_db - CODEC_COMPENSATION_LU[c.codec],
-                                  before.integrated + c.trim_db - found[k][0].integrated))
-            # a balance found far outside the gains tried is an extrapolation: measure around it
-            balances = {i: _balance(sorted(points[i])) for i in guesses}
-            far = {i: b for i, b in balances.items() if abs(b - _nearest(points[i], b)) > CALIBRATION_STEP_DB}
-            if not far:
-                break
-            guesses = far
+                runs = {i: pool.submit(_solve, the_plan, branches[i], commands, duration,
+                                       progress if i == firsts[0] else None, False) for i in firsts}
+                found = {i: run.result() for i, run in runs.items()}
     calibrated = list(branches)
     for i in limited:
-        codec = branches[i].codec
         first = measuring[_limiter_key(branches[i])]
-        measured = sorted(points[first])
-        extra = _balance(measured)
-        calibrated[i] = replace(branches[i], trim_db=CODEC_COMPENSATION_LU[codec] + extra)
-        log.info("limiter calibration (%s%s): %s; gain now %+.2f dB", codec, ", levelled" if levelled else "",
-                 ", ".join(f"{loss:.1f} LU lost at {e:+.1f} dB" for e, loss in measured), calibrated[i].trim_db)
+        trim, points = found[first]
+        extra = trim - branches[first].trim_db
+        calibrated[i] = replace(branches[i], trim_db=branches[i].trim_db + extra)
+        if i == first:
+            log.info("limiter calibration (%s%s): %s; gain now %+.2f dB", branches[i].codec,
+                     ", levelled" if any(s.analysis.levelling for s in the_plan.segments) else "",
+                     ", ".join(f"{p.error:+.2f} LU at {p.trim_db:+.2f} dB" for p in points), calibrated[i].trim_db)
     return tuple(calibrated)
 
 
-def measure(the_plan: Plan, branch: Branch, *, duration: float | None = None, workdir: Path | None = None,
-            commands: Mapping[int, Path] | None = None, before: bool = True,
-            progress: ffmpeg.Progress | None = None) -> tuple[Loudness, Loudness | None]:
-    """The loudness of the whole programme through the encode graph of `branch` and, with
-    `before`, before it (no trim, no limiter), in one pass (sample peaks only). `commands`: the
-    levelling command files of the plan (`write_commands`), else written into `workdir`."""
+def _solve(the_plan: Plan, branch: Branch, commands: Mapping[int, Path], duration: float | None,
+           progress: ffmpeg.Progress | None, halves: bool) -> tuple[float, list[Point]]:
+    """The trim that brings the programme through `branch`'s graph to the target, and the points
+    measured on the way."""
+    goal = the_plan.settings.target_lufs + CODEC_COMPENSATION_LU[branch.codec]
+    points: list[Point] = []
+    trim = branch.trim_db
+    for k in range(MAX_PASSES):
+        through = measure(the_plan, replace(branch, trim_db=trim), commands=commands, duration=duration,
+                          halves=halves, progress=progress if k == 0 else None)
+        points.append(Point(trim, through - goal))
+        trim, done = next_trim(points)
+        if done:
+            break
+    return trim, points
+
+
+def next_trim(points: list[Point]) -> tuple[float, bool]:
+    """Where to measure next, from the points so far, and whether that is the answer already.
+
+    The loudness rises with the trim by at most 1 LU per dB (a limiter only takes away), so the
+    error is a rising curve: two points either side of zero bracket the answer, interpolated;
+    otherwise the step follows the secant of the last two points (or `FIRST_SLOPE`)."""
+    last = points[-1]
+    below = [p for p in points if p.error < 0]
+    above = [p for p in points if p.error >= 0]
+    if below and above:
+        a = max(below, key=lambda p: p.trim_db)
+        b = min(above, key=lambda p: p.trim_db)
+        if b.trim_db > a.trim_db:
+            root = a.trim_db - a.error * (b.trim_db - a.trim_db) / (b.error - a.error)
+            return root, b.trim_db - a.trim_db <= NARROW_DB or min(abs(a.error), abs(b.error)) <= CLOSE_LU
+    slope = FIRST_SLOPE
+    if len(points) >= 2:
+        p, q = points[-2], points[-1]
+        if abs(q.trim_db - p.trim_db) >= 0.05:
+            slope = min(1.0, max(0.1, (q.error - p.error) / (q.trim_db - p.trim_db)))
+    step = max(-6.0, min(6.0, -last.error / slope))
+    return last.trim_db + step, abs(last.error) <= CLOSE_LU
+
+
+def _halves_allowed(the_plan: Plan, duration: float | None) -> bool:
+    """Two halves measure what one pass does only for one untrimmed, unlevelled input (the trim
+    and the levelling envelope run on the input's own timeline)."""
+    if len(the_plan.segments) != 1 or duration is None or duration < HALVES_SECONDS:
+        return False
+    analysis = the_plan.segments[0].analysis
+    return analysis.levelling is None and analysis.start == 0 and analysis.end is None
+
+
+def measure(the_plan: Plan, branch: Branch, *, commands: Mapping[int, Path] | None = None,
+            duration: float | None = None, halves: bool = False, workdir: Path | None = None,
+            progress: ffmpeg.Progress | None = None) -> float:
+    """The integrated loudness (LUFS, unrounded) of the whole programme through the encode graph of
+    `branch`: BS.1770 gating over ebur128's 400 ms blocks, so it is not rounded to 0.1 LU as the
+    summary is. `halves`: as two runs at once, gated over both halves' blocks."""
     if commands is None:
         with tempfile.TemporaryDirectory(prefix=".calibrate-", dir=workdir) as folder:
-            return measure(the_plan, branch, duration=duration, before=before,
-                           commands=write_commands(the_plan, Path(folder)), progress=progress)
-    args: list = []
-    for segment in the_plan.segments:
-        args += ["-i", segment.path]
-    meter = f"peak=sample:{ffmpeg.ebur128_log()}"
-    names = ["through", "before"] if before else ["through"]
-    measured = (branch, Branch(branch.codec, 0.0, None)) if before else (branch,)
-    graph = filter_graph(the_plan, measured, the_plan.settings.sample_rate, commands=commands)
-    graph += "".join(f";[out{k}]ebur128@{name}={meter}[m{k}]" for k, name in enumerate(names))
-    args += ["-filter_complex", graph]
-    for k in range(len(names)):
-        args += ["-map", f"[m{k}]", "-f", "null", "-"]
-    result = ffmpeg.run(args, what=the_plan.main.path, duration=duration, progress=progress)
-    found = loudness.parse_named_summaries(result.stderr, names, the_plan.main.path)
-    return found["through"], found.get("before")
+            return measure(the_plan, branch, commands=write_commands(the_plan, Path(folder)), duration=duration,
+                           halves=halves, progress=progress)
+    graph = filter_graph(the_plan, (branch,), the_plan.settings.sample_rate, commands=commands)
+    graph += ";[out0]ebur128=peak=none:framelog=info[m]"
+    tail = ["-filter_complex", graph, "-map", "[m]", "-f", "null", "-"]
+    path = the_plan.main.path
+    if not halves or duration is None:
+        args: list = []
+        for segment in the_plan.segments:
+            args += [*AUDIO_ONLY, "-i", segment.path]
+        return _gated([_blocks([*args, *tail], path, duration, progress)], path)
+    middle = duration / 2
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="calibrate") as pool:
+        runs = [pool.submit(_blocks, ["-t", f"{middle:.3f}", *AUDIO_ONLY, "-i", path, *tail], path, middle, progress),
+                pool.submit(_blocks, ["-ss", f"{middle:.3f}", *AUDIO_ONLY, "-i", path, *tail], path, middle, None)]
+        return _gated([run.result() for run in runs], path)
 
 
-def _extra_gains(guess: float) -> list[float]:
-    """The extra gains the calibration tries: either side of the guess."""
-    guess = max(CALIBRATION_STEP_DB, guess)
-    return [round(guess - CALIBRATION_STEP_DB, 3), round(guess + CALIBRATION_STEP_DB, 3)]
+def _blocks(args: list, path: Path, duration: float | None, progress: ffmpeg.Progress | None) -> tuple[float, ...]:
+    """The momentary loudness of every 400 ms block (100 ms apart) that ebur128 logs in one run."""
+    lines: list[str] = []
+    ffmpeg.run(args, what=path, duration=duration, progress=progress,
+               lines=lambda line: lines.append(line) if "TARGET:" in line else None)
+    return levelling.parse_frames("\n".join(lines)).momentary
 
 
-def _nearest(points: list[tuple[float, float]], extra: float) -> float:
-    """The gain tried nearest to `extra`."""
-    return min((e for e, _ in points), key=lambda e: abs(e - extra))
+def _gated(runs: list[tuple[float, ...]], path: Path) -> float:
+    value = levelling.integrated([m for blocks in runs for m in blocks])
+    if value == float("-inf"):
+        raise MediaError("the limiter calibration measured nothing above -70 LUFS", path=path)
+    return value
 
 
-def _balance(measured: list[tuple[float, float]]) -> float:
-    """The extra gain that equals the loss it causes, interpolated (or extrapolated) linearly
-    between the two measured points nearest to balance. `measured` is (extra gain, loss), sorted."""
-    if len(measured) == 1:
-        return measured[0][1]
-    surplus = [(e, e - loss) for e, loss in measured]  # grows with the extra gain
-    pairs = list(zip(surplus, surplus[1:]))
-    (e0, s0), (e1, s1) = next(((a, b) for a, b in pairs if a[1] <= 0 <= b[1]),
-                              pairs[0] if surplus[0][1] > 0 else pairs[-1])
-    if s1 == s0:  # the measurements are 0.1 LU apart at best: fall back on the nearer point
-        return measured[0][1] if abs(s0) < abs(s1) else measured[-1][1]
-    return max(0.0, e0 - s0 * (e1 - e0) / (s1 - s0))
+__all__ = ["MAX_PASSES", "calibrate", "measure", "next_trim"]
