@@ -161,7 +161,7 @@ def measure(the_plan: Plan, branch: Branch, *, commands: Mapping[int, Path] | No
         with tempfile.TemporaryDirectory(prefix=".calibrate-", dir=workdir) as folder:
             return measure(the_plan, branch, commands=write_commands(the_plan, Path(folder)), duration=duration,
                            halves=halves, progress=progress)
-    graph = filter_graph(the_plan, (branch,), the_plan.settings.sample_rate, commands=commands)
+    graph = filter_graph(the_plan, (branch,), the_plan.settings.sample_rate, commands=commands, batched=True)
     graph += ";[out0]ebur128=peak=none:framelog=info[m]"
     tail = ["-filter_complex", graph, "-map", "[m]", "-f", "null", "-"]
     path = the_plan.main.path

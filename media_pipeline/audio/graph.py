@@ -8,25 +8,27 @@ from pathlib import Path
 from typing import Mapping
 
 from media_pipeline.audio import ffmpeg, levelling
-from media_pipeline.audio.analysis import prefilter
+from media_pipeline.audio.analysis import BATCH, prefilter
 from media_pipeline.audio.planning import Branch, Plan
 
 def filter_graph(the_plan: Plan, branches: tuple[Branch, ...], sample_rate: int, *,
-                 commands: Mapping[int, Path] | None = None, keep: tuple[int, ...] | None = None) -> str:
+                 commands: Mapping[int, Path] | None = None, keep: tuple[int, ...] | None = None,
+                 batched: bool = False) -> str:
     """The -filter_complex text: segments in, gains, concat, split, limiter per branch, `[outN]` out.
 
     Gain is linear (`volume`), so the speech keeps its natural loudness range; the limiter only
     touches the few peaks the gain would push over the ceiling. `commands` holds the levelling command file of each levelled segment (from `write_commands`):
     its envelope runs on the input's own timeline. `keep`: only these branches get an output,
     `[out0]` on in that order, each computed as the graph of all would (a run of its own per
-    output gives the very samples one run for all gives).
+    output gives the very samples one run for all gives). `batched`: the inputs' frames are
+    regrouped into large ones first (`analysis.BATCH`), for a measuring run that writes nothing.
     """
     keep = tuple(range(len(branches))) if keep is None else keep
     pre = prefilter(the_plan.settings)
     layout = "mono" if the_plan.settings.channels == 1 else "stereo"
     lines, labels = [], []
     for i, segment in enumerate(the_plan.segments):
-        chain = [pre]
+        chain = [BATCH, pre] if batched else [pre]
         if segment.analysis.levelling is not None:
             if not commands or i not in commands:
                 raise ValueError(f"segment {i} is levelled: filter_graph needs its command file")
