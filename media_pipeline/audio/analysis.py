@@ -43,6 +43,22 @@ AUDIO_ONLY = ("-vn", "-sn", "-dn")
 # 20 minutes, most of the difference system time. Not in the encode: its encoders take frames of
 # their own size whatever comes.
 BATCH = "asetnsamples=n=9600:p=0"
+# WAV packets of 4 kB (ffmpeg's default) become 64 kB for a measuring pass: a sixteenth as many
+# packets handed from the demuxer's thread on (a 60-minute pass took 0.2 s less of 2.2 s).
+WAV_PACKET_BYTES = 65536
+
+
+def input_options(path: str | os.PathLike) -> tuple[str, ...]:
+    """The input options of a pass that only measures `path`: the audio alone (`AUDIO_ONLY`) and,
+    for a RIFF/RF64 WAVE file, larger packets (`-max_size` is the wav demuxer's own option, which
+    every other demuxer refuses, so it is given only where the file's header says WAVE)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+    except OSError:
+        head = b""
+    wave = head[:4] in (b"RIFF", b"RF64") and head[8:12] == b"WAVE"
+    return (*AUDIO_ONLY, *(("-max_size", str(WAV_PACKET_BYTES)) if wave else ()))
 MEMO_FORMAT = 1  # bump when what an Analysis holds changes: every kept analysis is measured again
 
 
@@ -110,7 +126,7 @@ def analyse(path: Path, settings: AudioSettings, *, trim: bool = False, duration
     else:
         framelog = "framelog=info" if level else ffmpeg.ebur128_log()
         read = _Read()
-        result = ffmpeg.run([*AUDIO_ONLY, "-i", path, *_measuring(chain, f"ebur128=peak=sample:{framelog}")],
+        result = ffmpeg.run([*input_options(path), "-i", path, *_measuring(chain, f"ebur128=peak=sample:{framelog}")],
                             what=path, duration=duration, progress=progress, lines=read)
         try:
             measured = loudness.parse_summary(result.stderr, path)
@@ -277,7 +293,7 @@ def _analyse_halves(path: Path, chain: str, duration: float, progress: ffmpeg.Pr
         where = ["-ss", f"{seek:.3f}"] if seek else []
         until = ["-t", f"{length:.3f}"] if length else []
         read = _Read()
-        result = ffmpeg.run([*where, *until, *AUDIO_ONLY, "-i", path, *_measuring(chain, "ebur128=peak=sample:framelog=info")],
+        result = ffmpeg.run([*where, *until, *input_options(path), "-i", path, *_measuring(chain, "ebur128=peak=sample:framelog=info")],
                             what=path, duration=middle, progress=report, lines=read)
         return loudness.parse_summary(result.stderr, path), read
 

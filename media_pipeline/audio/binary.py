@@ -39,14 +39,14 @@ ENV_FFMPEG = "MEDIA_PIPELINE_FFMPEG"
 CHOOSE = f"choose another with {ENV_FFMPEG}=/path/to/ffmpeg (or {ENV_FFMPEG}=ffmpeg for the one on PATH)"
 
 # What the pipeline runs (normalise, loudness, encode, probe): without these nothing works.
-REQUIRED_FILTERS = frozenset({"aformat", "alimiter", "anullsrc", "aresample", "asetpts", "asplit", "atrim",
-                              "concat", "ebur128", "highpass", "silencedetect", "volume"})
+REQUIRED_FILTERS = frozenset({"aformat", "alimiter", "anullsrc", "aresample", "asetnsamples", "asetpts", "asplit",
+                              "atrim", "concat", "ebur128", "highpass", "silencedetect", "volume"})
 REQUIRED_ENCODERS = frozenset({"libmp3lame", "aac", "pcm_f32le"})
 REQUIRED_MUXERS = frozenset({"mp3", "ipod", "mp4", "tee", "adts", "null", "nut"})
 REQUIRED_DEMUXERS = frozenset({"lavfi", "mp3", "aac", "nut"})
 # Filter options the argv always passes: (filter, option, value or None)
-REQUIRED_OPTIONS = (("ebur128", "peak", "true"), ("ebur128", "peak", "sample"), ("alimiter", "level", None),
-                    ("alimiter", "limit", None), ("volume", "precision", None))
+REQUIRED_OPTIONS = (("ebur128", "peak", "true"), ("ebur128", "peak", "sample"), ("ebur128", "peak", "none"),
+                    ("alimiter", "level", None), ("alimiter", "limit", None), ("volume", "precision", None))
 # The demo and test recordings (synth) need a few more.
 SYNTH_FILTERS = frozenset({"anoisesrc", "lowpass", "highpass", "testsrc2", "volume"})
 SYNTH_ENCODERS = frozenset({"libx264", "aac", "flac", "libmp3lame", "pcm_s16le", "pcm_f32le"})
