@@ -84,14 +84,43 @@ def test_recordings_unlike_speech_land_on_the_first_encode(tmp_path: Path, caplo
 
 
 
-@pytest.mark.xfail(strict=True, reason="known: hi-hat noise above the encoder's lowpass raises LAME's true peak "
-                   "about 3 dB over the limiter's sample ceiling; the corrections lower the limiter but do not "
-                   "recalibrate the gain for it, and the episode is refused")
-@pytest.mark.parametrize("bed_db", [-12.0, 0.0])
-def test_speech_with_a_bright_music_bed_lands_on_target(tmp_path: Path, caplog, bed_db: float) -> None:
+
+def _bright(bed_db: float) -> str:
     name = f"music bed {bed_db:g} dB"
     RECORDINGS[name] = (40.0, f"{_speech(40, 2)}[s];{_music(40, bed_db)}[m];[s][m]amix=inputs=2:normalize=0,"
                         "volume=-6dB[out]")
+    return name
+
+
+@pytest.mark.parametrize("bed_db", [-12.0, 0.0])
+def test_speech_with_a_bright_music_bed_lands_on_target_after_corrections(tmp_path: Path, caplog,
+                                                                          bed_db: float) -> None:
+    """A hi-hat of noise above the encoder's lowpass: the encoder takes 0.8 to 1.1 LU where 0.4 was
+    fitted on speech, and its true peak rises 3 dB over the limiter. The corrections learn both from
+    the encode (the limiter lowered by the overshoot and a margin, the gain calibrated again for
+    the encoder's measured offset) and land; before, the episode was refused as out of reach."""
+    name = _bright(bed_db)
+    try:
+        source = _make(tmp_path, name)
+    finally:
+        del RECORDINGS[name]
+    settings = AudioSettings()
+    outputs = (Output(tmp_path / "out.mp3", "mp3", settings.bitrate_kbps),
+               Output(tmp_path / "out.m4a", "m4a", settings.bitrate_kbps))
+    caplog.set_level(logging.INFO, logger="media_pipeline")
+    render(probe(source), settings, outputs)
+    recalibrated = [r.getMessage() for r in caplog.records if "encoder offset" in r.getMessage()]
+    assert recalibrated, "no correction: the recording no longer tests what it was made for"
+    for output in outputs:
+        theirs = independent_loudness(output.path)
+        assert abs(theirs.integrated - settings.target_lufs) <= settings.tolerance_lu, (output.path.name, theirs)
+        assert theirs.true_peak <= settings.true_peak_db, (output.path.name, theirs)
+
+
+@pytest.mark.xfail(strict=True, reason="known: the encoder's overshoot on noise above its lowpass is only "
+                   "known once it has encoded; such a recording takes one or two corrections")
+def test_speech_with_a_bright_music_bed_lands_on_the_first_encode(tmp_path: Path, caplog) -> None:
+    name = _bright(-12.0)
     try:
         test_recordings_unlike_speech_land_on_the_first_encode(tmp_path, caplog, name)
     finally:

@@ -105,11 +105,28 @@ def calibrate(the_plan: Plan, branches: tuple[Branch, ...], *, duration: float |
     return tuple(calibrated)
 
 
+def recalibrate(the_plan: Plan, branch: Branch, *, offset: float, duration: float | None = None,
+                workdir: Path | None = None) -> Branch:
+    """`branch` (a correction's: its limiter lowered) with the trim at which the whole programme
+    through its graph is `offset` LU louder than the target: the encoder's offset as the encode
+    before measured it, where `CODEC_COMPENSATION_LU` is the offset fitted on speech. A correction
+    that lowers the limiter also changes how much it takes: measured, not stepped."""
+    if branch.limiter_db is None:
+        return branch
+    with tempfile.TemporaryDirectory(prefix=".calibrate-", dir=workdir) as folder:
+        trim, points = _solve(the_plan, branch, write_commands(the_plan, Path(folder)), duration, None,
+                              _halves_allowed(the_plan, duration), offset=offset)
+    log.info("limiter calibration (%s, limiter %.1f dBFS, encoder offset %+.2f LU): %s; gain now %+.2f dB",
+             branch.codec, branch.limiter_db, offset,
+             ", ".join(f"{p.error:+.2f} LU at {p.trim_db:+.2f} dB" for p in points), trim)
+    return replace(branch, trim_db=trim)
+
+
 def _solve(the_plan: Plan, branch: Branch, commands: Mapping[int, Path], duration: float | None,
-           progress: ffmpeg.Progress | None, halves: bool) -> tuple[float, list[Point]]:
-    """The trim that brings the programme through `branch`'s graph to the target, and the points
-    measured on the way."""
-    goal = the_plan.settings.target_lufs + CODEC_COMPENSATION_LU[branch.codec]
+           progress: ffmpeg.Progress | None, halves: bool, *, offset: float | None = None) -> tuple[float, list[Point]]:
+    """The trim that brings the programme through `branch`'s graph to the target plus the encoder's
+    offset (`CODEC_COMPENSATION_LU` unless given), and the points measured on the way."""
+    goal = the_plan.settings.target_lufs + (CODEC_COMPENSATION_LU[branch.codec] if offset is None else offset)
     points: list[Point] = []
     trim = branch.trim_db
     for k in range(MAX_PASSES):
@@ -196,4 +213,4 @@ def _gated(runs: list[tuple[float, ...]], path: Path) -> float:
     return value
 
 
-__all__ = ["MAX_PASSES", "calibrate", "measure", "next_trim"]
+__all__ = ["MAX_PASSES", "calibrate", "measure", "next_trim", "recalibrate"]

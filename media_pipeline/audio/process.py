@@ -131,12 +131,26 @@ def render(info: MediaInfo, settings: AudioSettings, outputs: tuple[Output, ...]
     # Aim tighter than the tolerance: one more encode is cheaper than a programme that drifts.
     aim = min(planning.RETRY_LU, settings.tolerance_lu)
     tries: dict[int, list[tuple[Branch, Loudness]]] = {i: [(branches[i], m)] for i, m in enumerate(measured)}
+    # The encoder's offset (LU between the graph's output and the encoded file), first as fitted
+    # on speech, then as each encode of that output measured it: bright content (cymbals above the
+    # encoder's lowpass) loses more in the encoder, and its true peak overshoots the limiter more.
+    offsets = {i: planning.CODEC_COMPENSATION_LU[b.codec] for i, b in enumerate(branches)}
     for _ in range(planning.MAX_CORRECTIONS):
         retry = [i for i, m in enumerate(measured) if not planning.within(m, settings, aim)
                  and planning.reachable(tries[i], settings)]
         if not retry:
             break
-        again = tuple(planning.corrected(tries[i], settings) for i in retry)
+        again = []
+        for i in retry:
+            branch, last = tries[i][-1]
+            offsets[i] += settings.target_lufs - last.integrated
+            stepped = planning.corrected(tries[i], settings)
+            if stepped.limiter_db is not None:
+                # the limiter moved or works harder: what it takes is measured again, for the
+                # offset this encoder showed (a correction never just steps the gain past a limiter)
+                stepped = calibration.recalibrate(the_plan, stepped, offset=offsets[i], duration=duration,
+                                                  workdir=outputs[0].path.parent)
+            again.append(stepped)
         for i, branch in zip(retry, again):
             log.info("correcting %s: measured %.1f LUFS, %.1f dBTP; gain now %+.2f dB, limiter %s",
                      outputs[i].path.name, measured[i].integrated, measured[i].true_peak, branch.trim_db,
@@ -144,7 +158,7 @@ def render(info: MediaInfo, settings: AudioSettings, outputs: tuple[Output, ...]
         # encoded beside the first, and kept only when it is closer: a correction never makes it worse
         trial = tuple(replace(outputs[i], path=outputs[i].path.with_name(".retry-" + outputs[i].path.name))
                       for i in retry)
-        fixed = encode(the_plan, trial, again, duration=duration)
+        fixed = encode(the_plan, trial, tuple(again), duration=duration)
         for i, branch, out, m in zip(retry, again, trial, fixed):
             tries[i].append((branch, m))
             if planning.distance(m, settings) < planning.distance(measured[i], settings):
