@@ -17,8 +17,10 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 SAMPLE_SECONDS = 0.05
 PSS_EVERY = 10  # samples
@@ -46,6 +48,15 @@ def run_measured(argvs: list[list[str]], env: dict[str, str] | None = None) -> d
         raise SystemExit(f"benchmark contender failed: {argvs}\n{stderr[-2000:]}")
     return {"wall": report["wall"], "tree_mb": tree_peak / 2**20,
             "tree_pss_mb": pss_peak / 2**20 if pss_known else None}
+
+
+def run_bench(bench: Callable[[Path, object], dict], args) -> None:
+    """Run `bench(folder, args)` in a temporary folder under `args.workdir` and write its report to
+    `args.json` when asked."""
+    with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
+        report = bench(Path(tmp), args)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2))
 
 
 def _proc_sampler(root: int):

@@ -40,7 +40,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -51,7 +50,7 @@ from media_pipeline.audio import ffmpeg, loudness  # noqa: E402
 from media_pipeline_demo import synth  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from measured import run_measured as _wrapped  # noqa: E402
+from measured import run_bench, run_measured as _wrapped  # noqa: E402
 
 SCENARIOS = ("wav", "webinar", "levelling", "podcast", "hard-webinar")
 # The adversarial scenarios (`synth.adversarial`: repeating level changes, a long loud and a long
@@ -294,10 +293,7 @@ def main() -> None:
         return
     if args.normalize_rounds is None:
         args.normalize_rounds = args.rounds
-    with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
-        report = bench(Path(tmp), args)
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=2))
+    run_bench(bench, args)
 
 
 if __name__ == "__main__":

@@ -42,7 +42,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -50,7 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from measured import run_measured  # noqa: E402
+from measured import run_bench, run_measured  # noqa: E402
 
 from media_pipeline.audio import ffmpeg  # noqa: E402
 from media_pipeline.video import renditions  # noqa: E402
@@ -325,10 +324,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.media:
         args.media.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
-        report = bench(Path(tmp), args)
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=2))
+    run_bench(bench, args)
 
 
 if __name__ == "__main__":

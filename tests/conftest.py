@@ -257,3 +257,18 @@ def fault_proxy(s3, monkeypatch):
         monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
         yield proxy
 
+
+@pytest.fixture
+def started(monkeypatch) -> list[tuple[list[str], int]]:
+    """Every process ffmpeg.popen starts from now on: its argv and how many steps of nice lower."""
+    from media_pipeline.audio import ffmpeg
+
+    seen: list[tuple[list[str], int]] = []
+    popen = ffmpeg.popen
+
+    def spy(argv, *, nice=0, **kwargs):
+        seen.append(([str(a) for a in argv], nice))
+        return popen(argv, nice=nice, **kwargs)
+
+    monkeypatch.setattr(ffmpeg, "popen", spy)
+    return seen

@@ -205,20 +205,6 @@ def test_corrections_take_the_measured_slope_and_stop_where_the_target_is_out_of
                                                                                        settings)
 
 
-@pytest.fixture
-def started(monkeypatch) -> list[tuple[list[str], int]]:
-    """Every process ffmpeg.popen starts from now on: its argv and how many steps of nice lower."""
-    seen: list[tuple[list[str], int]] = []
-    popen = ffmpeg.popen
-
-    def spy(argv, *, nice=0, **kwargs):
-        seen.append(([str(a) for a in argv], nice))
-        return popen(argv, nice=nice, **kwargs)
-
-    monkeypatch.setattr(ffmpeg, "popen", spy)
-    return seen
-
-
 @pytest.mark.parametrize("kinds", [("mp3", "m4a"), ("mp4", "mp3")], ids=["audio", "webinar"])
 def test_an_ffmpeg_that_encodes_on_one_thread_gets_a_run_per_output_with_the_same_bytes(tmp_path: Path, monkeypatch,
                                                                                        started, kinds) -> None:

@@ -29,20 +29,6 @@ LEVELLED = SHOW_TOML + "trim_silence = true\nmax_loudness_range = 8.0\nhighpass 
 
 
 @pytest.fixture
-def started(monkeypatch) -> list[list[str]]:
-    """The argv of every process ffmpeg.popen starts from now on."""
-    seen: list[list[str]] = []
-    popen = ffmpeg.popen
-
-    def spy(argv, **kwargs):
-        seen.append([str(a) for a in argv])
-        return popen(argv, **kwargs)
-
-    monkeypatch.setattr(ffmpeg, "popen", spy)
-    return seen
-
-
-@pytest.fixture
 def new_process(monkeypatch):
     """Forget what this process measured, as a later run starts with nothing in memory."""
     def forget() -> None:
@@ -51,12 +37,12 @@ def new_process(monkeypatch):
     return forget
 
 
-def decodes(started: list[list[str]], source: Path) -> dict[str, int]:
+def decodes(started: list[tuple[list[str], int]], source: Path) -> dict[str, int]:
     """The runs that read `source`, by kind: measuring (ebur128 over the analysis chain, nothing
     written), calibrating (the encode graph with its limiter into ebur128, no encoder), encoding;
     a probe (`-t 0`: the header read, nothing decoded) is no decode."""
     kinds = {"measure": 0, "calibrate": 0, "encode": 0, "other": 0}
-    for argv in started:
+    for argv, _ in started:
         inputs = [b for a, b in zip(argv, argv[1:]) if a == "-i"]
         if str(source) not in inputs or any(a == "-t" and b == "0" for a, b in zip(argv, argv[1:])):
             continue

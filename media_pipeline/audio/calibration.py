@@ -101,7 +101,7 @@ def calibrate(the_plan: Plan, branches: tuple[Branch, ...], *, duration: float |
         if i == first:
             log.info("limiter calibration (%s%s): %s; gain now %+.2f dB", branches[i].codec,
                      ", levelled" if any(s.analysis.levelling for s in the_plan.segments) else "",
-                     ", ".join(f"{p.error:+.2f} LU at {p.trim_db:+.2f} dB" for p in points), calibrated[i].trim_db)
+                     _described(points), calibrated[i].trim_db)
     return tuple(calibrated)
 
 
@@ -117,9 +117,13 @@ def recalibrate(the_plan: Plan, branch: Branch, *, offset: float, duration: floa
         trim, points = _solve(the_plan, branch, write_commands(the_plan, Path(folder)), duration, None,
                               _halves_allowed(the_plan, duration), offset=offset)
     log.info("limiter calibration (%s, limiter %.1f dBFS, encoder offset %+.2f LU): %s; gain now %+.2f dB",
-             branch.codec, branch.limiter_db, offset,
-             ", ".join(f"{p.error:+.2f} LU at {p.trim_db:+.2f} dB" for p in points), trim)
+             branch.codec, branch.limiter_db, offset, _described(points), trim)
     return replace(branch, trim_db=trim)
+
+
+def _described(points: list[Point]) -> str:
+    """The passes as the log shows them: where each landed, at which trim."""
+    return ", ".join(f"{p.error:+.2f} LU at {p.trim_db:+.2f} dB" for p in points)
 
 
 def _solve(the_plan: Plan, branch: Branch, commands: Mapping[int, Path], duration: float | None,
@@ -172,16 +176,12 @@ def _halves_allowed(the_plan: Plan, duration: float | None) -> bool:
     return analysis.levelling is None and analysis.start == 0 and analysis.end is None
 
 
-def measure(the_plan: Plan, branch: Branch, *, commands: Mapping[int, Path] | None = None,
-            duration: float | None = None, halves: bool = False, workdir: Path | None = None,
-            progress: ffmpeg.Progress | None = None) -> float:
+def measure(the_plan: Plan, branch: Branch, *, commands: Mapping[int, Path], duration: float | None = None,
+            halves: bool = False, progress: ffmpeg.Progress | None = None) -> float:
     """The integrated loudness (LUFS, unrounded) of the whole programme through the encode graph of
     `branch`: BS.1770 gating over ebur128's 400 ms blocks, so it is not rounded to 0.1 LU as the
-    summary is. `halves`: as two runs at once, gated over both halves' blocks."""
-    if commands is None:
-        with tempfile.TemporaryDirectory(prefix=".calibrate-", dir=workdir) as folder:
-            return measure(the_plan, branch, commands=write_commands(the_plan, Path(folder)), duration=duration,
-                           halves=halves, progress=progress)
+    summary is. `commands`: the plan's levelling command files (`graph.write_commands`). `halves`:
+    as two runs at once, gated over both halves' blocks."""
     graph = filter_graph(the_plan, (branch,), the_plan.settings.sample_rate, commands=commands, batched=True)
     graph += ";[out0]ebur128=peak=none:framelog=info[m]"
     tail = ["-filter_complex", graph, "-map", "[m]", "-f", "null", "-"]
@@ -192,9 +192,10 @@ def measure(the_plan: Plan, branch: Branch, *, commands: Mapping[int, Path] | No
             args += [*input_options(segment.path), "-i", segment.path]
         return _gated([_blocks([*args, *tail], path, duration, progress)], path)
     middle = duration / 2
+    source = [*input_options(path), "-i", path]
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="calibrate") as pool:
-        runs = [pool.submit(_blocks, ["-t", f"{middle:.3f}", *input_options(path), "-i", path, *tail], path, middle, progress),
-                pool.submit(_blocks, ["-ss", f"{middle:.3f}", *input_options(path), "-i", path, *tail], path, middle, None)]
+        runs = [pool.submit(_blocks, ["-t", f"{middle:.3f}", *source, *tail], path, middle, progress),
+                pool.submit(_blocks, ["-ss", f"{middle:.3f}", *source, *tail], path, middle, None)]
         return _gated([run.result() for run in runs], path)
 
 

@@ -51,16 +51,8 @@ def transcript_problems(ws: Workspace, show: Show, episode: Episode, duration: f
     elif drafts:
         out.append(warning(path, "transcript", f"{display_path(ws, drafts[0].path)} is a machine draft; it is published "
                                                 "labelled as one (allow_machine = true)"))
-    for item in episode.transcripts:
-        if not item.path.is_file():
-            continue
-        name = display_path(ws, item.path)
-        try:
-            transcript = load_transcript(item.path, duration=duration)
-        except MediaError as exc:
-            where = f"transcript: {exc.field}" if exc.field else "transcript"
-            out.append(Problem(path, where, f"{name}: {exc.reason}"))
-            continue
+    for _, name, transcript in _loaded(ws, episode.transcripts, load_transcript, duration, path,
+                                       lambda i: "transcript", out):
         for breach in check_norms(transcript, settings, duration=duration):
             out.append(Problem(name, breach.where, f"{breach.reason} [{breach.rule}]",
                                "error" if breach.rule == "duration"
@@ -94,16 +86,8 @@ def description_problems(ws: Workspace, show: Show, episode: Episode, duration: 
 
     out: list[Problem] = []
     cues = []
-    for i, item in enumerate(episode.descriptions):
-        if not item.path.is_file():
-            continue
-        name = display_path(ws, item.path)
-        try:
-            told = load_descriptions(item.path, duration=duration)
-        except MediaError as exc:
-            where = f"descriptions[{i}]: {exc.field}" if exc.field else f"descriptions[{i}]"
-            out.append(Problem(path, where, f"{name}: {exc.reason}"))
-            continue
+    for item, _, told in _loaded(ws, episode.descriptions, load_descriptions, duration, path,
+                                 lambda i: f"descriptions[{i}]", out):
         if (item.language or show.language) == show.language:
             cues = list(told.cues)
     video = episode.source.suffix.lower() in VIDEO_SUFFIXES
@@ -129,3 +113,19 @@ def description_problems(ws: Workspace, show: Show, episode: Episode, duration: 
                                                      "it, or say slides_described_aloud: true if the speaker does",
                                severity))
     return out
+
+
+def _loaded(ws: Workspace, items, load, duration: float | None, path: str, key, out: list[Problem]):
+    """(item, its name as shown, what `load` read) for each timed-text file of `items` that
+    exists; one that does not load is a problem under `key(index)`, with the field the reader
+    names, and is skipped (a missing file is reported where the episode's files are checked)."""
+    for i, item in enumerate(items):
+        if not item.path.is_file():
+            continue
+        name = display_path(ws, item.path)
+        try:
+            found = load(item.path, duration=duration)
+        except MediaError as exc:
+            out.append(Problem(path, f"{key(i)}: {exc.field}" if exc.field else key(i), f"{name}: {exc.reason}"))
+            continue
+        yield item, name, found
