@@ -95,3 +95,11 @@ def run_cli(root: Path, *args: str) -> subprocess.CompletedProcess:
 
 def files_under(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+
+
+def reads(argv: list[str]) -> list[str]:
+    """The files an ffmpeg run reads: its `-i` inputs, or the files its graph decodes (`amovie`)."""
+    text = " ".join(map(str, argv))
+    inside = re.findall(r"amovie=filename=([^:,]+)", text)  # (the test's paths need no escaping)
+    return inside or [str(argv[i + 1]) for i, a in enumerate(argv) if a == "-i" and argv[i - 1] != "lavfi"]
+

@@ -19,7 +19,7 @@ from media_pipeline.model import AudioSettings
 from media_pipeline.publishing import publish as publishing
 from media_pipeline_demo import synth
 
-from audio_support import run_cli
+from audio_support import reads, run_cli
 from conftest import SHOW_TOML
 from publish_support import load
 
@@ -43,13 +43,12 @@ def decodes(started: list[tuple[list[str], int]], source: Path) -> dict[str, int
     a probe (`-t 0`: the header read, nothing decoded) is no decode."""
     kinds = {"measure": 0, "calibrate": 0, "encode": 0, "other": 0}
     for argv, _ in started:
-        inputs = [b for a, b in zip(argv, argv[1:]) if a == "-i"]
-        if str(source) not in inputs or any(a == "-t" and b == "0" for a, b in zip(argv, argv[1:])):
+        if str(source) not in reads(argv) or any(a == "-t" and b == "0" for a, b in zip(argv, argv[1:])):
             continue
         text = " ".join(argv)
         if "-c:a" in argv:
             kinds["encode"] += 1
-        elif "alimiter" in text or "-filter_complex" in argv:
+        elif "alimiter" in text:
             kinds["calibrate"] += 1
         elif "ebur128" in text:
             kinds["measure"] += 1

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import subprocess
 import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
@@ -19,8 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from media_pipeline.audio import ffmpeg, levelling, loudness
+from media_pipeline.audio.reading import BATCH, OUT_BATCH, in_graph, input_options, source
 from media_pipeline.audio.probe import DamageWatch
-from media_pipeline.errors import MediaError
+from media_pipeline.errors import FFmpegError, MediaError
 from media_pipeline.model import AudioSettings, Loudness
 from media_pipeline.util import filememo
 
@@ -33,32 +35,6 @@ PARALLEL_ANALYSIS_SECONDS = 600.0
 MIN_PROGRAMME_SECONDS = 1.0
 # How many recordings' analyses one process keeps for the run's later steps (`recording`).
 KEPT_IN_PROCESS = 16
-# Input options of a pass that reads only the sound: the demuxer skips the picture's packets
-# instead of reading and dropping them (a webinar's measuring pass took 7 % less).
-AUDIO_ONLY = ("-vn", "-sn", "-dn")
-# The first filter of a pass that only measures: a decoder's frames (1024 samples of AAC) regrouped
-# into frames of 9600, so the frames handed between ffmpeg's threads after it (filter, encoder,
-# muxer: each a thread since ffmpeg 7) are a tenth as many. The numbers are the same (every filter
-# after it works sample by sample); a webinar's calibration pass took 1.4 s instead of 2.1 s for
-# 20 minutes, most of the difference system time. Not in the encode: its encoders take frames of
-# their own size whatever comes.
-BATCH = "asetnsamples=n=9600:p=0"
-# WAV packets of 4 kB (ffmpeg's default) become 64 kB for a measuring pass: a sixteenth as many
-# packets handed from the demuxer's thread on (a 60-minute pass took 0.2 s less of 2.2 s).
-WAV_PACKET_BYTES = 65536
-
-
-def input_options(path: str | os.PathLike) -> tuple[str, ...]:
-    """The input options of a pass that only measures `path`: the audio alone (`AUDIO_ONLY`) and,
-    for a RIFF/RF64 WAVE file, larger packets (`-max_size` is the wav demuxer's own option, which
-    every other demuxer refuses, so it is given only where the file's header says WAVE)."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(12)
-    except OSError:
-        head = b""
-    wave = head[:4] in (b"RIFF", b"RF64") and head[8:12] == b"WAVE"
-    return (*AUDIO_ONLY, *(("-max_size", str(WAV_PACKET_BYTES)) if wave else ()))
 MEMO_FORMAT = 1  # bump when what an Analysis holds changes: every kept analysis is measured again
 
 
@@ -125,9 +101,7 @@ def analyse(path: Path, settings: AudioSettings, *, trim: bool = False, duration
         start, end = 0.0, None
     else:
         framelog = "framelog=info" if level else ffmpeg.ebur128_log()
-        read = _Read()
-        result = ffmpeg.run([*input_options(path), "-i", path, *_measuring(chain, f"ebur128=peak=sample:{framelog}")],
-                            what=path, duration=duration, progress=progress, lines=read)
+        result, read = _run_pass(path, chain, f"ebur128=peak=sample:{framelog}", duration, progress)
         try:
             measured = loudness.parse_summary(result.stderr, path)
         except MediaError as exc:
@@ -272,9 +246,27 @@ class _Read:
         return levelling.parse_frames(self.text())
 
 
-def _measuring(chain: str, meter: str) -> list:
-    """The analysis pass's filters and output: `chain` into `meter`, nothing written."""
-    return ["-map", "0:a:0", "-vn", "-sn", "-dn", "-af", f"{BATCH},{chain},{meter}", "-f", "null", "-"]
+def _run_pass(path: Path, chain: str, meter: str, duration: float | None, progress: ffmpeg.Progress | None, *,
+              start: float | None = None, end: float | None = None) -> tuple[subprocess.CompletedProcess, _Read]:
+    """One analysis pass over `path` (`start` to `end` seconds, for a half): `chain` into `meter`,
+    nothing written, and the lines it logged. Decoded inside the filter graph where that is
+    cheaper (`reading.in_graph`); there a packet the decoder refuses stops the run, so a failure
+    is read once more the usual way, which decodes past bad packets and names the first
+    (`_Read.damage`), or fails for its own reason."""
+    if in_graph():
+        read = _Read()
+        graph = f"{source(path, start=start, end=end)},{BATCH},{chain},{meter},{OUT_BATCH}[m]"
+        try:
+            return ffmpeg.run(["-filter_complex", graph, "-map", "[m]", "-f", "null", "-"], what=path,
+                              duration=duration, progress=progress, lines=read), read
+        except FFmpegError as exc:
+            log.info("%s: decoding inside the filter graph failed (%s); reading it again", path, exc.reason)
+    read = _Read()
+    bounds = [*(["-ss", f"{start:.3f}"] if start else []), *(["-t", f"{end - (start or 0):.3f}"] if end else [])]
+    result = ffmpeg.run([*bounds, *input_options(path), "-i", path, "-map", "0:a:0", "-vn", "-sn", "-dn",
+                         "-af", f"{BATCH},{chain},{meter}", "-f", "null", "-"],
+                        what=path, duration=duration, progress=progress, lines=read)
+    return result, read
 
 
 def _analyse_halves(path: Path, chain: str, duration: float, progress: ffmpeg.Progress | None,
@@ -289,12 +281,9 @@ def _analyse_halves(path: Path, chain: str, duration: float, progress: ffmpeg.Pr
     """
     middle = duration / 2
 
-    def half(seek: float | None, length: float | None, report: ffmpeg.Progress | None) -> tuple[Loudness, _Read]:
-        where = ["-ss", f"{seek:.3f}"] if seek else []
-        until = ["-t", f"{length:.3f}"] if length else []
-        read = _Read()
-        result = ffmpeg.run([*where, *until, *input_options(path), "-i", path, *_measuring(chain, "ebur128=peak=sample:framelog=info")],
-                            what=path, duration=middle, progress=report, lines=read)
+    def half(start: float | None, end: float | None, report: ffmpeg.Progress | None) -> tuple[Loudness, _Read]:
+        result, read = _run_pass(path, chain, "ebur128=peak=sample:framelog=info", middle, report,
+                                 start=start, end=end)
         return loudness.parse_summary(result.stderr, path), read
 
     try:

@@ -32,8 +32,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Mapping
 
-from media_pipeline.audio import ffmpeg, levelling
-from media_pipeline.audio.analysis import input_options
+from media_pipeline.audio import ffmpeg, levelling, reading
 from media_pipeline.audio.graph import _limiter_key, filter_graph, write_commands
 from media_pipeline.audio.planning import CODEC_COMPENSATION_LU, Branch, Plan
 from media_pipeline.errors import MediaError
@@ -182,21 +181,32 @@ def measure(the_plan: Plan, branch: Branch, *, commands: Mapping[int, Path], dur
     `branch`: BS.1770 gating over ebur128's 400 ms blocks, so it is not rounded to 0.1 LU as the
     summary is. `commands`: the plan's levelling command files (`graph.write_commands`). `halves`:
     as two runs at once, gated over both halves' blocks."""
-    graph = filter_graph(the_plan, (branch,), the_plan.settings.sample_rate, commands=commands, batched=True)
-    graph += ";[out0]ebur128=peak=none:framelog=info[m]"
-    tail = ["-filter_complex", graph, "-map", "[m]", "-f", "null", "-"]
     path = the_plan.main.path
     if not halves or duration is None:
-        args: list = []
-        for segment in the_plan.segments:
-            args += [*input_options(segment.path), "-i", segment.path]
-        return _gated([_blocks([*args, *tail], path, duration, progress)], path)
+        return _gated([_blocks(_pass(the_plan, branch, commands), path, duration, progress)], path)
     middle = duration / 2
-    source = [*input_options(path), "-i", path]
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="calibrate") as pool:
-        runs = [pool.submit(_blocks, ["-t", f"{middle:.3f}", *source, *tail], path, middle, progress),
-                pool.submit(_blocks, ["-ss", f"{middle:.3f}", *source, *tail], path, middle, None)]
+        runs = [pool.submit(_blocks, _pass(the_plan, branch, commands, end=middle), path, middle, progress),
+                pool.submit(_blocks, _pass(the_plan, branch, commands, start=middle), path, middle, None)]
         return _gated([run.result() for run in runs], path)
+
+
+def _pass(the_plan: Plan, branch: Branch, commands: Mapping[int, Path], *, start: float | None = None,
+          end: float | None = None) -> list:
+    """The arguments of one measuring pass over the programme (`start` to `end` seconds of its one
+    segment, for a half): the encode graph into ebur128, nothing written. Decoded inside the graph
+    where that is cheaper (`reading.in_graph`), unless the analysis found a segment damaged."""
+    meter = ";[out0]ebur128=peak=none:framelog=info"
+    if reading.in_graph() and not any(s.analysis.damage for s in the_plan.segments):
+        sources = tuple(reading.source(s.path, start=start, end=end) for s in the_plan.segments)
+        graph = filter_graph(the_plan, (branch,), the_plan.settings.sample_rate, commands=commands, batched=True,
+                             sources=sources)
+        return ["-filter_complex", f"{graph}{meter},{reading.OUT_BATCH}[m]", "-map", "[m]", "-f", "null", "-"]
+    args: list = [*(["-ss", f"{start:.3f}"] if start else []), *(["-t", f"{end - (start or 0):.3f}"] if end else [])]
+    for segment in the_plan.segments:
+        args += [*reading.input_options(segment.path), "-i", segment.path]
+    graph = filter_graph(the_plan, (branch,), the_plan.settings.sample_rate, commands=commands, batched=True)
+    return [*args, "-filter_complex", f"{graph}{meter}[m]", "-map", "[m]", "-f", "null", "-"]
 
 
 def _blocks(args: list, path: Path, duration: float | None, progress: ffmpeg.Progress | None) -> tuple[float, ...]:

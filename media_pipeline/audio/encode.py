@@ -199,8 +199,7 @@ def _verify(fifo: Path, output: Output, encoded: threading.Event) -> Loudness:
     try:
         # at a lower priority: where the encoders and verifiers want more CPU than there is (a
         # webinar's AAC and MP3), the encoders get it first and the verifiers take what is left
-        return loudness.measure(fifo, what=output.path, input_args=["-f", output.pipe_demuxer],
-                                nice=ffmpeg.BACKGROUND_NICE)
+        return loudness.measure_stream(fifo, output.pipe_demuxer, what=output.path, nice=ffmpeg.BACKGROUND_NICE)
     except BaseException:
         fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
         try:

@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Mapping
 
 from media_pipeline.audio import ffmpeg, levelling
-from media_pipeline.audio.analysis import BATCH, prefilter
+from media_pipeline.audio.analysis import prefilter
 from media_pipeline.audio.planning import Branch, Plan
+from media_pipeline.audio.reading import BATCH, filter_value
 
 def filter_graph(the_plan: Plan, branches: tuple[Branch, ...], sample_rate: int, *,
                  commands: Mapping[int, Path] | None = None, keep: tuple[int, ...] | None = None,
-                 batched: bool = False) -> str:
+                 batched: bool = False, sources: tuple[str, ...] | None = None) -> str:
     """The -filter_complex text: segments in, gains, concat, split, limiter per branch, `[outN]` out.
 
     Gain is linear (`volume`), so the speech keeps its natural loudness range; the limiter only
@@ -21,7 +22,9 @@ def filter_graph(the_plan: Plan, branches: tuple[Branch, ...], sample_rate: int,
     its envelope runs on the input's own timeline. `keep`: only these branches get an output,
     `[out0]` on in that order, each computed as the graph of all would (a run of its own per
     output gives the very samples one run for all gives). `batched`: the inputs' frames are
-    regrouped into large ones first (`analysis.BATCH`), for a measuring run that writes nothing.
+    regrouped into large ones first (`reading.BATCH`), for a measuring run that writes nothing.
+    `sources`: each segment decoded inside the graph (`reading.source`) instead of read from the
+    run's inputs (`[i:a:0]`).
     """
     keep = tuple(range(len(branches))) if keep is None else keep
     pre = prefilter(the_plan.settings)
@@ -33,7 +36,7 @@ def filter_graph(the_plan: Plan, branches: tuple[Branch, ...], sample_rate: int,
             if not commands or i not in commands:
                 raise ValueError(f"segment {i} is levelled: filter_graph needs its command file")
             first = segment.analysis.levelling.points[0][1]
-            chain.append(f"asendcmd=f={_filter_value(commands[i])},"
+            chain.append(f"asendcmd=f={filter_value(commands[i])},"
                          f"volume@level{i}={first:.3f}dB:eval=frame:precision=float")
         analysis = segment.analysis
         if analysis.start > 0 or analysis.end is not None:
@@ -42,7 +45,7 @@ def filter_graph(the_plan: Plan, branches: tuple[Branch, ...], sample_rate: int,
         chain.append(f"volume={segment.gain_db:.3f}dB:precision=float")
         chain.append(f"aresample={sample_rate}")
         chain.append(f"aformat=sample_fmts=fltp:channel_layouts={layout}[s{i}]")
-        lines.append(f"[{i}:a:0]" + ",".join(chain))
+        lines.append((f"{sources[i]}," if sources else f"[{i}:a:0]") + ",".join(chain))
         labels.append(f"[s{i}]")
     if len(labels) > 1:
         lines.append(f"{''.join(labels)}concat=n={len(labels)}:v=0:a=1[prog]")
@@ -92,14 +95,3 @@ def write_commands(the_plan: Plan, folder: Path) -> dict[int, Path]:
             files[i] = folder / f"level{i}.cmd"
             files[i].write_text(levelling.commands(segment.analysis.levelling, f"volume@level{i}"), encoding="ascii")
     return files
-
-
-def _filter_value(path: Path) -> str:
-    """A file name as an option value inside -filter_complex: escaped for the option parser, then
-    for the graph parser (ffmpeg-filters(1), "Notes on filtergraph escaping")."""
-    text = str(path)
-    for char in "\\':":
-        text = text.replace(char, "\\" + char)
-    for char in "\\'[],;":
-        text = text.replace(char, "\\" + char)
-    return text
