@@ -221,29 +221,31 @@ def _summary_peak(stderr: str) -> float | None:
     return float(found[-1])
 
 
-# What an analysis pass reads from the middle of ffmpeg's stderr (the run keeps only its ends):
-# ebur128's frame log and silencedetect's events.
-_WANTED = re.compile(r"\] t: *[\d.]+ +TARGET:|silence_(?:start|end): ")
+# What an analysis pass keeps of the middle of ffmpeg's stderr (the run keeps only its ends):
+# silencedetect's events as lines, ebur128's frame log as numbers (`levelling.FrameLog`).
+_SILENCE_EVENT = re.compile(r"silence_(?:start|end): ")
 
 
 class _Read:
-    """The lines an analysis pass reads, kept as they arrive (`ffmpeg.run(lines=...)`), and the
-    decoder's first complaint (`probe.DamageWatch`); the summary is in the run's kept tail."""
+    """What an analysis pass reads as the lines arrive (`ffmpeg.run(lines=...)`): the frame log's
+    numbers, silencedetect's lines and the decoder's first complaint (`probe.DamageWatch`); the
+    summary is in the run's kept tail."""
 
     def __init__(self) -> None:
         self.lines: list[str] = []
+        self.log = levelling.FrameLog()
         self.damage = DamageWatch()
 
     def __call__(self, line: str) -> None:
         self.damage(line)
-        if _WANTED.search(line):
+        if not self.log(line) and _SILENCE_EVENT.search(line):
             self.lines.append(line)
 
     def text(self) -> str:
         return "\n".join(self.lines)
 
     def frames(self) -> levelling.Frames:
-        return levelling.parse_frames(self.text())
+        return self.log.frames()
 
 
 def _run_pass(path: Path, chain: str, meter: str, duration: float | None, progress: ffmpeg.Progress | None, *,

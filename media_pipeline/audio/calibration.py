@@ -211,10 +211,9 @@ def _pass(the_plan: Plan, branch: Branch, commands: Mapping[int, Path], *, start
 
 def _blocks(args: list, path: Path, duration: float | None, progress: ffmpeg.Progress | None) -> tuple[float, ...]:
     """The momentary loudness of every 400 ms block (100 ms apart) that ebur128 logs in one run."""
-    lines: list[str] = []
-    ffmpeg.run(args, what=path, duration=duration, progress=progress,
-               lines=lambda line: lines.append(line) if "TARGET:" in line else None)
-    return levelling.parse_frames("\n".join(lines)).momentary
+    log = levelling.FrameLog()
+    ffmpeg.run(args, what=path, duration=duration, progress=progress, lines=log)
+    return tuple(log.momentary)
 
 
 def _gated(runs: list[tuple[float, ...]], path: Path) -> float:

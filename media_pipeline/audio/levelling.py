@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+from array import array
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -68,12 +69,32 @@ class Levelling:
 
 def parse_frames(stderr: str) -> Frames:
     """The frame log lines of one ebur128 filter run with `framelog=info`."""
-    times, momentary, short = [], [], []
-    for match in _FRAME.finditer(stderr):
-        times.append(float(match.group(1)))
-        momentary.append(float(match.group(2)))
-        short.append(float(match.group(3)))
-    return Frames(tuple(times), tuple(momentary), tuple(short))
+    log = FrameLog()
+    for line in stderr.splitlines():
+        log(line)
+    return log.frames()
+
+
+class FrameLog:
+    """An ebur128 frame log (`framelog=info`) read line by line as ffmpeg writes it
+    (`ffmpeg.run(lines=...)`): only its numbers are kept, not the lines. An hour logs 36,000
+    lines; kept as text, with the joined copy that was parsed, they took a measuring run's Python
+    process from 25 to 38 MB, which it kept through the encode."""
+
+    def __init__(self) -> None:
+        self.times, self.momentary, self.short_term = array("d"), array("d"), array("d")
+
+    def __call__(self, line: str) -> bool:
+        """Keep the numbers of a frame line; whether it was one."""
+        match = _FRAME.search(line)
+        if match:
+            self.times.append(float(match.group(1)))
+            self.momentary.append(float(match.group(2)))
+            self.short_term.append(float(match.group(3)))
+        return match is not None
+
+    def frames(self) -> Frames:
+        return Frames(tuple(self.times), tuple(self.momentary), tuple(self.short_term))
 
 
 def integrated(momentary: Iterable[float]) -> float:
