@@ -19,11 +19,11 @@ ffmpeg binary, target (-16 LUFS, -1 dBTP), bitrate (128k) and sample rate (48 kH
 
 Each contender runs in its own child process; the rounds are interleaved (every contender once
 per round, in turn) and the medians are reported, with the ratios of medians. Peak memory is the
-sum over the contender's whole process tree, sampled every 50 ms with psutil: of resident sizes
-(RSS), which count pages the processes share (the ffmpeg binary, its libraries) once per process,
-and, on Linux, of proportional sizes (PSS), which divide them among the sharers: what the tree
-really takes. Every encoded output
-is measured with ffmpeg's ebur128=peak=true and checked: within 0.5 LU of the target, at or under
+sum over the contender's whole process tree (`measured.py`: resident sizes every 50 ms, on Linux
+read from /proc, elsewhere with psutil): of resident sizes (RSS), which count pages the processes
+share (the ffmpeg binary, its libraries) once per process, and, on Linux, of proportional sizes
+(PSS, every 0.5 s), which divide them among the sharers: what the tree really takes. Every encoded
+output is measured with ffmpeg's ebur128=peak=true and checked: within 0.5 LU of the target, at or under
 -1 dBTP (the true-peak margin is reported), and, levelled, at or under the asked loudness range.
 Install the comparison first: `pip install -e '.[bench]'`.
 
