@@ -83,3 +83,16 @@ def test_problems_in_the_workspace_file_are_reported(tmp_path):
     result = check(root)
     assert result.returncode == 1
     assert "media-pipeline.toml: timezone: unknown time zone 'Mars/Olympus'" in result.stderr
+
+
+def test_hidden_files_in_an_episodes_folder_are_not_episodes(tmp_path):
+    """A write a killed run left behind (`.004.<random>.part.md`: `util.fsutil.replacing`) or
+    macOS's `._004.md` beside a copied file is not an episode: check passes over them."""
+    root = make_workspace(tmp_path)
+    assert check(root).returncode == 0
+    folder = root / "episodes" / SHOW
+    (folder / ".004.x1lml838.part.md").write_text("", encoding="utf-8")  # killed before a byte was written
+    (folder / "._004.md").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        ")
+    result = check(root)
+    assert result.returncode == 0, result
+    assert ".part.md" not in result.stdout + result.stderr and "._004" not in result.stdout + result.stderr

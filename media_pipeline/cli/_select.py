@@ -15,6 +15,7 @@ import click
 from click.shell_completion import CompletionItem
 
 from media_pipeline import layout
+from media_pipeline.config.episodes import episode_files
 from media_pipeline.config.load import find_root, load_catalog, show_slugs
 from media_pipeline.errors import ConfigError, PipelineError, Problem, ValidationError
 from media_pipeline.model import Catalog, Episode, Workspace
@@ -128,7 +129,7 @@ def _names(ctx: click.Context, episodes: bool, shows: bool) -> list[str]:
     names = sorted(p.stem for p in (root / "feeds").glob("*.toml"))
     found = list(names) if shows else []
     if episodes:
-        found += [f"{show}/{p.stem}" for show in names for p in sorted((root / "episodes" / show).glob("*.md"))]
+        found += [f"{show}/{p.stem}" for show in names for p in episode_files(root / "episodes" / show)]
     return found
 
 

@@ -9,6 +9,7 @@ import click
 
 from media_pipeline.cli._common import Command, quiet, report, workspace
 from media_pipeline.cli._select import completer, select
+from media_pipeline.config.episodes import episode_files
 from media_pipeline.config.load import load_catalog
 from media_pipeline.errors import Problem
 from media_pipeline.layout import episode_file
@@ -97,5 +98,5 @@ def _episode_files(ws, chosen) -> set[str]:
         files.add(display_path(ws, path.resolve()))
     if files:
         files |= {display_path(ws, ws.feeds_dir / f"{slug}.toml") for slug in chosen.shows}
-        files |= {display_path(ws, p) for s in chosen.whole for p in (ws.episodes_dir / s).glob("*.md")}
+        files |= {display_path(ws, p) for s in chosen.whole for p in episode_files(ws.episodes_dir / s)}
     return files

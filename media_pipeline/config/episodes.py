@@ -29,7 +29,15 @@ _GEO = re.compile(r"^geo:-?\d{1,2}(\.\d+)?,-?\d{1,3}(\.\d+)?(,-?\d+(\.\d+)?)?(;[
 _OSM = re.compile(r"^[NWR]\d+(#\d+)?$")
 
 def episode_paths(ws: Workspace, show: str) -> list[Path]:
-    return sorted((ws.episodes_dir / show).glob("*.md"))
+    return episode_files(ws.episodes_dir / show)
+
+
+def episode_files(folder: Path) -> list[Path]:
+    """The episode files in a show's folder: its `*.md` files, but no hidden one. A name starting
+    with a dot is another program's (macOS's `._001.md` beside a copied file) or a write this
+    pipeline had not finished when it was killed (`.001.<random>.part.md`, see `util.fsutil`):
+    never an episode, and read as one it would stop the whole show."""
+    return sorted(p for p in folder.glob("*.md") if not p.name.startswith("."))
 
 
 def load_episode(ws: Workspace, show: str, path: Path, problems: list[Problem] | None = None) -> Episode | None:

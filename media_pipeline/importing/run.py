@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from media_pipeline.audio.probe import probe
+from media_pipeline.config.episodes import episode_files
 from media_pipeline.config.frontmatter import load_front_matter, split_front_matter
 from media_pipeline.errors import ConfigError, PipelineError
 from media_pipeline.feeds.feed import podcast_guid_for
@@ -126,7 +127,7 @@ def _find_existing(run: _Run) -> None:
     """Episode files already in the show's folder, by the guid they hold: a second import, or one
     after a producer added files, matches them and does not write them again."""
     folder = run.ws.episodes_dir / run.show
-    for path in sorted(folder.glob("*.md")):
+    for path in episode_files(folder):
         run.taken.add(path.stem)
         try:
             parts = split_front_matter(path.read_text(encoding="utf-8"))
