@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from media_pipeline.audio import ffmpeg, levelling, loudness
-from media_pipeline.audio.reading import BATCH, OUT_BATCH, in_graph, input_options, source
+from media_pipeline.audio.reading import BATCH, OUT_BATCH, in_graph, input_options, source, span_options
 from media_pipeline.audio.probe import DamageWatch
 from media_pipeline.errors import FFmpegError, MediaError
 from media_pipeline.model import AudioSettings, Loudness
@@ -264,8 +264,7 @@ def _run_pass(path: Path, chain: str, meter: str, duration: float | None, progre
         except FFmpegError as exc:
             log.info("%s: decoding inside the filter graph failed (%s); reading it again", path, exc.reason)
     read = _Read()
-    bounds = [*(["-ss", f"{start:.3f}"] if start else []), *(["-t", f"{end - (start or 0):.3f}"] if end else [])]
-    result = ffmpeg.run([*bounds, *input_options(path), "-i", path, "-map", "0:a:0", "-vn", "-sn", "-dn",
+    result = ffmpeg.run([*span_options(start, end), *input_options(path), "-i", path, "-map", "0:a:0", "-vn", "-sn", "-dn",
                          "-af", f"{BATCH},{chain},{meter}", "-f", "null", "-"],
                         what=path, duration=duration, progress=progress, lines=read)
     return result, read

@@ -202,7 +202,7 @@ def _pass(the_plan: Plan, branch: Branch, commands: Mapping[int, Path], *, start
         graph = filter_graph(the_plan, (branch,), the_plan.settings.sample_rate, commands=commands, batched=True,
                              sources=sources)
         return ["-filter_complex", f"{graph}{meter},{reading.OUT_BATCH}[m]", "-map", "[m]", "-f", "null", "-"]
-    args: list = [*(["-ss", f"{start:.3f}"] if start else []), *(["-t", f"{end - (start or 0):.3f}"] if end else [])]
+    args: list = reading.span_options(start, end)
     for segment in the_plan.segments:
         args += [*reading.input_options(segment.path), "-i", segment.path]
     graph = filter_graph(the_plan, (branch,), the_plan.settings.sample_rate, commands=commands, batched=True)

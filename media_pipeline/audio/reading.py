@@ -75,6 +75,12 @@ def source(path: str | os.PathLike, *, demuxer: str | None = None, start: float 
     return f"amovie={':'.join(options)}{trim},asetpts=PTS-STARTPTS"
 
 
+def span_options(start: float | None = None, end: float | None = None) -> list[str]:
+    """The input options that read `start` to `end` seconds the usual way (`-ss`, `-t`): what
+    `source` reads inside the graph."""
+    return [*(["-ss", f"{start:.3f}"] if start else []), *(["-t", f"{end - (start or 0):.3f}"] if end else [])]
+
+
 def filter_value(path: str | os.PathLike) -> str:
     """A file name as an option value inside -filter_complex: escaped for the option parser, then
     for the graph parser (ffmpeg-filters(1), "Notes on filtergraph escaping")."""
@@ -87,4 +93,4 @@ def filter_value(path: str | os.PathLike) -> str:
 
 
 __all__ = ["AUDIO_ONLY", "BATCH", "OUT_BATCH", "WAV_PACKET_BYTES", "filter_value", "in_graph", "input_options",
-           "source"]
+           "source", "span_options"]
