@@ -300,6 +300,29 @@ def test_a_publish_killed_during_encoding_leaves_no_ffmpeg_and_no_temporary_fold
     assert temporary_folders(workspace.root, tmp) == []
 
 
+def test_a_stop_signal_after_the_run_has_ended_changes_nothing():
+    """A signal that lands once the work is done, while Python shuts down (when it puts the default
+    action back, so the process would die of the signal with exit -15): the exit code is the run's,
+    and nothing is printed. A program started after the run still stops on SIGTERM (an ignored
+    signal would be inherited)."""
+    script = textwrap.dedent("""
+        import atexit, os, signal, subprocess, sys
+        from media_pipeline.cli import run
+        code = run(["--version"])
+        atexit.register(lambda: os.kill(os.getpid(), signal.SIGTERM))  # while shutting down
+        os.kill(os.getpid(), signal.SIGTERM)  # after the run, before the exit
+        os.kill(os.getpid(), signal.SIGINT)
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+        child.terminate()
+        print("child", child.wait(10))
+        sys.exit(code)
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=child_env(), timeout=60)
+    assert (proc.returncode, proc.stderr) == (0, ""), proc.stderr
+    assert proc.stdout.endswith(f"child {-signal.SIGTERM}\n")
+    assert proc.stdout.startswith("media-pipeline, version")
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_a_stop_signal_at_any_moment_of_a_publish_ends_the_run_promptly_and_loses_nothing(workspace, tmp_path):

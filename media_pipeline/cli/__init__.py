@@ -6,6 +6,7 @@ its `--help` and ends with an example.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import signal
@@ -35,10 +36,23 @@ def _on_signal(signum: int, frame) -> None:
     raise ffmpeg.Interrupted(signum)
 
 
-def _handle_signals() -> None:
+def _handle_signals(handler=_on_signal) -> None:
     for signum in ffmpeg.STOP_SIGNALS:
-        signal.signal(signum, _on_signal)
+        signal.signal(signum, handler)
     sys.unraisablehook = _unraisable
+    atexit.unregister(_ignore_signals)
+    atexit.register(_ignore_signals)
+
+
+def _after_run(signum: int, frame) -> None:
+    """The run is over, whichever way: a stop signal from here to exit changes nothing."""
+
+
+def _ignore_signals() -> None:
+    """At exit (atexit runs before Python puts each signal's default action back, and a SIGTERM
+    landing after that would kill a process whose work is done, exit -15 instead of its own)."""
+    for signum in ffmpeg.STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
 
 
 def _unraisable(unraisable) -> None:
@@ -102,11 +116,17 @@ for _command in COMMANDS:
 
 def run(args: list[str] | None = None, *, handle_signals: bool = True) -> int:
     """Run the command line `args` (default: sys.argv) and return its exit code: library errors
-    become one line each on stderr and 1, usage errors 2, a signal 128+N, a closed stdout 0."""
+    become one line each on stderr and 1, usage errors 2, a signal 128+N, a closed stdout 0.
+    `handle_signals`: the run owns the process's stop signals (SIGTERM, SIGINT, SIGHUP), as the
+    command line's process does; after the run they change nothing, up to the process's exit."""
     if handle_signals:
         _handle_signals()
     try:
-        code = _run(args)
+        try:
+            code = _run(args)
+        finally:
+            if handle_signals:  # a signal caught just before this raises here, inside the run's handling
+                _handle_signals(_after_run)
     except (ffmpeg.Interrupted, KeyboardInterrupt) as exc:
         ffmpeg.terminate_children()
         click.echo("Interrupted.", err=True)
