@@ -123,6 +123,7 @@ def _local(name: str, copy_from: str | None = None, root: Path | None = None) ->
     return env
 
 
+@pytest.mark.slow  # 13 to 19 s: the default run keeps under its 10-minute budget; CI runs it
 def test_a_publish_killed_at_its_media_upload_manifest_or_feed_write_on_local_storage_heals(workspace, tmp_path):
     _crash_points(workspace, tmp_path, _local, only=("put_file testi/001.", "put_bytes _private/testi/manifest",
                                                      "put_bytes testi/feed.xml", "delete testi/"))
@@ -148,6 +149,7 @@ def _s3_storage(s3):
     return storage_for
 
 
+@pytest.mark.slow  # 13 to 19 s: the default run keeps under its 10-minute budget; CI runs it
 def test_a_publish_killed_at_its_media_upload_or_feed_write_on_s3_heals(workspace, s3, tmp_path):
     _crash_points(workspace, tmp_path, _s3_storage(s3), s3,
                   only=("put_file testi/001.", "put_bytes testi/feed.xml", "delete testi/"))

@@ -130,6 +130,7 @@ KEY_ID = "AKIAFAKEKEYID0ZQ81"
 ENDPOINT_PASSWORD = "EndpointPass0zq81"
 
 
+@pytest.mark.slow  # 13 to 19 s: the default run keeps under its 10-minute budget; CI runs it
 def test_nothing_a_run_prints_holds_a_credential_or_the_staging_token(workspace, s3, monkeypatch):
     """Must show 4 (item 5): fake credentials in every place they can be given, every command in
     every log format; none of them, and no staging token, appears in anything printed."""

@@ -178,6 +178,7 @@ def _closed_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.mark.slow  # 13 to 19 s: the default run keeps under its 10-minute budget; CI runs it
 def test_storage_failing_every_request_exits_1_with_one_line_and_the_feed_untouched(workspace, s3):
     """Storage must-show 4, second half: the endpoint stops answering (nothing listens there)."""
     use_s3(workspace, s3)
