@@ -48,7 +48,8 @@ def test_two_release_runs_and_a_publish_started_together_keep_every_episode_once
         guids = feed_guids(workspace.root)
         live = {g for g, rec in manifest_of(workspace.root).episodes.items() if rec.state == "live"}
         assert Counter(guids).most_common(1)[0][1] == 1, f"round {r}: an episode listed twice"
-        assert set(guids) == live and len(live) == 2 * r, f"round {r}: feed and manifest disagree"
+        said = "\n".join(f"run {i} (exit {code}):\n{err}" for i, (code, _, err) in enumerate(results))
+        assert set(guids) == live and len(live) == 2 * r, f"round {r}: feed and manifest disagree\n{said}"
     print(f"conditional-write conflicts retried: {retries}; lock waits: {waits}")
     slugs = sorted(rec.slug for rec in manifest_of(workspace.root).episodes.values())
     assert slugs == sorted([f"s{r:02d}" for r in range(1, rounds + 1)] + [f"p{r:02d}" for r in range(1, rounds + 1)])
