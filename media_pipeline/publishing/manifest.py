@@ -29,6 +29,7 @@ from media_pipeline.layout import (
     staging_prefix,
 )
 from media_pipeline.model import Episode, Person
+from media_pipeline.publishing import leftovers
 from media_pipeline.storage import Storage, sha256_bytes
 from media_pipeline.storage.conditional import until_landed
 
@@ -219,7 +220,7 @@ def _leftovers_from(show: str, raw: Any) -> list[str]:
     # Every listed key gets deleted: only staged copies of this show, and this show's public files
     # (media and sidecars a republish or a rename replaced), may be named, so a damaged manifest
     # can never make a run delete the manifest, the feed, its pages or another show's files. A
-    # public key is deleted only while no record names it and the stored feed does not (`_sweep`).
+    # public key is deleted only while no record names it and the stored feed does not (`leftovers.sweep`).
     prefix = staging_prefix(show)
 
     def fits(key: Any) -> bool:
@@ -360,7 +361,7 @@ def update(storage: Storage, show: str, change: Callable[[Manifest], Any], rende
         # nothing else, so a run stopped before deleting them is cleaned up by the very next run.
         public_left = any(not key.startswith(PRIVATE_PREFIX) for key in snap.manifest.leftovers)
         if snap.manifest.leftovers and (data != snap.manifest_bytes or public_left):
-            _sweep(storage, manifest, snap.manifest.leftovers, swept, snap.feed)
+            leftovers.sweep(storage, manifest, snap.manifest.leftovers, swept, snap.feed)
             data = manifest.to_bytes()
         feed_written = False
         # A lost race on either conditional write (PreconditionFailed) goes round the loop again.
@@ -380,7 +381,7 @@ def update(storage: Storage, show: str, change: Callable[[Manifest], Any], rende
             feed_written = wrote_feed = True
             left = (manifest_etag, feed_etag)
         if wrote_manifest or feed_written:
-            _delete_retired(storage, manifest, feed)
+            leftovers.delete_retired(storage, manifest, feed)
         confirmed = None
         if (not skip and not wrote_manifest and not feed_written and page_writes == written_before
                 and snap.manifest_etag is not None and snap.feed_etag is not None):
@@ -420,43 +421,3 @@ def _store_pages(storage: Storage, stored: dict[str, str], rendered: dict[str, b
     for key in sorted(k for k, v in current.items() if v is not None and k not in rendered):
         storage.delete(key)
         written[key] = None
-
-
-def _delete_retired(storage: Storage, manifest: Manifest, feed: bytes) -> None:
-    """Once the feed that no longer names them is stored, delete the public leftovers the manifest
-    lists that no record names and the feed does not point at: files replaced by changed bytes,
-    including those a run stopped before deleting. They stay listed until the next write drops
-    them (`_sweep`); staged copies are deleted by the caller that retired them."""
-    named = manifest.named_keys()
-    for key in manifest.leftovers:
-        if not key.startswith(PRIVATE_PREFIX) and key not in named and key.encode() not in feed:
-            try:
-                storage.delete(key)
-            except StorageError as exc:
-                log.warning("could not delete leftover %s: %s", key, exc)
-
-
-def _sweep(storage: Storage, manifest: Manifest, listed: list[str], swept: set[str], feed: bytes | None = None) -> None:
-    """Delete the leftovers the stored manifest lists (deleting a missing key is harmless) and drop
-    those deleted from `manifest`, which is about to be written. Only keys listed in what was read
-    are dropped: one that `change` just added must wait until this write lands, and one another
-    writer listed meanwhile comes in a version this run has not read yet. A public key that a
-    record of `manifest` names again, or that the stored `feed` still points at (a run stopped
-    between its manifest and its feed write), is kept and stays listed."""
-    named = manifest.named_keys()
-    for key in listed:
-        if key in swept:
-            continue
-        if not key.startswith(PRIVATE_PREFIX) and (key in named or (feed is not None and key.encode() in feed)):
-            continue
-        try:
-            storage.delete(key)
-        except StorageError as exc:  # stays listed: the next write tries again
-            log.warning("could not delete leftover %s: %s", key, exc)
-            continue
-        swept.add(key)
-    gone = set(listed) & swept
-    if gone:
-        log.debug("%s: deleted %d leftover file(s)", manifest.show, len(gone))
-    again = set(listed) & named  # in use again (republished with the same bytes): not garbage
-    manifest.leftovers = [key for key in manifest.leftovers if key not in gone and key not in again]
