@@ -74,3 +74,75 @@ def test_a_packet_the_decoder_refuses_stops_the_run_loudly(tmp_path: Path) -> No
                    what=damaged)
     found = analysis.analyse(damaged, AudioSettings())
     assert found.damage
+
+
+def _shifted(source: Path, out: Path, *, sound_after: float = 0.0, container_start: float = 0.0) -> Path:
+    """`source` again (picture copied, sound re-encoded as AAC), its sound starting `sound_after`
+    seconds after the picture, in a container whose timeline starts at `container_start`."""
+    ffmpeg.run(["-i", source, "-itsoffset", f"{sound_after}", "-i", source, "-map", "0:v:0", "-map", "1:a:0",
+                "-c:v", "copy", "-c:a", "aac", "-b:a", "128k", "-output_ts_offset", f"{container_start}", "-y", out],
+               what=out)
+    return out
+
+
+def _first_times(path: Path) -> dict[str, float]:
+    """When the picture and the sound of `path` start (its first packets, as a player reads them)."""
+    found = {}
+    for kind in ("v", "a"):
+        if kind == "v" and path.suffix == ".mp3":
+            continue
+        out = ffmpeg.run(["-i", path, "-map", f"0:{kind}:0", "-c", "copy", "-f", "framemd5", "-"], what=path,
+                         capture_stdout=True).stdout.decode()
+        first = next(line for line in out.splitlines() if line and not line.startswith("#"))
+        timebase = next(line for line in out.splitlines() if line.startswith("#tb 0:")).split(": ")[1].split("/")
+        found[kind] = int(first.split(",")[2]) * int(timebase[0]) / int(timebase[1])
+    return found
+
+
+@pytest.mark.parametrize("case", ["webinar", "sound after the picture", "container starting at 3.3 s", "podcast levelled and trimmed"])
+def test_the_encode_decodes_inside_the_graph_only_where_that_gives_the_very_same_files(
+        tmp_path: Path, monkeypatch, started, case: str) -> None:
+    """The encode's own sound is decoded inside its filter graph where each container's timeline
+    starts at zero: the files are then the ones the usual reading writes, byte for byte, and a sound
+    that starts after the picture keeps its delay. Where the timeline starts elsewhere, `-i` moves
+    every stream by it and the graph's decoder would not: that recording is read the usual way, and
+    picture and sound keep their distance."""
+    from media_pipeline.audio import encode
+    from media_pipeline.audio.process import render
+    from media_pipeline.audio.probe import probe
+    from media_pipeline.audio.encode import Output
+
+    settings = AudioSettings()
+    kinds = ("mp4", "mp3")
+    if case == "podcast levelled and trimmed":
+        settings = AudioSettings(channels=1, max_loudness_range=8.0, trim_silence=True)
+        source = synth.adversarial(tmp_path / "talk.wav", 40.0, channels=1)
+        kinds = ("mp3",)
+    else:
+        source = synth.webinar(tmp_path / "made.mp4", 8.0, level_lufs=-30.0)
+        if case == "sound after the picture":
+            source = _shifted(source, tmp_path / "late.mp4", sound_after=0.7)
+        elif case.startswith("container"):
+            source = _shifted(source, tmp_path / "offset.mkv", container_start=3.3)
+    info = probe(source)
+    written = {}
+    for inside in (True, False):
+        if not inside:
+            monkeypatch.setattr(encode, "graph_sources", lambda the_plan: None)
+        out = tmp_path / ("inside" if inside else "usual")
+        out.mkdir()
+        outputs = tuple(Output(out / f"result.{kind}", kind, settings.bitrate_kbps,
+                               info.video.codec if kind == "mp4" and info.video else None) for kind in kinds)
+        del started[:]
+        render(info, settings, outputs, video=info.has_video)
+        encodes = [argv for argv, _ in started if any(c in argv for c in ("aac", "libmp3lame")) and "-filter_complex" in argv]
+        assert len(encodes) == 1
+        in_graph = "amovie=" in encodes[0][encodes[0].index("-filter_complex") + 1]
+        assert in_graph == (inside and info.start == 0), (case, info.start)
+        written[inside] = [o.path.read_bytes() for o in outputs]
+        if "mp4" in kinds:
+            given, times = _first_times(source), _first_times(outputs[0].path)
+            assert times["a"] - times["v"] == pytest.approx(given["a"] - given["v"], abs=0.025), (given, times)
+            if case == "sound after the picture":
+                assert times["a"] - times["v"] > 0.6
+    assert written[True] == written[False]

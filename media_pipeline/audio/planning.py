@@ -61,6 +61,7 @@ class Segment:
     path: Path
     analysis: Analysis
     gain_db: float  # brings this segment to the target on its own
+    timeline_start: float | None = None  # the container's start time (probe); None: not known
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ def plan(info: MediaInfo, settings: AudioSettings, *, video: bool = False,
     """
     main = recording(info.path, settings, video=video, duration=info.duration, memo_dir=memo_dir,
                      progress=progress)
-    segments = [Segment(info.path, main, settings.target_lufs - main.integrated)]
+    segments = [Segment(info.path, main, settings.target_lufs - main.integrated, info.start)]
     main_index = 0
     if not video:
         for role, clip in (("intro", settings.intro), ("outro", settings.outro)):

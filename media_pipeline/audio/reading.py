@@ -1,5 +1,6 @@
 """How a pass that only measures reads its input: the sound alone, in large frames, and, where
-ffmpeg gives every decoder a thread of its own, decoded inside the filter graph.
+ffmpeg gives every decoder a thread of its own, decoded inside the filter graph. The encode's own
+sound is decoded there as well, where that gives the very same files (`encode.graph_sources`).
 
 ffmpeg 7 and later run each decoder, filter graph, encoder and muxer on a thread of its own and
 hand every frame from one to the next. A measuring pass moves little data per frame, so the handing
@@ -59,11 +60,15 @@ def in_graph() -> bool:
 
 
 def source(path: str | os.PathLike, *, demuxer: str | None = None, start: float | None = None,
-           end: float | None = None) -> str:
+           end: float | None = None, own_timeline: bool = False) -> str:
     """Filter-graph text that decodes the first audio stream of `path` inside the graph, from
     `start` to `end` seconds of its own timeline (exactly: the seek lands on a packet before it),
     its timestamps from zero, as `-ss START -t LENGTH -i PATH` gives them. `demuxer` forces the
-    format (a pipe has no name to guess it from)."""
+    format (a pipe has no name to guess it from). `own_timeline`: the whole stream with the
+    timestamps it has in the file (a sound that starts after the picture keeps its delay), which
+    are those `-i PATH` gives where the container's timeline starts at zero."""
+    if own_timeline:
+        return f"amovie=filename={filter_value(path)}:s=a\\\\:0"
     options = [f"filename={filter_value(path)}", "s=a\\\\:0"]
     if demuxer:
         options.append(f"f={demuxer}")
