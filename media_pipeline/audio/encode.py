@@ -100,18 +100,14 @@ def encode(the_plan: Plan, outputs: tuple[Output, ...], branches: tuple[Branch, 
 
 
 def graph_sources(the_plan: Plan) -> tuple[str, ...] | None:
-    """Each segment's sound decoded inside the encode's filter graph, where that is the same as
-    reading it the usual way and cheaper (`reading.in_graph`: ffmpeg 7 and later, which otherwise
-    hand every decoded frame from the decoder's thread to the graph's): a webinar's encode of
-    20 minutes took 1.1 s less of 15.5. Only where each container's timeline starts at zero: there
-    the stream's own timestamps, which the graph's decoder gives, are those `-i` gives (a sound
-    that starts after the picture keeps its delay); where it starts elsewhere (MPEG-TS, a
-    Matroska file cut from a stream) `-i` moves every stream by it, and the sound would go out of
-    step with the picture. A recording the analysis found damaged is read the usual way, which
-    decodes past bad packets (docs/formats.md). None: read the usual way."""
+    """Each segment's sound decoded inside the encode's filter graph, where ffmpeg otherwise hands
+    every decoded frame from the decoder's thread to the graph's (`reading.in_graph`: 7 and later)
+    and where that gives the very same files (`reading.same_in_graph`). A recording the analysis
+    found damaged is read the usual way, which decodes past bad packets (docs/formats.md). None:
+    every segment read the usual way."""
     if not reading.in_graph():
         return None
-    if any(s.timeline_start != 0 or s.analysis.damage is not None for s in the_plan.segments):
+    if any(not s.in_graph or s.analysis.damage is not None for s in the_plan.segments):
         return None
     return tuple(reading.source(s.path, own_timeline=True) for s in the_plan.segments)
 
