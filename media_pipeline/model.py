@@ -290,7 +290,6 @@ class MediaInfo:
     container: str
     duration: float
     streams: tuple[Stream, ...]
-    start: float | None = None  # where the container's timeline starts (s); None: not known
 
     @property
     def audio(self) -> Stream | None:

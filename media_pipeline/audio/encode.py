@@ -17,7 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from media_pipeline.audio import ffmpeg, loudness, reading
+from media_pipeline.audio import ffmpeg, loudness
 from media_pipeline.audio.graph import filter_graph, write_commands
 from media_pipeline.audio.planning import Branch, Plan
 from media_pipeline.errors import PipelineError
@@ -61,13 +61,9 @@ def encode(the_plan: Plan, outputs: tuple[Output, ...], branches: tuple[Branch, 
     """
     settings = the_plan.settings
     separate = len(outputs) > 1 and not ffmpeg.checked().threaded_outputs
-    sources = graph_sources(the_plan)
     inputs: list[str | os.PathLike] = []
-    if sources is None:
-        for segment in the_plan.segments:
-            inputs += ["-i", segment.path]
-    elif any(o.kind == "mp4" for o in outputs):
-        inputs += ["-an", "-i", the_plan.main.path]  # the picture, copied or encoded; the sound is the graph's
+    for segment in the_plan.segments:
+        inputs += ["-i", segment.path]
     # the pipes and the levelling commands live beside the outputs (a cache staging folder), so a
     # killed run's are swept with it
     folder = outputs[0].path.parent
@@ -80,7 +76,7 @@ def encode(the_plan: Plan, outputs: tuple[Output, ...], branches: tuple[Branch, 
         for group in groups:
             # each run's graph has only its own outputs (`[out0]` on), computed as in one run for all
             args = [*inputs, "-filter_complex", filter_graph(the_plan, branches, settings.sample_rate,
-                                                             commands=commands, keep=group, sources=sources)]
+                                                             commands=commands, keep=group)]
             for k, i in enumerate(group):
                 args += _output_args(k, outputs[i], settings.channels, fifos[i] if fifos else None)
             runs.append((args, outputs[group[0]].path if len(group) == 1 else folder))
@@ -97,19 +93,6 @@ def encode(the_plan: Plan, outputs: tuple[Output, ...], branches: tuple[Branch, 
                 for fifo, verifier in zip(fifos, verifiers):
                     _release(fifo, verifier)
             return tuple(_result(v, o) for v, o in zip(verifiers, outputs))
-
-
-def graph_sources(the_plan: Plan) -> tuple[str, ...] | None:
-    """Each segment's sound decoded inside the encode's filter graph, where ffmpeg otherwise hands
-    every decoded frame from the decoder's thread to the graph's (`reading.in_graph`: 7 and later)
-    and where that gives the very same files (`reading.same_in_graph`). A recording the analysis
-    found damaged is read the usual way, which decodes past bad packets (docs/formats.md). None:
-    every segment read the usual way."""
-    if not reading.in_graph():
-        return None
-    if any(not s.in_graph or s.analysis.damage is not None for s in the_plan.segments):
-        return None
-    return tuple(reading.source(s.path, own_timeline=True) for s in the_plan.segments)
 
 
 def _run_all(runs: list[tuple[list, Path]], paced: int, the_plan: Plan, duration: float,

@@ -9,7 +9,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from media_pipeline.audio import ffmpeg, reading
+from media_pipeline.audio import ffmpeg
 from media_pipeline.audio.analysis import Analysis, analyse, recording
 from media_pipeline.model import AudioSettings, Loudness, MediaInfo
 
@@ -61,8 +61,6 @@ class Segment:
     path: Path
     analysis: Analysis
     gain_db: float  # brings this segment to the target on its own
-    # its sound may be decoded inside the encode's graph, giving the same files (`reading.same_in_graph`)
-    in_graph: bool = False
 
 
 @dataclass(frozen=True)
@@ -116,7 +114,7 @@ def plan(info: MediaInfo, settings: AudioSettings, *, video: bool = False,
     """
     main = recording(info.path, settings, video=video, duration=info.duration, memo_dir=memo_dir,
                      progress=progress)
-    segments = [Segment(info.path, main, settings.target_lufs - main.integrated, reading.same_in_graph(info))]
+    segments = [Segment(info.path, main, settings.target_lufs - main.integrated)]
     main_index = 0
     if not video:
         for role, clip in (("intro", settings.intro), ("outro", settings.outro)):

@@ -30,7 +30,6 @@ _SUPPORTED_TEXT = "WAV, AIFF, FLAC, MP3, AAC/M4A, Ogg/Opus, MP4, MOV, MKV or Web
 
 _INPUT = re.compile(r"^Input #0, (?P<container>.+?), from '", re.M)
 _DURATION = re.compile(r"^\s+Duration: (?:(?P<h>\d+):(?P<m>\d+):(?P<s>[\d.]+)|N/A)", re.M)
-_START = re.compile(r"^\s+Duration: [^\n]*?, start: (?P<start>-?\d+(?:\.\d+)?)", re.M)
 _STREAM = re.compile(
     r"^\s+Stream #0:(?P<index>\d+)(?:\[[^\]]*\])?(?:\([^)]*\))?: "
     r"(?P<kind>Audio|Video|Subtitle|Data|Attachment): (?P<codec>[\w-]+)(?P<rest>.*)$", re.M)
@@ -86,10 +85,7 @@ def parse(stderr: str, path: Path) -> MediaInfo:
     if duration_match and duration_match.group("h") is not None:
         duration = int(duration_match.group("h")) * 3600 + int(duration_match.group("m")) * 60 + float(
             duration_match.group("s"))
-    # ffmpeg names a start only where the container gives one (a WAV has no timestamps: zero)
-    start = _START.search(block)
-    info = MediaInfo(path=path, container=container, duration=duration, streams=streams,
-                     start=float(start.group("start")) if start else 0.0 if duration_match else None)
+    info = MediaInfo(path=path, container=container, duration=duration, streams=streams)
     if info.audio is None:
         kinds = ", ".join(sorted({s.kind for s in streams})) or "nothing"
         raise MediaError(f"no audio stream (found {kinds})", path=path)

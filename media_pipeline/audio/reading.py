@@ -1,6 +1,5 @@
 """How a pass that only measures reads its input: the sound alone, in large frames, and, where
-ffmpeg gives every decoder a thread of its own, decoded inside the filter graph. The encode's own
-sound is decoded there as well, where that gives the very same files (`encode.graph_sources`).
+ffmpeg gives every decoder a thread of its own, decoded inside the filter graph.
 
 ffmpeg 7 and later run each decoder, filter graph, encoder and muxer on a thread of its own and
 hand every frame from one to the next. A measuring pass moves little data per frame, so the handing
@@ -21,7 +20,6 @@ from __future__ import annotations
 import os
 
 from media_pipeline.audio import ffmpeg
-from media_pipeline.model import MediaInfo
 
 # Input options of a pass that reads only the sound: the demuxer skips the picture's packets
 # instead of reading and dropping them (a webinar's measuring pass took 7 % less).
@@ -60,30 +58,12 @@ def in_graph() -> bool:
     return caps.threaded_outputs and "amovie" in caps.filters
 
 
-def same_in_graph(info: MediaInfo) -> bool:
-    """Whether the encode may decode this recording's sound inside its graph (`source(...,
-    own_timeline=True)`): where its container's timeline starts at zero, so the stream's own
-    timestamps, which the graph's decoder gives, are those `-i` gives (a sound that starts after
-    the picture keeps its delay; where it starts elsewhere, MPEG-TS, Matroska cut from a stream,
-    an MP3 whose start is its encoder's delay, `-i` moves every stream by it and the graph's decoder
-    would not), and where the sound is compressed. Decoding is then work worth moving onto the
-    graph's thread: a webinar's encode of 20 minutes took 0.8 s less system time (0.3 s, 1.5 %,
-    less time, medians of six interleaved runs); a WAV's decoding is a copy, and its encode took
-    4 % longer inside the graph, where the demuxer's own thread no longer reads ahead."""
-    audio = info.audio
-    return info.start == 0 and audio is not None and not audio.codec.startswith("pcm_")
-
-
 def source(path: str | os.PathLike, *, demuxer: str | None = None, start: float | None = None,
-           end: float | None = None, own_timeline: bool = False) -> str:
+           end: float | None = None) -> str:
     """Filter-graph text that decodes the first audio stream of `path` inside the graph, from
     `start` to `end` seconds of its own timeline (exactly: the seek lands on a packet before it),
     its timestamps from zero, as `-ss START -t LENGTH -i PATH` gives them. `demuxer` forces the
-    format (a pipe has no name to guess it from). `own_timeline`: the whole stream with the
-    timestamps it has in the file (a sound that starts after the picture keeps its delay), which
-    are those `-i PATH` gives where the container's timeline starts at zero."""
-    if own_timeline:
-        return f"amovie=filename={filter_value(path)}:s=a\\\\:0"
+    format (a pipe has no name to guess it from)."""
     options = [f"filename={filter_value(path)}", "s=a\\\\:0"]
     if demuxer:
         options.append(f"f={demuxer}")

@@ -159,13 +159,12 @@ def stamps_for(build_dir: Path | None) -> Stamps:
 
 
 def _info_json(info: MediaInfo) -> dict:
-    return {"container": info.container, "duration": info.duration, "streams": [asdict(s) for s in info.streams],
-            "start": info.start}
+    return {"container": info.container, "duration": info.duration, "streams": [asdict(s) for s in info.streams]}
 
 
 def _info_from(path: Path, raw: dict) -> MediaInfo:
     return MediaInfo(path=Path(path), container=raw["container"], duration=float(raw["duration"]),
-                     streams=tuple(Stream(**s) for s in raw["streams"]), start=raw.get("start"))
+                     streams=tuple(Stream(**s) for s in raw["streams"]))
 
 
 __all__ = ["RACY_SECONDS", "Stamps", "code_digest", "material_digest", "sha256_of", "stamp", "stamps_for"]
