@@ -165,13 +165,16 @@ def commit(ws: Workspace, storage: Storage, catalog: Catalog, show: Show, change
     """The one write of a show's public state: `change` applied to the manifest, and the feed
     rendered from the result (see `manifest.update` for the order, retries and conditions).
     The caller holds the show's lock."""
-    views: dict[int, ShowView] = {}
+    # (manifest, its view): rendered once per attempt, for the feed and the pages. Kept by the
+    # manifest itself, not its id(): an attempt after a lost race copies the manifest again, and
+    # the new copy can take the freed one's id, so a view keyed by id gave the feed of the manifest
+    # before the other run's change (a feed without the episode it had just released).
+    views: list[tuple[Manifest, ShowView]] = []
 
-    def view(m: Manifest) -> ShowView:  # rendered once per attempt, for the feed and the pages
-        if id(m) not in views:
-            views.clear()
-            views[id(m)] = show_view(ws, show, catalog, m, overlay=overlay)
-        return views[id(m)]
+    def view(m: Manifest) -> ShowView:
+        if not views or views[0][0] is not m:
+            views[:] = [(m, show_view(ws, show, catalog, m, overlay=overlay))]
+        return views[0][1]
 
     rendered = Rendered(ws, show, catalog, overlay)
     updated = manifest.update(storage, show.slug, change, lambda m: render_feed(view(m)),
