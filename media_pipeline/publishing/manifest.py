@@ -336,15 +336,12 @@ def update(storage: Storage, show: str, change: Callable[[Manifest], Any], rende
     """
     landed: Any = None
     page_writes: dict[str, str | None] = {}  # key -> sha256 this call stored (None: deleted)
-    wrote_manifest = wrote_feed = False
+    wrote_manifest = False
     swept: set[str] = set()  # deleted by this call, so a retry does not delete them again
-    given = snapshot  # what the next attempt starts from instead of reading
-    left: tuple[str | None, str | None] | None = None  # the etags the last attempt wrote (None: it wrote nothing)
 
     def attempt(n: int) -> Updated:
-        nonlocal landed, wrote_manifest, wrote_feed, given, left
-        snap = given if (n == 1 and given is not None) else read(storage, show)
-        given = None
+        nonlocal landed, wrote_manifest
+        snap = snapshot if (n == 1 and snapshot is not None) else read(storage, show)
         manifest = snap.manifest.copy()
         result = change(manifest)
         skip = unchanged is not None and not snap.manifest.leftovers and unchanged(snap, manifest)
@@ -367,46 +364,25 @@ def update(storage: Storage, show: str, change: Callable[[Manifest], Any], rende
         # A lost race on either conditional write (PreconditionFailed) goes round the loop again.
         if rendered is not None:
             _store_pages(storage, snap.manifest.pages, rendered, manifest.pages, page_writes, page_cache_control)
-        left = None
-        manifest_etag, feed_etag = snap.manifest_etag, snap.feed_etag
         if data != snap.manifest_bytes:
-            manifest_etag = storage.put_bytes(manifest_key(show), data, content_type=MANIFEST_TYPE,
-                                              cache_control=MANIFEST_CACHE, if_match=snap.manifest_etag,
-                                              if_absent=snap.manifest_etag is None).etag
+            storage.put_bytes(manifest_key(show), data, content_type=MANIFEST_TYPE, cache_control=MANIFEST_CACHE,
+                              if_match=snap.manifest_etag, if_absent=snap.manifest_etag is None)
             landed, wrote_manifest = result, True
-            left = (manifest_etag, feed_etag)
         if feed != snap.feed:
-            feed_etag = storage.put_bytes(feed_key(show), feed, content_type=FEED_TYPE, cache_control=feed_cache_control,
-                                          if_match=snap.feed_etag, if_absent=snap.feed_etag is None).etag
-            feed_written = wrote_feed = True
-            left = (manifest_etag, feed_etag)
+            storage.put_bytes(feed_key(show), feed, content_type=FEED_TYPE, cache_control=feed_cache_control,
+                              if_match=snap.feed_etag, if_absent=snap.feed_etag is None)
+            feed_written = True
         if wrote_manifest or feed_written:
             leftovers.delete_retired(storage, manifest, feed)
         confirmed = None
         if (not skip and not wrote_manifest and not feed_written and page_writes == written_before
                 and snap.manifest_etag is not None and snap.feed_etag is not None):
             confirmed = (snap.manifest_etag, snap.feed_etag)
-        return Updated(manifest, wrote_feed, n, landed if wrote_manifest else result, tuple(sorted(page_writes)),
+        return Updated(manifest, feed_written, n, landed if wrote_manifest else result, tuple(sorted(page_writes)),
                        confirmed)
 
-    def landed_once() -> Updated:
-        return until_landed(attempt, conflict=lambda exc: f"{show}: another run changed {exc.path}", attempts=attempts,
-                            gave_up="other runs kept changing the feed at the same time", path=feed_key(show))
-
-    updated = landed_once()
-    # Read back what was written. A server whose conditional write checks and then writes, not as
-    # one step, can let two writers of the same version both succeed, and the later one's older
-    # view win. Stored as written (or changed since by a writer that read ours): done. Otherwise
-    # decide again from what is stored, which writes only what is missing.
-    for _ in range(attempts):
-        if left is None:
-            break
-        given = read(storage, show)
-        if (given.manifest_etag, given.feed_etag) == left:
-            break
-        log.info("%s: the manifest or feed changed after this run wrote it; reading again", show)
-        updated = landed_once()
-    return updated
+    return until_landed(attempt, conflict=lambda exc: f"{show}: another run changed {exc.path}", attempts=attempts,
+                        gave_up="other runs kept changing the feed at the same time", path=feed_key(show))
 
 
 def _store_pages(storage: Storage, stored: dict[str, str], rendered: dict[str, bytes], wanted: dict[str, str],
