@@ -105,3 +105,52 @@ def test_command_on_a_missing_file_exits_1_with_one_line(tmp_path: Path) -> None
     done = run_cli(tmp_path, "loudness", str(tmp_path / "puuttuu.wav"))
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr.strip() == f"error: {tmp_path / 'puuttuu.wav'}: file not found"
+
+
+# Signals whose encodes have peaks between samples: speech, broadband and high-frequency noise,
+# tones near the encoders' lowpass, a square wave and a sweep, each raised so its peaks reach
+# about -1 dBFS, where verification decides.
+_PEAKY = {
+    "pink": "anoisesrc=color=pink:sample_rate=48000:duration=4:seed=7",
+    "white": "anoisesrc=color=white:sample_rate=48000:duration=4:seed=3,highpass=f=9000",
+    "tones": "aevalsrc='0.4*sin(2*PI*11000*t)+0.4*sin(2*PI*14500*t)':s=48000:d=4",
+    "square": "aevalsrc='0.6*sgn(sin(2*PI*441*t))':s=48000:d=4",
+    "sweep": "aevalsrc='0.8*sin(2*PI*(100*t+1800*t*t))':s=48000:d=4",
+}
+
+
+def _ebur128_true_peak(path: Path) -> float:
+    """ebur128's true peak to its last digit (the summary rounds it to 0.1 dB): the highest of the
+    per-channel peaks it attaches to each frame."""
+    import math
+    import re
+    result = ffmpeg.run(["-i", path, "-af", "ebur128=peak=true:metadata=1,ametadata=mode=print", "-f", "null", "-"],
+                        what=path)
+    peaks = [float(v) for v in re.findall(r"lavfi\.r128\.true_peaks_ch\d+=(\S+)", result.stderr)]
+    return 20 * math.log10(max(peaks))
+
+
+@pytest.mark.parametrize("name", sorted(_PEAKY))
+def test_the_verifiers_true_peak_never_reads_under_ebur128s(tmp_path: Path, name: str) -> None:
+    """The verifiers' true peak (192 kHz resampling, `peak="resampled"`) on MP3, AAC and mono MP3
+    encodes: at most 0.01 dB under ebur128's own, and the loudness read by the same ebur128."""
+    source = tmp_path / f"{name}.wav"
+    ffmpeg.run(["-f", "lavfi", "-i", _PEAKY[name], "-af", "pan=stereo|c0=c0|c1=0.9*c0,volume=1.5dB",
+                "-c:a", "pcm_f32le", "-y", source], what=source)
+    for out, codec in ((f"{name}.mp3", ["-c:a", "libmp3lame", "-b:a", "128k"]),
+                       (f"{name}.m4a", ["-c:a", "aac", "-b:a", "128k"]),
+                       (f"{name}-mono.mp3", ["-ac", "1", "-ar", "44100", "-c:a", "libmp3lame", "-b:a", "96k"])):
+        encoded = tmp_path / out
+        ffmpeg.run(["-i", source, *codec, "-y", encoded], what=encoded)
+        verified = loudness.measure(encoded, peak="resampled")
+        streamed = loudness.measure_stream(encoded, "mp3" if out.endswith(".mp3") else "mov", what=encoded)
+        reference = loudness.measure(encoded)
+        assert verified == streamed
+        assert (verified.integrated, verified.lra) == (reference.integrated, reference.lra)
+        assert verified.true_peak >= _ebur128_true_peak(encoded) - 0.01, out
+        assert verified.true_peak == pytest.approx(reference.true_peak, abs=1.5), out
+
+
+def test_a_resampled_summary_without_peaks_is_refused() -> None:
+    with pytest.raises(MediaError, match=r"x\.mp3: could not measure the true peak"):
+        loudness.parse_summary("Summary:\n  I: -16.0 LUFS\n", "x.mp3", peak="resampled")

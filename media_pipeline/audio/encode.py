@@ -236,5 +236,5 @@ def _result(verifier: Future, output: Output) -> Loudness:
 
 
 def _measure_file(output: Output) -> Loudness:
-    return loudness.measure(output.path)
+    return loudness.measure(output.path, peak="resampled")
 
