@@ -156,7 +156,8 @@ AUDIO = Table("audio", (
     Key("channels", kind="int", default=2,
         doc="`1` (mono) or `2` (stereo) in the published audio."),
     Key("sample_rate", kind="int", default=44100,
-        doc="Sample rate of the published audio in Hz."),
+        doc="Sample rate of the published audio in Hz. A webinar recorded at 48000 (as video is) is "
+            "best published at 48000: its sound is then not resampled."),
     Key("bitrate", kind="int", default=128, minimum=32, attr="bitrate_kbps",
         doc="MP3 bit rate in kbit/s (constant bit rate), at least 32."),
     Key("formats", kind="texts", default=("mp3",),
