@@ -13,14 +13,16 @@ import logging
 import os
 import re
 import subprocess
+import tempfile
 import threading
+from array import array
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from media_pipeline.audio import ffmpeg, levelling, loudness
-from media_pipeline.audio.reading import BATCH, OUT_BATCH, in_graph, input_options, source, span_options
+from media_pipeline.audio import ffmpeg, levelling, limiting, loudness
+from media_pipeline.audio.reading import BATCH, OUT_BATCH, filter_value, in_graph, input_options, source, span_options
 from media_pipeline.audio.probe import DamageWatch
 from media_pipeline.errors import FFmpegError, MediaError
 from media_pipeline.model import AudioSettings, Loudness
@@ -35,7 +37,7 @@ PARALLEL_ANALYSIS_SECONDS = 600.0
 MIN_PROGRAMME_SECONDS = 1.0
 # How many recordings' analyses one process keeps for the run's later steps (`recording`).
 KEPT_IN_PROCESS = 16
-MEMO_FORMAT = 1  # bump when what an Analysis holds changes: every kept analysis is measured again
+MEMO_FORMAT = 2  # bump when what an Analysis holds changes: every kept analysis is measured again
 
 
 class Inaudible(MediaError):
@@ -57,6 +59,7 @@ class Analysis:
     end: float | None = None  # where trailing silence starts (None: keep to the end)
     damage: str | None = None  # the decoder's reason when a packet could not be decoded (probe.decoder_damage)
     levelling: levelling.Levelling | None = None  # the speech-levelling envelope, when one is needed
+    blocks: limiting.Blocks | None = None  # every 400 ms block's loudness and peak: the limiter's first guess
 
     @property
     def sample_peak(self) -> float:
@@ -81,10 +84,11 @@ def prefilter(settings: AudioSettings) -> str:
 
 def analyse(path: Path, settings: AudioSettings, *, trim: bool = False, duration: float | None = None,
             level: bool = False, progress: ffmpeg.Progress | None = None) -> Analysis:
-    """One streaming pass: integrated loudness, range and sample peak; leading/trailing silence.
+    """One streaming pass: integrated loudness, range and sample peak; leading/trailing silence;
+    the loudness and peak of every 400 ms block (`limiting.Blocks`, the limiter's first guess).
 
-    With `level` (and the show's `max_loudness_range`), ebur128 also logs its loudness every
-    100 ms, from which the levelling envelope is planned: no extra pass over the audio.
+    With `level` (and the show's `max_loudness_range`), the levelling envelope is planned from
+    the same blocks' log: no extra pass over the audio.
     """
     # The encode graph follows the prefilter with `volume`, and how ffmpeg negotiates the stereo to
     # mono downmix depends on the filters after `aformat`: measured on ffmpeg 5.1, a stereo source
@@ -97,16 +101,16 @@ def analyse(path: Path, settings: AudioSettings, *, trim: bool = False, duration
     halves = None if trim or not duration or duration < PARALLEL_ANALYSIS_SECONDS else \
         _analyse_halves(path, chain, duration, progress)
     if halves is not None:
-        measured, frames, damage = halves
+        measured, frames, blocks, damage = halves
         start, end = 0.0, None
     else:
-        framelog = "framelog=info" if level else ffmpeg.ebur128_log()
-        result, read = _run_pass(path, chain, f"ebur128=peak=sample:{framelog}", duration, progress)
+        result, read = _run_pass(path, chain, duration, progress)
         try:
             measured = loudness.parse_summary(result.stderr, path)
         except MediaError as exc:
             raise Inaudible(exc.reason, path=path, sample_peak=_summary_peak(result.stderr)) from None
-        frames = read.frames() if level else None
+        frames = read.frames()
+        blocks = limiting.blocks(frames.momentary, read.peaks)
         start, end = _silence_bounds(read.text(), duration) if trim else (0.0, None)
         damage = read.damage.found
     if end is not None and end - start < MIN_PROGRAMME_SECONDS:
@@ -116,10 +120,10 @@ def analyse(path: Path, settings: AudioSettings, *, trim: bool = False, duration
              measured.true_peak, f"; trim {start:.2f} s to {end if end is not None else 'end'}" if trim else "")
     envelope = None
     if level:
-        assert settings.max_loudness_range is not None and frames is not None
+        assert settings.max_loudness_range is not None
         envelope = levelling.plan_levelling(frames, measured.integrated, settings.max_loudness_range)
     # The analysis pass decodes every packet anyway: damage is found here at no extra cost.
-    return Analysis(measured, start, end, damage=damage, levelling=envelope)
+    return Analysis(measured, start, end, damage=damage, levelling=envelope, blocks=blocks)
 
 
 def recording(path: Path, settings: AudioSettings, *, video: bool = False, duration: float | None = None,
@@ -189,6 +193,7 @@ def _code() -> str:
 def _to_json(found: Analysis) -> dict:
     envelope = found.levelling
     return {"loudness": vars(found.loudness), "start": found.start, "end": found.end, "damage": found.damage,
+            "blocks": None if found.blocks is None else limiting.to_text(found.blocks),
             "levelling": None if envelope is None else {
                 "points": [list(p) for p in envelope.points], "integrated": envelope.integrated,
                 "lra": envelope.lra, "strength": envelope.strength, "peak_rise_db": envelope.peak_rise_db}}
@@ -205,7 +210,8 @@ def _from_json(raw) -> Analysis | None:
                         None if envelope is None else levelling.Levelling(
                             points=tuple((float(t), float(g)) for t, g in envelope["points"]),
                             integrated=float(envelope["integrated"]), lra=float(envelope["lra"]),
-                            strength=float(envelope["strength"]), peak_rise_db=float(envelope["peak_rise_db"])))
+                            strength=float(envelope["strength"]), peak_rise_db=float(envelope["peak_rise_db"])),
+                        limiting.from_text(raw["blocks"]))
     except (KeyError, TypeError, ValueError):
         return None
 
@@ -221,6 +227,11 @@ def _summary_peak(stderr: str) -> float | None:
     return float(found[-1])
 
 
+# The analysis pass's meter: ebur128 logs every 400 ms block's loudness (and, with metadata=1, hands
+# on frames of 100 ms), then the highest sample of each such frame goes to a file (`limiting`: in
+# stderr, its 72,000 lines an hour took the pass 0.35 s of Python more).
+METER = "ebur128=peak=sample:framelog=info:metadata=1"
+
 # What an analysis pass keeps of the middle of ffmpeg's stderr (the run keeps only its ends):
 # silencedetect's events as lines, ebur128's frame log as numbers (`levelling.FrameLog`).
 _SILENCE_EVENT = re.compile(r"silence_(?:start|end): ")
@@ -228,12 +239,13 @@ _SILENCE_EVENT = re.compile(r"silence_(?:start|end): ")
 
 class _Read:
     """What an analysis pass reads as the lines arrive (`ffmpeg.run(lines=...)`): the frame log's
-    numbers, silencedetect's lines and the decoder's first complaint (`probe.DamageWatch`); the
-    summary is in the run's kept tail."""
+    numbers, the peak of every 100 ms, silencedetect's lines and the decoder's first complaint
+    (`probe.DamageWatch`); the summary is in the run's kept tail."""
 
     def __init__(self) -> None:
         self.lines: list[str] = []
         self.log = levelling.FrameLog()
+        self.peaks = array("d")
         self.damage = DamageWatch()
 
     def __call__(self, line: str) -> None:
@@ -248,30 +260,38 @@ class _Read:
         return self.log.frames()
 
 
-def _run_pass(path: Path, chain: str, meter: str, duration: float | None, progress: ffmpeg.Progress | None, *,
+def _run_pass(path: Path, chain: str, duration: float | None, progress: ffmpeg.Progress | None, *,
               start: float | None = None, end: float | None = None) -> tuple[subprocess.CompletedProcess, _Read]:
-    """One analysis pass over `path` (`start` to `end` seconds, for a half): `chain` into `meter`,
-    nothing written, and the lines it logged. Decoded inside the filter graph where that is
+    """One analysis pass over `path` (`start` to `end` seconds, for a half): `chain` into the
+    meter, nothing written, and what it logged. Decoded inside the filter graph where that is
     cheaper (`reading.in_graph`); there a packet the decoder refuses stops the run, so a failure
     is read once more the usual way, which decodes past bad packets and names the first
     (`_Read.damage`), or fails for its own reason."""
-    if in_graph():
-        read = _Read()
-        graph = f"{source(path, start=start, end=end)},{BATCH},{chain},{meter},{OUT_BATCH}[m]"
+    with tempfile.TemporaryDirectory(prefix="media-pipeline-analysis-") as folder:
+        peaks = Path(folder) / "peaks.txt"
+        meter = f"{METER},{limiting.peak_log(filter_value(peaks))}"
+        result, read = None, _Read()
+        if in_graph():
+            graph = f"{source(path, start=start, end=end)},{BATCH},{chain},{meter},{OUT_BATCH}[m]"
+            try:
+                result = ffmpeg.run(["-filter_complex", graph, "-map", "[m]", "-f", "null", "-"], what=path,
+                                    duration=duration, progress=progress, lines=read)
+            except FFmpegError as exc:
+                log.info("%s: decoding inside the filter graph failed (%s); reading it again", path, exc.reason)
+                read = _Read()
+        if result is None:
+            result = ffmpeg.run([*span_options(start, end), *input_options(path), "-i", path, "-map", "0:a:0", "-vn",
+                                 "-sn", "-dn", "-af", f"{BATCH},{chain},{meter}", "-f", "null", "-"],
+                                what=path, duration=duration, progress=progress, lines=read)
         try:
-            return ffmpeg.run(["-filter_complex", graph, "-map", "[m]", "-f", "null", "-"], what=path,
-                              duration=duration, progress=progress, lines=read), read
-        except FFmpegError as exc:
-            log.info("%s: decoding inside the filter graph failed (%s); reading it again", path, exc.reason)
-    read = _Read()
-    result = ffmpeg.run([*span_options(start, end), *input_options(path), "-i", path, "-map", "0:a:0", "-vn", "-sn", "-dn",
-                         "-af", f"{BATCH},{chain},{meter}", "-f", "null", "-"],
-                        what=path, duration=duration, progress=progress, lines=read)
+            read.peaks = limiting.read_peaks(peaks.read_text(encoding="ascii", errors="replace"))
+        except OSError:
+            pass  # no peaks: the limiter's first guess falls back (`planning.limiter_loss`)
     return result, read
 
 
 def _analyse_halves(path: Path, chain: str, duration: float, progress: ffmpeg.Progress | None,
-                    ) -> tuple[Loudness, levelling.Frames, str | None] | None:
+                    ) -> tuple[Loudness, levelling.Frames, limiting.Blocks | None, str | None] | None:
     """The analysis of a long recording as two halves at once, one per core.
 
     Integrated loudness and range are gated over the whole programme, so they cannot be combined
@@ -283,8 +303,7 @@ def _analyse_halves(path: Path, chain: str, duration: float, progress: ffmpeg.Pr
     middle = duration / 2
 
     def half(start: float | None, end: float | None, report: ffmpeg.Progress | None) -> tuple[Loudness, _Read]:
-        result, read = _run_pass(path, chain, "ebur128=peak=sample:framelog=info", middle, report,
-                                 start=start, end=end)
+        result, read = _run_pass(path, chain, middle, report, start=start, end=end)
         return loudness.parse_summary(result.stderr, path), read
 
     try:
@@ -302,7 +321,8 @@ def _analyse_halves(path: Path, chain: str, duration: float, progress: ffmpeg.Pr
                         true_peak=max(first.true_peak, second.true_peak),
                         threshold=round(levelling.integrated_gate(frames.momentary), 1))
     damage = first_read.damage.found or second_read.damage.found
-    return measured, frames, damage
+    blocks = limiting.joined([limiting.blocks(part.frames().momentary, part.peaks) for part in (first_read, second_read)])
+    return measured, frames, blocks, damage
 
 
 _SILENCE_START = re.compile(r"silence_start: (-?[\d.]+)")

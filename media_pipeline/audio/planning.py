@@ -9,7 +9,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from media_pipeline.audio import ffmpeg
+from media_pipeline.audio import ffmpeg, limiting
 from media_pipeline.audio.analysis import Analysis, analyse, recording
 from media_pipeline.model import AudioSettings, Loudness, MediaInfo
 
@@ -17,8 +17,8 @@ log = logging.getLogger(__name__)
 
 # Part of every cache key: bump it when a change here alters the audio produced. Webinars have
 # their own (see VIDEO_LIMITER_MARGIN_DB), so a change to them alone leaves audio episodes cached.
-CODE_VERSION = "normalise-3"
-VIDEO_CODE_VERSION = "normalise-video-4"
+CODE_VERSION = "normalise-4"
+VIDEO_CODE_VERSION = "normalise-video-5"
 
 # Lossy encoders move the numbers (measured on speech, 2-core machine, ffmpeg 9): LAME at 128k
 # lowers integrated loudness by about 0.4 LU, ffmpeg's AAC by about 0.2 LU. Aim that much higher.
@@ -86,7 +86,8 @@ class Plan:
         return self.segments[self.main_index]
 
     def branch(self, codec: str) -> Branch:
-        """The gain and limiter for one codec, before any verification."""
+        """The gain and limiter for one codec, before any verification: where a limiter is needed,
+        the gain is the first guess of what it takes (`predicted`, else `limiter_loss`)."""
         trim = CODEC_COMPENSATION_LU[codec]
         ceiling = self.settings.true_peak_db
         loudest_peak = max(s.gain_db + s.analysis.sample_peak for s in self.segments) + trim
@@ -94,7 +95,19 @@ class Plan:
             return Branch(codec, trim, None)
         # EBU R128: true peak at most the ceiling; alimiter limits sample peaks, so it sits lower.
         limit = max(ceiling - self.limiter_margin(codec), LIMITER_FLOOR_DB)
-        return Branch(codec, trim + limiter_loss(loudest_peak - limit), limit)
+        found = self.predicted(Branch(codec, trim, limit))
+        return Branch(codec, found[0] if found else trim + limiter_loss(loudest_peak - limit), limit)
+
+    def predicted(self, branch: Branch, offset: float | None = None) -> tuple[float, float] | None:
+        """The trim at which `branch`'s limiter gives the target plus the codec's compensation (or
+        the encoder's measured `offset`) as `limiting` predicts it from the analysis's blocks, and
+        the slope there (LU per dB); None where there is no prediction: several segments (intro,
+        outro), a levelling envelope (the blocks are the recording's before it), or no blocks kept."""
+        blocks = self.main.analysis.blocks
+        if branch.limiter_db is None or len(self.segments) != 1 or self.main.analysis.levelling or blocks is None:
+            return None
+        goal = self.settings.target_lufs + (CODEC_COMPENSATION_LU[branch.codec] if offset is None else offset)
+        return limiting.trim_for(blocks, gain_db=self.main.gain_db, limit_db=branch.limiter_db, goal=goal)
 
     def limiter_margin(self, codec: str) -> float:
         return (VIDEO_LIMITER_MARGIN_DB if self.video else LIMITER_MARGIN_DB)[codec]
