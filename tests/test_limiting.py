@@ -22,15 +22,15 @@ pytestmark = pytest.mark.portability  # the analysis's peak log is filters that 
 def test_a_block_takes_the_highest_of_the_four_100_ms_peaks_it_spans() -> None:
     found = limiting.blocks([-30.0, -29.0, -28.0, -27.0, -26.0, -25.0], [-9.0, -3.0, -8.0, -7.0, -6.0, -5.0, -12.0])
     assert list(found.peaks) == [-9.0, -3.0, -3.0, -3.0, -3.0, -5.0]
-    assert limiting.blocks([-30.0, -29.0], [-9.0]) is None  # logs that do not line up: no guess from them
+    assert limiting.blocks([-30.0, -29.0, -28.0], [-9.0]) is None  # logs that do not line up: no guess from them
     assert limiting.blocks([], []) is None
 
 
 def test_the_blocks_a_memo_keeps_read_back_number_for_number() -> None:
-    found = limiting.Blocks(array("d", [-120.7, -27.0, -16.2]), array("d", limiting.read_peaks(
-        "lavfi.astats.Overall.Peak_level=-16.208840\nlavfi.astats.Overall.Peak_level=-inf\n"
-        "lavfi.astats.Overall.Peak_level=2.501\n")))
-    assert list(found.peaks) == [-16.21, -300.0, 2.5]
+    found = limiting.blocks([-120.691, -27.023, -16.2], [-16.208840, float("-inf"), float("nan"), 2.501])
+    assert list(found.momentary) == [-120.69, -27.02, -16.2]
+    assert list(found.peaks) == [-16.21, -16.21, -16.21]
+    assert list(limiting.blocks([-20.0, -20.0], [float("-inf"), float("nan")]).peaks) == [-300.0, -300.0]
     assert limiting.from_text(limiting.to_text(found)) == found
     for broken in (None, {}, {"momentary": "!!", "peaks": ""}, {"momentary": "AAA=", "peaks": "AAAA"}):
         assert limiting.from_text(broken) is None

@@ -23,7 +23,6 @@ the guess decides where it measures first, never where the search stops.
 from __future__ import annotations
 
 import math
-import re
 from array import array
 from dataclasses import dataclass
 from typing import Callable, Sequence
@@ -32,15 +31,14 @@ from media_pipeline.audio import levelling
 
 LOSS_SCALE = 0.24
 LOSS_POWER = 1.4
-_PEAK_LINE = re.compile(r"lavfi\.astats\.Overall\.Peak_level=(-?[\d.]+|-?inf)")
 # Blocks whose peak is further below the limit than this cannot be reached by any gain asked.
 _NEVER_DB = -300.0
 
 
 @dataclass(frozen=True)
 class Blocks:
-    """Every 400 ms block of a programme (100 ms apart): its momentary loudness (LUFS, to 0.1 as
-    ebur128 logs it) and the highest sample in it (dBFS, to 0.01): numbers a memo keeps exactly."""
+    """Every 400 ms block of a programme (100 ms apart): its momentary loudness (LUFS) and the
+    highest sample in it (dBFS), both to 0.01 dB: numbers a memo keeps exactly."""
 
     momentary: array
     peaks: array
@@ -54,26 +52,16 @@ class Blocks:
         return levelling.integrated(lowered)
 
 
-def peak_log(file: str) -> str:
-    """The filters an analysis pass adds after its ebur128 (which, with metadata=1, hands on frames
-    of 100 ms): the highest sample of each frame, written to `file` (escaped for the graph)."""
-    return ("astats=metadata=1:reset=1:measure_perchannel=none:measure_overall=Peak_level,"
-            f"ametadata=mode=print:key=lavfi.astats.Overall.Peak_level:file={file}")
-
-
-def read_peaks(text: str) -> array:
-    """The peaks (dBFS, to 0.01 dB) `peak_log` wrote, in order."""
-    return array("d", (round(max(float(v), _NEVER_DB), 2) for v in _PEAK_LINE.findall(text)))
-
-
 def blocks(momentary: Sequence[float], frame_peaks: Sequence[float]) -> Blocks | None:
     """The blocks of one pass: each momentary block (ending 100 ms after the one before) with the
-    highest of the four 100 ms peaks it spans. None when the logs do not line up (a peak per
-    frame, a loudness per block: a frame more at most, the cut-off end)."""
-    if not momentary or not 0 <= len(frame_peaks) - len(momentary) <= 1:
+    highest of the four 100 ms peaks it spans (-inf or NaN, digital silence, as -300 dBFS). None
+    when the logs do not line up (a peak and a loudness per frame; one frame apart at most)."""
+    if not momentary or not -1 <= len(frame_peaks) - len(momentary) <= 1:
         return None
-    window = array("d", (max(frame_peaks[max(0, i - 3):i + 1]) for i in range(len(momentary))))
-    return Blocks(array("d", momentary), window)
+    peaks = [round(p, 2) if p > _NEVER_DB else _NEVER_DB for p in frame_peaks]
+    count = min(len(momentary), len(peaks))
+    window = array("d", (max(peaks[max(0, i - 3):i + 1]) for i in range(count)))
+    return Blocks(array("d", (round(m, 2) if m == m else -120.0 for m in momentary[:count])), window)
 
 
 def joined(parts: Sequence[Blocks | None]) -> Blocks | None:
@@ -149,5 +137,5 @@ def from_text(raw) -> Blocks | None:
     return Blocks(*values)
 
 
-__all__ = ["LOSS_POWER", "LOSS_SCALE", "Blocks", "blocks", "from_text", "joined", "peak_log", "read_peaks", "to_text",
+__all__ = ["LOSS_POWER", "LOSS_SCALE", "Blocks", "blocks", "from_text", "joined", "to_text",
            "trim_for"]
