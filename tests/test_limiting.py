@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from media_pipeline.audio import calibration, ffmpeg, limiting, planning
+from media_pipeline.audio.graph import filter_graph
 from media_pipeline.audio.probe import probe
 from media_pipeline.model import AudioSettings
 from media_pipeline_demo import synth
@@ -86,3 +87,14 @@ def test_no_prediction_where_the_blocks_are_not_the_programmes(tmp_path: Path) -
     assert levelled.predicted(planning.Branch("mp3", 0.4, -2.5)) is None
     assert branch.limiter_db is None or branch.trim_db == pytest.approx(0.4 + planning.limiter_loss(
         max(s.gain_db + s.analysis.sample_peak for s in levelled.segments) + 0.4 - branch.limiter_db))
+
+
+def test_a_webinars_aac_and_mp3_share_one_limiter_with_the_prediction(tmp_path: Path) -> None:
+    """A webinar's margins are chosen so that its MP4's AAC and its MP3 share one limiter (half
+    the limiting, one calibration as two halves): the predicted gains must keep them sharing, to
+    the last digit the graph compares."""
+    source = synth.adversarial(tmp_path / "w.wav", 90.0, seed=4)
+    the_plan = planning.plan(probe(source), AudioSettings(target_lufs=-16.0), video=True)
+    aac, mp3 = the_plan.branch("aac"), the_plan.branch("mp3")
+    assert aac.limiter_db is not None and the_plan.predicted(aac) is not None
+    assert filter_graph(the_plan, (aac, mp3), 48000).count("alimiter") == 1

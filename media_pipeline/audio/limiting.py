@@ -46,8 +46,12 @@ class Blocks:
     def through(self, gain_db: float, limit_db: float) -> float:
         """The programme's integrated loudness (LUFS) after `gain_db` and a limiter at `limit_db`
         dBFS, as the model predicts it."""
-        drive = gain_db - limit_db
-        lowered = [m + gain_db - (LOSS_SCALE * (p + drive) ** LOSS_POWER if p + drive > 0 else 0.0)
+        return self.loudness(gain_db, gain_db - limit_db)
+
+    def loudness(self, gain_db: float, drive_db: float) -> float:
+        """The integrated loudness after `gain_db` of the blocks, each lowered as a limiter would
+        take from it when its peak is raised `drive_db` relative to the limit."""
+        lowered = [m + gain_db - (LOSS_SCALE * (p + drive_db) ** LOSS_POWER if p + drive_db > 0 else 0.0)
                    for m, p in zip(self.momentary, self.peaks)]
         return levelling.integrated(lowered)
 
@@ -75,14 +79,16 @@ def joined(parts: Sequence[Blocks | None]) -> Blocks | None:
     return Blocks(momentary, peaks)
 
 
-def trim_for(found: Blocks, *, gain_db: float, limit_db: float, goal: float) -> tuple[float, float] | None:
-    """The trim (dB over `gain_db`) at which the predicted loudness after the limiter is `goal`, and
-    the predicted slope there (LU per dB of trim); None when the prediction finds nothing audible.
+def take(found: Blocks, *, gain_db: float, drive_db: float, target: float) -> tuple[float, float] | None:
+    """What the limiter takes (dB of make-up gain) where `gain_db` brings the programme to `target`
+    and its peaks stand `drive_db` over the limit before the make-up, and the predicted slope there
+    (LU of loudness per dB of gain); None when the prediction finds nothing audible.
 
-    The predicted loudness rises with the trim by at most 1 LU per dB, so a secant search from
-    no limiting converges in a few steps."""
-    def error(trim: float) -> float:
-        return found.through(gain_db + trim, limit_db) - goal
+    Outputs that share a limiter (the same drive) get the same answer to the last digit, whatever
+    their codec's compensation: it is not in the sum. The predicted loudness rises with the
+    make-up by at most 1 LU per dB, so a secant search from none converges in a few steps."""
+    def error(make_up: float) -> float:
+        return found.loudness(gain_db + make_up, drive_db + make_up) - target
 
     return _secant(error, start=0.0)
 
@@ -137,5 +143,5 @@ def from_text(raw) -> Blocks | None:
     return Blocks(*values)
 
 
-__all__ = ["LOSS_POWER", "LOSS_SCALE", "Blocks", "blocks", "from_text", "joined", "to_text",
-           "trim_for"]
+__all__ = ["LOSS_POWER", "LOSS_SCALE", "Blocks", "blocks", "from_text", "joined", "take",
+           "to_text"]

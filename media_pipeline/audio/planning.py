@@ -106,8 +106,12 @@ class Plan:
         blocks = self.main.analysis.blocks
         if branch.limiter_db is None or len(self.segments) != 1 or self.main.analysis.levelling or blocks is None:
             return None
-        goal = self.settings.target_lufs + (CODEC_COMPENSATION_LU[branch.codec] if offset is None else offset)
-        return limiting.trim_for(blocks, gain_db=self.main.gain_db, limit_db=branch.limiter_db, goal=goal)
+        aim = CODEC_COMPENSATION_LU[branch.codec] if offset is None else offset
+        # rounded as `graph._limiter_key` is: outputs whose margins make them share a limiter (a
+        # webinar's AAC and MP3) get the very same answer, and so one limiter
+        drive = round(self.main.gain_db + aim - branch.limiter_db, 6)
+        found = limiting.take(blocks, gain_db=self.main.gain_db, drive_db=drive, target=self.settings.target_lufs)
+        return None if found is None else (aim + found[0], found[1])
 
     def limiter_margin(self, codec: str) -> float:
         return (VIDEO_LIMITER_MARGIN_DB if self.video else LIMITER_MARGIN_DB)[codec]
