@@ -22,6 +22,8 @@ the guess decides where it measures first, never where the search stops.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 from array import array
 from dataclasses import dataclass
@@ -42,11 +44,6 @@ class Blocks:
 
     momentary: array
     peaks: array
-
-    def through(self, gain_db: float, limit_db: float) -> float:
-        """The programme's integrated loudness (LUFS) after `gain_db` and a limiter at `limit_db`
-        dBFS, as the model predicts it."""
-        return self.loudness(gain_db, gain_db - limit_db)
 
     def loudness(self, gain_db: float, drive_db: float) -> float:
         """The integrated loudness after `gain_db` of the blocks, each lowered as a limiter would
@@ -114,8 +111,6 @@ def _secant(error: Callable[[float], float], *, start: float) -> tuple[float, fl
 
 def to_text(found: Blocks) -> dict:
     """The blocks for a JSON memo: hundredths of a dB as 16-bit integers, base64."""
-    import base64
-
     def packed(values: array) -> str:
         hundredths = array("h", (max(-32768, min(32767, round(v * 100))) for v in values))
         return base64.b64encode(hundredths.tobytes()).decode("ascii")
@@ -125,9 +120,6 @@ def to_text(found: Blocks) -> dict:
 
 def from_text(raw) -> Blocks | None:
     """`to_text`'s blocks, or None when there are none or they do not read back."""
-    import base64
-    import binascii
-
     if not isinstance(raw, dict):
         return None
     try:
