@@ -1,14 +1,21 @@
-"""The one atomic-write helper: whole files or none, one temporary-name rule, one file-mode rule."""
+"""The one atomic-write helper: whole files or none, one temporary-name rule, one file-mode rule; and
+scratch folders that a killed run does not leave behind."""
 
 from __future__ import annotations
 
 import os
+import signal
 import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
 from media_pipeline.model import Workspace
-from media_pipeline.util.fsutil import atomic_write, display_path, replacing, temp_name_pattern
+from media_pipeline.util import fsutil
+from media_pipeline.util.fsutil import atomic_write, display_path, replacing, scratch_folder, temp_name_pattern
 
 
 def test_a_failed_write_leaves_the_old_file_and_no_temporary_file(tmp_path):
@@ -48,3 +55,52 @@ def test_paths_in_messages_are_relative_to_the_workspace(tmp_path):
     ws = Workspace(root=tmp_path)
     assert display_path(ws, tmp_path / "episodes" / "testi" / "001.md") == "episodes/testi/001.md"
     assert display_path(ws, "/elsewhere/cover.png") == "/elsewhere/cover.png"
+
+
+_HOLD = """
+import sys, time
+from pathlib import Path
+from media_pipeline.util.fsutil import scratch_folder
+with scratch_folder("mp-test-", parent=Path(sys.argv[1])) as folder:
+    (folder / "log.txt").write_text("x" * 1000)
+    print(folder, flush=True)
+    time.sleep(600)
+"""
+
+
+def _holder(parent):
+    run = subprocess.Popen([sys.executable, "-c", _HOLD, str(parent)], stdout=subprocess.PIPE, text=True)
+    return run, Path(run.stdout.readline().strip())
+
+
+def test_a_scratch_folder_is_gone_after_use_and_a_killed_runs_is_swept_by_the_next(tmp_path):
+    with scratch_folder("mp-test-", parent=tmp_path) as folder:
+        assert folder.is_dir() and stat.S_IMODE(folder.stat().st_mode) == 0o700
+        (folder / "peaks.txt").write_text("1")
+    assert list(tmp_path.iterdir()) == []
+
+    killed, left = _holder(tmp_path)
+    alive, working = _holder(tmp_path)
+    try:
+        killed.send_signal(signal.SIGKILL)
+        killed.wait(timeout=30)
+        assert left.is_dir() and (left / "log.txt").exists(), "a killed run cannot remove its own folder"
+        with scratch_folder("mp-test-", parent=tmp_path) as folder:
+            assert not left.exists() and not Path(f"{left}.lock").exists(), "the killed run's folder is swept"
+            assert (working / "log.txt").exists(), "a folder whose run is still working is kept"
+            assert {p.name for p in tmp_path.iterdir()} == {working.name, f"{working.name}.lock",
+                                                             folder.name, f"{folder.name}.lock"}
+    finally:
+        alive.kill()
+        alive.wait(timeout=30)
+        killed.kill()
+
+
+def test_a_scratch_folder_without_a_lock_is_swept_only_once_stale(tmp_path):
+    old, new = tmp_path / "mp-test-old", tmp_path / "mp-test-new"
+    for folder in (old, new):
+        folder.mkdir()
+    long_ago = time.time() - fsutil.SCRATCH_STALE_SECONDS - 60
+    os.utime(old, (long_ago, long_ago))
+    fsutil.sweep_scratch("mp-test-", parent=tmp_path)
+    assert not old.exists() and new.exists()

@@ -13,7 +13,6 @@ import logging
 import os
 import re
 import subprocess
-import tempfile
 import threading
 from array import array
 from collections import OrderedDict
@@ -26,7 +25,7 @@ from media_pipeline.audio.reading import BATCH, OUT_BATCH, filter_value, in_grap
 from media_pipeline.audio.probe import DamageWatch
 from media_pipeline.errors import FFmpegError, MediaError
 from media_pipeline.model import AudioSettings, Loudness
-from media_pipeline.util import filememo
+from media_pipeline.util import filememo, fsutil
 
 log = logging.getLogger(__name__)
 
@@ -229,6 +228,9 @@ def _summary_peak(stderr: str) -> float | None:
     return float(found[-1])
 
 
+# the folder a pass writes its logs to, in the system's temporary folder
+SCRATCH_PREFIX = "media-pipeline-analysis-"
+
 # The analysis pass's log of every 100 ms: ebur128 (metadata=1: frames of 100 ms, each carrying
 # the loudness of the 400 ms and 3 s blocks that end with it), then the highest sample of the frame
 # (`astats`), each written to a file of its own by `ametadata`. In stderr, as ebur128's frame log,
@@ -308,7 +310,8 @@ def _run_pass(path: Path, chain: str, duration: float | None, progress: ffmpeg.P
     cheaper (`reading.in_graph`); there a packet the decoder refuses stops the run, so a failure
     is read once more the usual way, which decodes past bad packets and names the first
     (`_Read.damage`), or fails for its own reason."""
-    with tempfile.TemporaryDirectory(prefix="media-pipeline-analysis-") as folder:
+    # a killed run's folder is removed by the next analysis (`scratch_folder`)
+    with fsutil.scratch_folder(SCRATCH_PREFIX) as folder:
         files = {name: Path(folder) / f"{name}.txt" for name in _LOGGED}
         meter = _meter(files)
         result, read = None, _Read()

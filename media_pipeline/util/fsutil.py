@@ -1,4 +1,5 @@
-"""Writing files so no reader ever sees half of one, and naming files in messages.
+"""Writing files so no reader ever sees half of one, scratch folders that a killed run does not
+leave behind, and naming files in messages.
 
 Every file the pipeline writes goes through `replacing`: a temporary file beside the target,
 renamed into place only when it is complete. One temporary-name rule (`.<stem>.<random>.part<suffix>`,
@@ -9,10 +10,13 @@ file replaced, else 0644: published files and episode files are readable by all)
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import functools
 import os
+import secrets
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import Iterator
 
@@ -20,6 +24,9 @@ from media_pipeline.model import Workspace
 
 TEMP_MARK = ".part"
 NEW_FILE_MODE = 0o644
+# A scratch folder with no lock file beside it (its lock was swept in a race, or it was made by a
+# version without locks) is removed once untouched for this long.
+SCRATCH_STALE_SECONDS = 24 * 3600
 
 
 def temp_name_pattern(target: Path) -> str:
@@ -53,6 +60,68 @@ def replacing(target: Path, *, fsync: bool = False, exclusive: bool = False) -> 
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+@contextlib.contextmanager
+def scratch_folder(prefix: str, *, parent: Path | None = None) -> Iterator[Path]:
+    """A new private folder in `parent` (the system's temporary folder unless given), removed on
+    leaving, for files a step writes and reads back (a pass's logs).
+
+    A run killed while using one (SIGKILL, a timeout, a lost machine) cannot remove it, so each
+    folder has a lock file beside it (`<folder>.lock`) that its run holds until it is gone, and
+    every new scratch folder first removes the folders of its `prefix` whose lock nobody holds.
+    The lock is taken before the folder exists, so a sweep never sees a folder in use unlocked."""
+    base = Path(parent) if parent is not None else Path(tempfile.gettempdir())
+    sweep_scratch(prefix, parent=base)
+    while True:
+        folder = base / f"{prefix}{secrets.token_hex(6)}"
+        try:
+            fd = os.open(_scratch_lock(folder), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            continue
+        break
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        folder.mkdir(mode=0o700)
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+    finally:
+        _scratch_lock(folder).unlink(missing_ok=True)
+        os.close(fd)
+
+
+def sweep_scratch(prefix: str, *, parent: Path | None = None) -> None:
+    """Remove the scratch folders of `prefix` in `parent` whose run is gone (`scratch_folder`)."""
+    base = Path(parent) if parent is not None else Path(tempfile.gettempdir())
+    for path in base.glob(f"{prefix}*"):
+        if path.name.endswith(".lock"):
+            folder = path.with_name(path.name[:-len(".lock")])
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except OSError:  # gone meanwhile, or another user's
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:  # held: its run is still working
+                os.close(fd)
+                continue
+            try:
+                shutil.rmtree(folder, ignore_errors=True)
+                path.unlink(missing_ok=True)
+            finally:
+                os.close(fd)
+        elif path.is_dir() and not _scratch_lock(path).exists():
+            try:
+                if time.time() - path.stat().st_mtime > SCRATCH_STALE_SECONDS:
+                    shutil.rmtree(path, ignore_errors=True)
+            except OSError:
+                pass
+
+
+def _scratch_lock(folder: Path) -> Path:
+    return folder.with_name(folder.name + ".lock")
 
 
 def atomic_write(target: Path, data: bytes, *, exclusive: bool = False) -> None:
