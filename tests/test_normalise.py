@@ -199,6 +199,9 @@ def test_corrections_take_the_measured_slope_and_stop_where_the_target_is_out_of
     reason = planning.out_of_reach(hopeless, settings)
     assert reason.startswith("measured -17.4 LUFS and -1.1 dBTP after encoding, outside -16 ± 0.5 LU")
     assert "the target is out of reach: +2.0 dB more gain raised the loudness by +0.1 LU" in reason
+    # a DC offset stands in every peak and adds nothing to the loudness: the way out is named
+    assert "highpass = 20" in reason
+    assert "highpass =" not in planning.out_of_reach(hopeless, replace(settings, highpass_hz=80.0))
     # a result over the ceiling is worse than a quiet one, and then the nearer one wins
     assert planning.distance(Loudness(-16.0, 5.0, -0.5), settings) > planning.distance(Loudness(-16.4, 5.0, -1.2),
                                                                                        settings)

@@ -243,7 +243,10 @@ def out_of_reach(tries: list[tuple[Branch, Loudness]], settings: AudioSettings) 
         return (f"{text}: the target is out of reach: {b1.trim_db - b0.trim_db:+.1f} dB more gain raised the "
                 f"loudness by {m1.integrated - m0.integrated:+.1f} LU, the limiter that keeps the true peaks under "
                 f"the ceiling takes back the rest (the recording's peaks stand too far above its loudness: "
-                f"{best.true_peak - best.integrated:.1f} dB from its peak to its loudness after limiting)")
+                f"{best.true_peak - best.integrated:.1f} dB from its peak to its loudness after limiting"
+                + ("" if settings.highpass_hz else
+                   "; where they are a DC offset or low rumble, which the loudness does not count, a high-pass "
+                   "in the show's [audio] removes them: highpass = 20") + ")")
     return (f"{text}: the target is out of reach: with the limiter at its floor ({LIMITER_FLOOR_DB:g} dBFS) the "
             "true peaks are still over the ceiling")
 
