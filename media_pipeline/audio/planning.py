@@ -25,18 +25,18 @@ VIDEO_CODE_VERSION = "normalise-video-6"
 CODEC_COMPENSATION_LU = {"mp3": 0.4, "aac": 0.2}
 # Encoders also raise the true peak above the limiter's sample-peak ceiling, so the limiter is set
 # this far below the show's true-peak ceiling: at least 0.4 dB more than the most any encode of
-# speech overshot it (measured, ffmpeg 9: LAME by 1.06 to 1.56 dB, 1.25 on average, on espeak-ng
-# speech looped to 20 minutes in a 96k mono podcast over 17 noise floors, where 1.5 here sent two
-# of them over the ceiling and into a second encode; ffmpeg's AAC by up to 1.4 dB). The overshoot
-# grows with the programme's length (more peaks, a higher highest): the same speech overshot by
-# 0.75 dB as an 81-second programme.
-LIMITER_MARGIN_DB = {"mp3": 2.0, "aac": 1.8}
-# A webinar's sound has been through a lossy codec once already, and its encoded true peaks
-# overshoot more (the AAC in the MP4 of a 20- and a 60-minute adversarial webinar by 1.8 dB): the
-# margins of AAC that much and 0.4 dB more, and the two chosen so that trim minus limit is the
-# same for both codecs, which lets one limiter serve the MP4's AAC and the MP3 (they differ by a
-# linear gain after it: half the limiting work).
-VIDEO_LIMITER_MARGIN_DB = {"mp3": 2.0, "aac": 2.2}
+# speech overshot it (ffmpeg 9). The overshoot grows with the programme's length (more peaks, a
+# higher highest) and with the energy near the top of the band: espeak-ng's formant speech, looped,
+# overshot most. LAME: by 0.75 dB as an 81-second programme, 1.06 to 1.56 dB (1.25 on average) at
+# 20 minutes over 17 noise floors in a 96k mono podcast, where 1.5 here sent two of them over the
+# ceiling and into a second encode; 1.3 to 1.5 dB at 60 minutes. ffmpeg's AAC: up to 1.4 dB at 20
+# minutes, 2.2 dB at 60 (128k stereo), where 1.8 here took a second encode.
+LIMITER_MARGIN_DB = {"mp3": 2.0, "aac": 2.6}
+# A webinar's AAC in its MP4 overshot by 1.8 dB on the 20- and 60-minute adversarial webinars and
+# by 2.1 dB on the 60 minutes of espeak-ng speech (at 48 kHz): the same 2.6 dB. Its MP3 takes 0.2 dB
+# less, so that trim minus limit is the same for both codecs, which lets one limiter serve the MP4's
+# AAC and the MP3 (they differ by a linear gain after it: half the limiting work).
+VIDEO_LIMITER_MARGIN_DB = {"mp3": 2.4, "aac": 2.6}
 # The analysis pass reads sample peaks (a third of the cost of 4x oversampled true peak); between
 # samples speech peaks rise up to about this much, so the limiter is engaged this early.
 INTERSAMPLE_MARGIN_DB = 1.0
