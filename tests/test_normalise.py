@@ -207,6 +207,9 @@ def test_corrections_take_the_measured_slope_and_stop_where_the_target_is_out_of
                                                                                        settings)
     assert planning.distance(Loudness(-16.1, 5.0, -1.2), settings) < planning.distance(Loudness(-16.4, 5.0, -1.2),
                                                                                        settings)
+    # a hair over the ceiling is over: never kept in place of a compliant result further from the target
+    assert planning.distance(Loudness(-15.8, 5.0, -0.996), settings) > planning.distance(Loudness(-15.6, 5.0, -2.8),
+                                                                                         settings)
 
 
 @pytest.mark.parametrize("kinds", [("mp3", "m4a"), ("mp4", "mp3")], ids=["audio", "webinar"])
