@@ -227,7 +227,7 @@ def reachable(tries: list[tuple[Branch, Loudness]], settings: AudioSettings) -> 
 def distance(measured: Loudness, settings: AudioSettings) -> tuple[float, float]:
     """How far a result is from compliance, to compare two encodes of one output: peaks over the
     ceiling first (a clipped file is worse than a quiet one), then the distance from the target.
-    Any excess counts, as `within` counts it: rounded to hundredths, a correction 0.004 dB over
+    Any excess counts, as `within` counts it: rounded to hundredths, a correction under 0.005 dB over
     the ceiling and 0.2 LU off replaced one under it and 0.4 LU off, and the episode was refused."""
     return (max(0.0, measured.true_peak - settings.true_peak_db),
             abs(measured.integrated - settings.target_lufs))
