@@ -5,7 +5,8 @@ from __future__ import annotations
 import fcntl
 import os
 
-from media_pipeline.publishing.run import ALIVE, RUNS_DIR, scratch
+from media_pipeline.publishing.run import RUNS_DIR, scratch
+from media_pipeline.util.fsutil import SCRATCH_ALIVE as ALIVE
 
 
 def test_a_run_gets_a_folder_of_its_own_and_removes_it(tmp_path):

@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import subprocess
+import tempfile
 import threading
 from array import array
 from collections import OrderedDict
@@ -311,7 +312,7 @@ def _run_pass(path: Path, chain: str, duration: float | None, progress: ffmpeg.P
     is read once more the usual way, which decodes past bad packets and names the first
     (`_Read.damage`), or fails for its own reason."""
     # a killed run's folder is removed by the next analysis (`scratch_folder`)
-    with fsutil.scratch_folder(SCRATCH_PREFIX) as folder:
+    with fsutil.scratch_folder(Path(tempfile.gettempdir()), SCRATCH_PREFIX) as folder:
         files = {name: Path(folder) / f"{name}.txt" for name in _LOGGED}
         meter = _meter(files)
         result, read = None, _Read()

@@ -5,10 +5,11 @@ The verifiers, which measure every encoded rendition, read the true peak another
 asks) by libswresample and its highest sample read by `astats`, beside `ebur128` for the loudness.
 In frames of 9600 samples it takes a verifier 2.2 s of CPU per 20 minutes of an encoded MP3 or AAC
 where `ebur128=peak=true` took 2.6 s (ffmpeg 9.0.2, medians of two; in the decoder's own frames of
-1024 samples it took 3.5 s): CPU that a webinar's two encoders want. On 21 encodes (MP3, AAC, mono MP3; speech, pink and white noise, tones at 11 to
-15 kHz, square waves, sweeps) it read at most 0.005 dB under ebur128's true peak, and up to 1 dB
-over it on a sweep near the top of the band, where ebur128's interpolation reads low: it may ask
-for a correction ebur128 would not, never let a peak over the ceiling pass.
+1024 samples it took 3.5 s): CPU that a webinar's two encoders want. On 21 encodes (MP3, AAC, mono
+MP3; speech, pink and white noise, tones at 11 to 15 kHz, square waves, sweeps) it read at most
+0.005 dB under ebur128's true peak, and up to 1 dB over it on a sweep near the top of the band,
+where ebur128's interpolation reads low: it may ask for a correction ebur128 would not, never let
+a peak over the ceiling pass.
 """
 
 from __future__ import annotations

@@ -4,17 +4,11 @@ and what the stages did (`EpisodeOutcome`, `ShowResult`), so none mutates a shar
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import logging
-import os
-import shutil
-import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 from media_pipeline import layout
 from media_pipeline.errors import PipelineError
@@ -22,60 +16,20 @@ from media_pipeline.model import Catalog, Episode, Show, Workspace
 from media_pipeline.publishing import manifest
 from media_pipeline.publishing.manifest import EpisodeRecord, Manifest
 from media_pipeline.storage import Storage
+from media_pipeline.util import fsutil
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[float], None]
 
 RUNS_DIR = ".runs"  # under the build folder; a show slug never starts with a dot
-ALIVE = ".alive"  # flock'ed by the run owning the folder for as long as it lives
-ABANDONED_SECONDS = 3600  # a folder with no lock file yet: its run died before it began
 
 
-@contextlib.contextmanager
-def scratch(build_dir: Path) -> Iterator[Path]:
+def scratch(build_dir: Path) -> contextlib.AbstractContextManager[Path]:
     """A work folder private to this run (tagged copies, sidecars, prepared artwork), removed at
     the end. Concurrent runs never share one, so no run reads a file another is writing; folders
-    of killed runs are swept by the next run (the kernel drops a dead run's flock)."""
-    runs = build_dir / RUNS_DIR
-    runs.mkdir(parents=True, exist_ok=True)
-    folder = runs / f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
-    folder.mkdir()
-    fd = os.open(folder / ALIVE, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        _sweep_abandoned(runs, folder)
-        yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-        os.close(fd)
-
-
-def _sweep_abandoned(runs: Path, own: Path) -> None:
-    for folder in runs.iterdir():
-        if folder == own or not folder.is_dir():
-            continue
-        try:
-            fd = os.open(folder / ALIVE, os.O_RDWR)
-        except FileNotFoundError:
-            try:
-                if time.time() - folder.stat().st_mtime > ABANDONED_SECONDS:
-                    shutil.rmtree(folder, ignore_errors=True)
-            except FileNotFoundError:
-                pass
-            continue
-        except OSError:
-            continue
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                log.debug("cannot check %s: %s", folder, exc)
-        else:  # nobody holds it: the run that made it is gone
-            log.debug("removing the work folder of a stopped run: %s", folder.name)
-            shutil.rmtree(folder, ignore_errors=True)
-        finally:
-            os.close(fd)
+    of killed runs are swept by the next run (`fsutil.scratch_folder`)."""
+    return fsutil.scratch_folder(build_dir / RUNS_DIR)
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import functools
+import logging
 import os
-import secrets
 import shutil
 import tempfile
 import time
@@ -22,11 +22,15 @@ from typing import Iterator
 
 from media_pipeline.model import Workspace
 
+log = logging.getLogger(__name__)
+
 TEMP_MARK = ".part"
 NEW_FILE_MODE = 0o644
-# A scratch folder with no lock file beside it (its lock was swept in a race, or it was made by a
-# version without locks) is removed once untouched for this long.
-SCRATCH_STALE_SECONDS = 24 * 3600
+# The lock file inside a scratch folder, locked by the run using it for as long as it lives.
+SCRATCH_ALIVE = ".alive"
+# A scratch folder with no lock file (its run died before it locked one, or a version without
+# locks made it) is removed once untouched for this long.
+SCRATCH_STALE_SECONDS = 3600
 
 
 def temp_name_pattern(target: Path) -> str:
@@ -63,65 +67,54 @@ def replacing(target: Path, *, fsync: bool = False, exclusive: bool = False) -> 
 
 
 @contextlib.contextmanager
-def scratch_folder(prefix: str, *, parent: Path | None = None) -> Iterator[Path]:
-    """A new private folder in `parent` (the system's temporary folder unless given), removed on
-    leaving, for files a step writes and reads back (a pass's logs).
+def scratch_folder(parent: Path, prefix: str = "") -> Iterator[Path]:
+    """A new private folder in `parent`, removed on leaving, for files a step writes and reads back
+    (a publishing run's tagged copies, an analysis pass's logs).
 
-    A run killed while using one (SIGKILL, a timeout, a lost machine) cannot remove it, so each
-    folder has a lock file beside it (`<folder>.lock`) that its run holds until it is gone, and
-    every new scratch folder first removes the folders of its `prefix` whose lock nobody holds.
-    The lock is taken before the folder exists, so a sweep never sees a folder in use unlocked."""
-    base = Path(parent) if parent is not None else Path(tempfile.gettempdir())
-    sweep_scratch(prefix, parent=base)
-    while True:
-        folder = base / f"{prefix}{secrets.token_hex(6)}"
-        try:
-            fd = os.open(_scratch_lock(folder), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            continue
-        break
+    A run killed while using one (SIGKILL, a timeout, a lost machine) cannot remove it, so the
+    folder holds a lock file (`SCRATCH_ALIVE`) that its run keeps locked until the folder is gone,
+    and every new scratch folder first removes those of its `prefix` in `parent` whose lock nobody
+    holds. The lock file is locked under another name and renamed into place, so a sweep never
+    finds it unlocked while its run lives; a folder without one is left until it is
+    `SCRATCH_STALE_SECONDS` old."""
+    parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=parent))
+    fd = os.open(folder / f"{SCRATCH_ALIVE}.new", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        folder.mkdir(mode=0o700)
-        try:
-            yield folder
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
+        os.rename(folder / f"{SCRATCH_ALIVE}.new", folder / SCRATCH_ALIVE)
+        sweep_scratch(parent, prefix, own=folder)
+        yield folder
     finally:
-        _scratch_lock(folder).unlink(missing_ok=True)
+        shutil.rmtree(folder, ignore_errors=True)
         os.close(fd)
 
 
-def sweep_scratch(prefix: str, *, parent: Path | None = None) -> None:
+def sweep_scratch(parent: Path, prefix: str = "", *, own: Path | None = None) -> None:
     """Remove the scratch folders of `prefix` in `parent` whose run is gone (`scratch_folder`)."""
-    base = Path(parent) if parent is not None else Path(tempfile.gettempdir())
-    for path in base.glob(f"{prefix}*"):
-        if path.name.endswith(".lock"):
-            folder = path.with_name(path.name[:-len(".lock")])
+    for folder in parent.glob(f"{prefix}*"):
+        if folder == own or not folder.is_dir():
+            continue
+        try:
+            fd = os.open(folder / SCRATCH_ALIVE, os.O_RDONLY)
+        except FileNotFoundError:  # made by a version without the lock, or being made: by its age
             try:
-                fd = os.open(path, os.O_RDONLY)
-            except OSError:  # gone meanwhile, or another user's
-                continue
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:  # held: its run is still working
-                os.close(fd)
-                continue
-            try:
-                shutil.rmtree(folder, ignore_errors=True)
-                path.unlink(missing_ok=True)
-            finally:
-                os.close(fd)
-        elif path.is_dir() and not _scratch_lock(path).exists():
-            try:
-                if time.time() - path.stat().st_mtime > SCRATCH_STALE_SECONDS:
-                    shutil.rmtree(path, ignore_errors=True)
+                if time.time() - folder.stat().st_mtime > SCRATCH_STALE_SECONDS:
+                    shutil.rmtree(folder, ignore_errors=True)
             except OSError:
                 pass
-
-
-def _scratch_lock(folder: Path) -> Path:
-    return folder.with_name(folder.name + ".lock")
+            continue
+        except OSError:  # another user's
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # held: its run is still working
+            pass
+        else:  # nobody holds it: the run that made it is gone
+            log.debug("removing the scratch folder of a stopped run: %s", folder)
+            shutil.rmtree(folder, ignore_errors=True)
+        finally:
+            os.close(fd)
 
 
 def atomic_write(target: Path, data: bytes, *, exclusive: bool = False) -> None:
